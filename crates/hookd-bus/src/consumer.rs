@@ -1,0 +1,130 @@
+use crate::{connect, BusError, Route, Topology};
+use futures_util::StreamExt;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// What a handler decided about one envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ack {
+    /// Done (its effects are durable): remove it from the queue.
+    Ack,
+    /// Could not be handled now (a dependency is down): put it back for another try.
+    Requeue,
+    /// Can never be handled (undecodable): dead-letter it.
+    Reject,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub url: String,
+    pub topology: Topology,
+    pub route: Route,
+    pub prefetch: u16,
+    pub tag: String,
+}
+
+/// Consumes `route`'s queue until `shutdown`: each envelope is handled on its own task (up to
+/// `prefetch` at once) and acked manually after the handler returns. Reconnects with backoff
+/// when the broker goes away; on shutdown it stops taking envelopes and waits for the handlers
+/// in flight, whose unacked envelopes the broker hands out again if they do not finish.
+pub async fn consume<H, F>(config: ConsumerConfig, shutdown: CancellationToken, handler: H)
+where
+    H: Fn(Vec<u8>, bool) -> F + Send + Sync + 'static,
+    F: Future<Output = Ack> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    let tracker = TaskTracker::new();
+    let mut backoff = Duration::from_millis(100);
+    while !shutdown.is_cancelled() {
+        match consume_once(&config, &shutdown, &handler, &tracker).await {
+            Ok(()) => backoff = Duration::from_millis(100),
+            Err(e) => {
+                tracing::warn!(queue = %config.topology.queue(config.route), error = %e,
+                    "consumer lost the broker; reconnecting");
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+    tracker.close();
+    tracker.wait().await;
+}
+
+async fn consume_once<H, F>(
+    config: &ConsumerConfig,
+    shutdown: &CancellationToken,
+    handler: &Arc<H>,
+    tracker: &TaskTracker,
+) -> Result<(), BusError>
+where
+    H: Fn(Vec<u8>, bool) -> F + Send + Sync + 'static,
+    F: Future<Output = Ack> + Send + 'static,
+{
+    let conn = connect(&config.url).await?;
+    let ch = conn.create_channel().await?;
+    config.topology.declare(&ch).await?;
+    ch.basic_qos(config.prefetch, BasicQosOptions::default())
+        .await?;
+    let mut stream = ch
+        .basic_consume(
+            config.topology.queue(config.route).as_str().into(),
+            config.tag.as_str().into(),
+            BasicConsumeOptions::default(), // manual ack
+            FieldTable::default(),
+        )
+        .await?;
+    loop {
+        let delivery = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            next = stream.next() => match next {
+                Some(Ok(d)) => d,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+        };
+        let handler = handler.clone();
+        tracker.spawn(async move {
+            let outcome = handler(delivery.data, delivery.redelivered).await;
+            let result = match outcome {
+                Ack::Ack => delivery.acker.ack(BasicAckOptions::default()).await,
+                Ack::Requeue => {
+                    delivery
+                        .acker
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..Default::default()
+                        })
+                        .await
+                }
+                Ack::Reject => {
+                    delivery
+                        .acker
+                        .nack(BasicNackOptions {
+                            requeue: false,
+                            ..Default::default()
+                        })
+                        .await
+                }
+            };
+            if let Err(e) = result {
+                // The broker hands the envelope out again; handlers are idempotent.
+                tracing::debug!(error = %e, "ack failed");
+            }
+        });
+    }
+    // Let the handlers in flight finish and ack before the channel closes.
+    tracker.close();
+    tracker.wait().await;
+    tracker.reopen();
+    let _ = ch.close(200, "shutdown".into()).await;
+    let _ = conn.close(200, "shutdown".into()).await;
+    Ok(())
+}

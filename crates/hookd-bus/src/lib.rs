@@ -1,0 +1,27 @@
+//! The message bus: protobuf envelopes, the RabbitMQ topology, a publisher that awaits
+//! confirms, and a consumer loop with manual acks.
+
+mod build;
+mod consumer;
+mod error;
+mod publisher;
+mod topology;
+
+pub mod envelopes {
+    //! Generated from `proto/hookd/v1/bus.proto`.
+    include!(concat!(env!("OUT_DIR"), "/hookd.v1.rs"));
+}
+
+pub use build::{message_accepted, webhook_body};
+pub use consumer::{consume, Ack, ConsumerConfig};
+pub use error::BusError;
+pub use publisher::Publisher;
+pub use topology::{Route, Topology};
+
+use lapin::{Connection, ConnectionProperties};
+
+/// Opens a connection; each component owns its own so that one failing does not take the others.
+pub async fn connect(url: &str) -> Result<Connection, BusError> {
+    let props = ConnectionProperties::default().with_connection_name("hookd".into());
+    Ok(Connection::connect(url, props).await?)
+}

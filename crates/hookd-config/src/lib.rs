@@ -1,0 +1,18 @@
+//! Layered, typed settings: built-in defaults, then `config/<profile>.toml`, then
+//! `HOOKD__SECTION__KEY` environment variables.
+
+mod duration;
+mod secret;
+mod settings;
+
+pub use duration::{parse_duration, parse_schedule};
+pub use secret::Secret;
+pub use settings::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot load configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid setting `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}

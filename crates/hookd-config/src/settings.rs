@@ -1,0 +1,247 @@
+use crate::duration::{de_duration, de_schedule};
+use crate::{ConfigError, Secret};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Local,
+    Production,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Local => "local",
+            Profile::Production => "production",
+        }
+    }
+
+    /// `HOOKD_PROFILE`, `local` when unset.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match std::env::var("HOOKD_PROFILE").as_deref() {
+            Err(_) | Ok("") | Ok("local") => Ok(Profile::Local),
+            Ok("production") => Ok(Profile::Production),
+            Ok(other) => Err(ConfigError::Invalid {
+                key: "HOOKD_PROFILE",
+                reason: format!("`{other}` is neither `local` nor `production`"),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(skip, default = "local")]
+    pub profile: Profile,
+    pub database: DatabaseSettings,
+    pub amqp: AmqpSettings,
+    pub ingest: IngestSettings,
+    pub auth: AuthSettings,
+    pub router: RouterSettings,
+    pub delivery: DeliverySettings,
+    pub endpoints: EndpointSettings,
+    pub log: LogSettings,
+}
+
+fn local() -> Profile {
+    Profile::Local
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: Secret<String>,
+    pub pool_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AmqpSettings {
+    pub url: Secret<String>,
+    pub prefix: String,
+    pub prefetch: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngestSettings {
+    pub listen: String,
+    pub body_limit_bytes: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    #[serde(default)]
+    pub bootstrap_api_key: Option<Secret<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RouterSettings {
+    pub listen: String,
+    #[serde(deserialize_with = "de_duration")]
+    pub sweep_interval: Duration,
+    #[serde(deserialize_with = "de_duration")]
+    pub relay_after: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliverySettings {
+    pub listen: String,
+    #[serde(deserialize_with = "de_schedule")]
+    pub retry_schedule: Vec<Duration>,
+    #[serde(deserialize_with = "de_duration")]
+    pub timeout: Duration,
+    pub allow_private_networks: bool,
+    pub allowed_subnets: String,
+    pub concurrency: usize,
+    pub per_endpoint_concurrency: usize,
+    #[serde(deserialize_with = "de_duration")]
+    pub lease: Duration,
+    #[serde(deserialize_with = "de_duration")]
+    pub poll_interval: Duration,
+    #[serde(deserialize_with = "de_duration")]
+    pub max_retry_after: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EndpointSettings {
+    #[serde(deserialize_with = "de_duration")]
+    pub secret_rotation_grace: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+impl Settings {
+    /// Loads the profile named by `HOOKD_PROFILE` from `HOOKD_CONFIG_DIR` (default `./config`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let dir = std::env::var_os("HOOKD_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        Self::load_from(Profile::from_env()?, &dir, true)
+    }
+
+    /// Defaults, then `dir/<profile>.toml` when present, then the environment when `env` is set.
+    pub fn load_from(profile: Profile, dir: &Path, env: bool) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(config::File::from(dir.join(profile.name())).required(false));
+        if env {
+            builder = builder.add_source(
+                config::Environment::with_prefix("HOOKD")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            );
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.profile = profile;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Built-in defaults of a profile without files or environment: the base of tests.
+    pub fn defaults(profile: Profile) -> Self {
+        let mut settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .expect("built-in defaults deserialize");
+        settings.profile = profile;
+        settings
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| ConfigError::Invalid {
+            key,
+            reason: reason.into(),
+        };
+        if self.profile == Profile::Production {
+            match &self.auth.bootstrap_api_key {
+                Some(key) if key.expose().len() >= 16 => {}
+                _ => {
+                    return Err(invalid(
+                        "auth.bootstrap_api_key",
+                        "required in production, at least 16 characters \
+                         (set HOOKD__AUTH__BOOTSTRAP_API_KEY)",
+                    ))
+                }
+            }
+        }
+        if let Some(key) = &self.auth.bootstrap_api_key {
+            if key.expose().trim().is_empty() {
+                return Err(invalid("auth.bootstrap_api_key", "must not be empty"));
+            }
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if self.delivery.concurrency == 0 || self.delivery.per_endpoint_concurrency == 0 {
+            return Err(invalid("delivery.concurrency", "must be at least 1"));
+        }
+        if self.delivery.timeout.is_zero() {
+            return Err(invalid("delivery.timeout", "must be above zero"));
+        }
+        if self.amqp.prefetch == 0 {
+            return Err(invalid("amqp.prefetch", "must be at least 1"));
+        }
+        url::Url::parse(self.database.url.expose())
+            .map_err(|e| invalid("database.url", &e.to_string()))?;
+        url::Url::parse(self.amqp.url.expose()).map_err(|e| invalid("amqp.url", &e.to_string()))?;
+        Ok(())
+    }
+
+    /// Number of tries in the retry schedule.
+    pub fn max_attempts(&self) -> u32 {
+        self.delivery.retry_schedule.len() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_design() {
+        let s = Settings::defaults(Profile::Local);
+        assert_eq!(
+            s.database.url.expose(),
+            "postgres://postgres@127.0.0.1:5432/hookd"
+        );
+        assert_eq!(s.ingest.listen, "127.0.0.1:8080");
+        assert_eq!(s.max_attempts(), 8);
+        assert_eq!(s.delivery.timeout, Duration::from_secs(15));
+        assert!(s.delivery.allow_private_networks);
+    }
+
+    #[test]
+    fn profiles_load_from_the_repository_files() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let local = Settings::load_from(Profile::Local, &dir, false).unwrap();
+        assert_eq!(
+            local.auth.bootstrap_api_key.unwrap().expose(),
+            "hookd_dev_key"
+        );
+        // Production refuses to start without a bootstrap key.
+        let err = Settings::load_from(Profile::Production, &dir, false).unwrap_err();
+        assert!(err.to_string().contains("bootstrap_api_key"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::defaults(Profile::Local);
+        assert!(!format!("{s:?}").contains("guest:guest"));
+    }
+}

@@ -1,0 +1,359 @@
+use crate::endpoints::Route;
+use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use hookd_domain::{new_id, Delivery, DeliveryStatus, Message};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, d.event_type, d.status, \
+    d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at";
+
+fn from_row(r: &Row) -> Delivery {
+    let status: &str = r.get("status");
+    Delivery {
+        id: r.get("id"),
+        message_id: r.get("message_id"),
+        endpoint_id: r.get("endpoint_id"),
+        event_type: r.get("event_type"),
+        status: DeliveryStatus::parse(status).unwrap_or(DeliveryStatus::Pending),
+        attempt_count: r.get("attempt_count"),
+        next_attempt_at: r.get("next_attempt_at"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    }
+}
+
+/// Records one delivery per endpoint (none twice for one message, so a message routed again
+/// adds nothing) and marks the message routed, in one statement. Returns the deliveries it
+/// created, already leased until `lease_until` because their jobs are about to be published.
+pub async fn fan_out(
+    client: &impl GenericClient,
+    message_id: Uuid,
+    app_id: Uuid,
+    event_type: &str,
+    endpoint_ids: &[Uuid],
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Uuid)>, DbError> {
+    let ids: Vec<Uuid> = endpoint_ids.iter().map(|_| new_id()).collect();
+    let rows = client
+        .query(
+            "WITH ins AS (
+                INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type,
+                    next_attempt_at, queued)
+                SELECT d.id, $1, d.endpoint_id, $2, $3, $6, true
+                FROM unnest($4::uuid[], $5::uuid[]) AS d(id, endpoint_id)
+                WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
+                ON CONFLICT (message_id, endpoint_id) DO NOTHING
+                RETURNING id, endpoint_id
+             ), routed AS (
+                UPDATE messages SET routed_at = now() WHERE id = $1 AND routed_at IS NULL
+             )
+             SELECT id, endpoint_id FROM ins",
+            &[
+                &message_id,
+                &app_id,
+                &event_type,
+                &ids,
+                &endpoint_ids,
+                &lease_until,
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// What became of one try.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub delivery_id: Uuid,
+    pub message_id: Uuid,
+    pub endpoint_id: Uuid,
+    pub attempt: i32,
+    pub response_status: Option<i32>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: i32,
+    /// Where the delivery goes next: `Pending` with `next_attempt_at`, or a final status.
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// Records attempts and moves their deliveries on, in one statement for the whole batch. A
+/// duplicate job (a redelivered envelope, an expired lease) records its attempt but does not
+/// move a delivery backwards. Returns the ids of deliveries that reached a final status.
+pub async fn record_attempts(
+    client: &impl GenericClient,
+    records: &[AttemptRecord],
+) -> Result<Vec<Uuid>, DbError> {
+    let ids: Vec<Uuid> = records.iter().map(|_| new_id()).collect();
+    let col = |f: fn(&AttemptRecord) -> Uuid| records.iter().map(f).collect::<Vec<_>>();
+    let deliveries = col(|r| r.delivery_id);
+    let messages = col(|r| r.message_id);
+    let endpoints = col(|r| r.endpoint_id);
+    let attempts: Vec<i32> = records.iter().map(|r| r.attempt).collect();
+    let statuses: Vec<Option<i32>> = records.iter().map(|r| r.response_status).collect();
+    let bodies: Vec<Option<&str>> = records.iter().map(|r| r.response_body.as_deref()).collect();
+    let errors: Vec<Option<&str>> = records.iter().map(|r| r.error.as_deref()).collect();
+    let durations: Vec<i32> = records.iter().map(|r| r.duration_ms).collect();
+    let outcome: Vec<&str> = records.iter().map(|r| r.status.as_str()).collect();
+    let next: Vec<Option<DateTime<Utc>>> = records.iter().map(|r| r.next_attempt_at).collect();
+    let rows = client
+        .query(
+            "WITH r AS (
+                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[],
+                    $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::timestamptz[])
+                AS r(id, delivery_id, message_id, endpoint_id, attempt, response_status,
+                    response_body, error, duration_ms, status, next_attempt_at)
+             ), ins AS (
+                INSERT INTO attempts (id, delivery_id, message_id, endpoint_id, attempt,
+                    response_status, response_body, error, duration_ms)
+                SELECT id, delivery_id, message_id, endpoint_id, attempt, response_status,
+                    response_body, error, duration_ms FROM r
+             )
+             UPDATE deliveries d SET status = r.status, attempt_count = r.attempt,
+                next_attempt_at = r.next_attempt_at, queued = false, updated_at = now()
+             FROM r
+             WHERE d.id = r.delivery_id AND d.status = 'pending' AND d.attempt_count < r.attempt
+             RETURNING d.id, d.status",
+            &[
+                &ids,
+                &deliveries,
+                &messages,
+                &endpoints,
+                &attempts,
+                &statuses,
+                &bodies,
+                &errors,
+                &durations,
+                &outcome,
+                &next,
+            ],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .filter(|r| r.get::<_, &str>(1) != "pending")
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// A delivery that is due, with what its job needs.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub delivery_id: Uuid,
+    pub attempt: i32,
+    pub message: Message,
+    pub task_id: Option<Uuid>,
+    pub endpoint: Route,
+}
+
+/// Claims up to `limit` due deliveries (retries, and jobs whose lease ran out) and leases
+/// them until `lease_until`. `SKIP LOCKED` lets several schedulers share the work without
+/// claiming one row twice.
+pub async fn claim_due(
+    client: &impl GenericClient,
+    limit: i64,
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<Due>, DbError> {
+    let rows = client
+        .query(
+            "WITH due AS (
+                SELECT id FROM deliveries
+                WHERE status = 'pending' AND next_attempt_at <= now()
+                ORDER BY next_attempt_at LIMIT $1
+                FOR UPDATE SKIP LOCKED
+             ), claimed AS (
+                UPDATE deliveries d SET next_attempt_at = $2, queued = true, updated_at = now()
+                FROM due WHERE d.id = due.id
+                RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count
+             )
+             SELECT c.id AS delivery_id, c.attempt_count,
+                m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.task_id,
+                n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
+                n.event_types, n.headers, n.secret, n.previous_secret,
+                n.previous_secret_expires_at
+             FROM claimed c
+             JOIN messages m ON m.id = c.message_id
+             JOIN endpoints n ON n.id = c.endpoint_id",
+            &[&limit, &lease_until],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let mut secrets = vec![r.get::<_, String>("secret")];
+            let previous: Option<String> = r.get("previous_secret");
+            let expires: Option<DateTime<Utc>> = r.get("previous_secret_expires_at");
+            if let (Some(p), Some(e)) = (previous, expires) {
+                if e > Utc::now() {
+                    secrets.push(p);
+                }
+            }
+            Due {
+                delivery_id: r.get("delivery_id"),
+                attempt: r.get::<_, i32>("attempt_count") + 1,
+                message: Message {
+                    id: r.get("id"),
+                    event_type: r.get("event_type"),
+                    version: r.get("version"),
+                    event_id: r.get("event_id"),
+                    data: r.get("data"),
+                    created_at: r.get("created_at"),
+                },
+                task_id: r.get("task_id"),
+                endpoint: Route {
+                    id: r.get("endpoint_id"),
+                    app_id: r.get("app_id"),
+                    url: r.get("url"),
+                    version: r.get("endpoint_version"),
+                    enabled: r.get::<_, &str>("status") == "enabled",
+                    event_types: r.get("event_types"),
+                    headers: r.get("headers"),
+                    secrets,
+                },
+            }
+        })
+        .collect())
+}
+
+/// Ends deliveries that can no longer be tried (their endpoint was disabled).
+pub async fn fail(client: &impl GenericClient, ids: &[Uuid]) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE deliveries SET status = 'failed', queued = false, next_attempt_at = NULL,
+                updated_at = now() WHERE id = ANY($1) AND status = 'pending'",
+            &[&ids],
+        )
+        .await?;
+    Ok(())
+}
+
+/// A delivery of one of the organization's apps.
+pub async fn get_in_org(
+    client: &impl GenericClient,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<Delivery, DbError> {
+    client
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM deliveries d JOIN apps a ON a.id = d.app_id
+                 WHERE d.id = $1 AND a.organization_id = $2"
+            ),
+            &[&id, &organization_id],
+        )
+        .await?
+        .map(|r| from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
+pub async fn list_by_message(
+    client: &impl GenericClient,
+    message_id: Uuid,
+    filters: &[Filter],
+    page: &Page,
+) -> Result<Listed<Delivery>, DbError> {
+    list_where(client, "d.message_id = $1", message_id, filters, page).await
+}
+
+pub async fn list_by_endpoint(
+    client: &impl GenericClient,
+    endpoint_id: Uuid,
+    filters: &[Filter],
+    page: &Page,
+) -> Result<Listed<Delivery>, DbError> {
+    list_where(client, "d.endpoint_id = $1", endpoint_id, filters, page).await
+}
+
+async fn list_where(
+    client: &impl GenericClient,
+    condition: &str,
+    id: Uuid,
+    filters: &[Filter],
+    page: &Page,
+) -> Result<Listed<Delivery>, DbError> {
+    crate::list::list(
+        client,
+        &format!("SELECT {COLUMNS} FROM deliveries d WHERE {condition}"),
+        "d",
+        params![id],
+        filters,
+        page,
+        from_row,
+        |d| Cursor {
+            created_at: d.created_at,
+            id: d.id,
+        },
+    )
+    .await
+}
+
+/// Makes a delivery due now unless a job for it is already on the bus. Returns false when it
+/// was in flight (nothing changed).
+pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+             WHERE id = $1 AND NOT queued",
+            &[&id],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// What a bulk retry selects among an app's deliveries.
+#[derive(Debug, Default, Clone)]
+pub struct RetryFilter {
+    pub status: Option<DeliveryStatus>,
+    pub endpoint_id: Option<Uuid>,
+    pub event_type: Option<String>,
+    pub created_gte: Option<DateTime<Utc>>,
+    pub created_lte: Option<DateTime<Utc>>,
+}
+
+/// Makes every matching delivery of the app due now, skipping those in flight. Returns how
+/// many it scheduled.
+pub async fn retry_matching(
+    client: &impl GenericClient,
+    app_id: Uuid,
+    f: &RetryFilter,
+) -> Result<u64, DbError> {
+    Ok(client
+        .execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+             WHERE app_id = $1 AND NOT queued
+               AND ($2::text IS NULL OR status = $2)
+               AND ($3::uuid IS NULL OR endpoint_id = $3)
+               AND ($4::text IS NULL OR event_type = $4)
+               AND ($5::timestamptz IS NULL OR created_at >= $5)
+               AND ($6::timestamptz IS NULL OR created_at <= $6)",
+            &[
+                &app_id,
+                &f.status.map(|s| s.as_str()),
+                &f.endpoint_id,
+                &f.event_type,
+                &f.created_gte,
+                &f.created_lte,
+            ],
+        )
+        .await?)
+}
+
+/// Puts a job off without counting a try (its endpoint's in-flight cap was full): the
+/// scheduler publishes it again at `at`.
+pub async fn postpone(
+    client: &impl GenericClient,
+    id: Uuid,
+    attempt: i32,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE deliveries SET next_attempt_at = $3, queued = false, updated_at = now()
+             WHERE id = $1 AND status = 'pending' AND attempt_count < $2",
+            &[&id, &attempt, &at],
+        )
+        .await?;
+    Ok(())
+}

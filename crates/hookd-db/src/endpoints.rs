@@ -1,0 +1,301 @@
+use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Client, GenericClient};
+use hookd_domain::{new_id, Endpoint, EndpointStatus};
+use serde_json::Value;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+const COLUMNS: &str = "n.id, n.subscription_id, n.app_id, n.url, n.version, n.status, \
+    n.event_types, n.description, n.headers, n.secret, n.disabled_reason, n.created_at, n.updated_at";
+
+fn from_row(r: &Row) -> Endpoint {
+    let status: &str = r.get("status");
+    Endpoint {
+        id: r.get("id"),
+        subscription_id: r.get("subscription_id"),
+        app_id: r.get("app_id"),
+        url: r.get("url"),
+        version: r.get("version"),
+        status: EndpointStatus::parse(status).unwrap_or(EndpointStatus::Disabled),
+        event_types: r.get("event_types"),
+        description: r.get("description"),
+        headers: r.get("headers"),
+        secret: r.get("secret"),
+        disabled_reason: r.get("disabled_reason"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    }
+}
+
+/// What a new endpoint or a change to one carries; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct EndpointFields {
+    pub url: Option<String>,
+    pub version: Option<String>,
+    pub status: Option<EndpointStatus>,
+    pub event_types: Option<Vec<String>>,
+    pub description: Option<Option<String>>,
+    pub headers: Option<Value>,
+}
+
+pub async fn create(
+    client: &impl GenericClient,
+    subscription_id: Uuid,
+    app_id: Uuid,
+    f: &EndpointFields,
+    secret: &str,
+) -> Result<Endpoint, DbError> {
+    let row = client
+        .query_one(
+            &format!(
+                "INSERT INTO endpoints n (id, subscription_id, app_id, url, version, status,
+                    event_types, description, headers, secret)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+            ),
+            &[
+                &new_id(),
+                &subscription_id,
+                &app_id,
+                &f.url.as_deref().unwrap_or_default(),
+                &f.version
+                    .as_deref()
+                    .unwrap_or(hookd_domain::DEFAULT_VERSION),
+                &f.status.unwrap_or(EndpointStatus::Enabled).as_str(),
+                &f.event_types.clone().unwrap_or_default(),
+                &f.description.clone().flatten(),
+                &f.headers
+                    .clone()
+                    .unwrap_or_else(|| Value::Object(Default::default())),
+                &secret,
+            ],
+        )
+        .await?;
+    Ok(from_row(&row))
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<Endpoint, DbError> {
+    client
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM endpoints n WHERE n.id = $1 AND n.subscription_id = $2"
+            ),
+            &[&id, &subscription_id],
+        )
+        .await?
+        .map(|r| from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
+/// An endpoint of one of the organization's apps.
+pub async fn get_in_org(
+    client: &impl GenericClient,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<Endpoint, DbError> {
+    client
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM endpoints n JOIN apps a ON a.id = n.app_id
+                 WHERE n.id = $1 AND a.organization_id = $2"
+            ),
+            &[&id, &organization_id],
+        )
+        .await?
+        .map(|r| from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
+pub async fn list(
+    client: &impl GenericClient,
+    subscription_id: Uuid,
+    filters: &[Filter],
+    page: &Page,
+) -> Result<Listed<Endpoint>, DbError> {
+    crate::list::list(
+        client,
+        &format!("SELECT {COLUMNS} FROM endpoints n WHERE n.subscription_id = $1"),
+        "n",
+        params![subscription_id],
+        filters,
+        page,
+        from_row,
+        |e| Cursor {
+            created_at: e.created_at,
+            id: e.id,
+        },
+    )
+    .await
+}
+
+pub async fn update(
+    client: &impl GenericClient,
+    subscription_id: Uuid,
+    id: Uuid,
+    f: &EndpointFields,
+) -> Result<Endpoint, DbError> {
+    client
+        .query_opt(
+            &format!(
+                "UPDATE endpoints n SET
+                    url = COALESCE($3, n.url),
+                    version = COALESCE($4, n.version),
+                    status = COALESCE($5, n.status),
+                    -- Enabling by hand clears why hookd disabled it.
+                    disabled_reason = CASE WHEN $5 = 'enabled' THEN NULL ELSE n.disabled_reason END,
+                    event_types = COALESCE($6, n.event_types),
+                    description = CASE WHEN $7 THEN $8 ELSE n.description END,
+                    headers = COALESCE($9, n.headers),
+                    updated_at = now()
+                 WHERE n.id = $1 AND n.subscription_id = $2 RETURNING {COLUMNS}"
+            ),
+            &[
+                &id,
+                &subscription_id,
+                &f.url,
+                &f.version,
+                &f.status.map(|s| s.as_str()),
+                &f.event_types,
+                &f.description.is_some(),
+                &f.description.clone().flatten(),
+                &f.headers,
+            ],
+        )
+        .await?
+        .map(|r| from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
+pub async fn delete(
+    client: &impl GenericClient,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<(), DbError> {
+    let n = client
+        .execute(
+            "DELETE FROM endpoints WHERE id = $1 AND subscription_id = $2",
+            &[&id, &subscription_id],
+        )
+        .await?;
+    if n == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// Replaces the secret; the previous one keeps signing until `grace_until`.
+pub async fn rotate_secret(
+    client: &impl GenericClient,
+    subscription_id: Uuid,
+    id: Uuid,
+    new_secret: &str,
+    grace_until: DateTime<Utc>,
+) -> Result<Endpoint, DbError> {
+    client
+        .query_opt(
+            &format!(
+                "UPDATE endpoints n SET previous_secret = n.secret,
+                    previous_secret_expires_at = $4, secret = $3, updated_at = now()
+                 WHERE n.id = $1 AND n.subscription_id = $2 RETURNING {COLUMNS}"
+            ),
+            &[&id, &subscription_id, &new_secret, &grace_until],
+        )
+        .await?
+        .map(|r| from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
+/// Disables an endpoint on hookd's own decision (410 Gone, sustained failure).
+pub async fn disable(client: &impl GenericClient, id: Uuid, reason: &str) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            "UPDATE endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now()
+             WHERE id = $1 AND status = 'enabled'",
+            &[&id, &reason],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// What the router and the retry scheduler need to send to an endpoint.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub url: String,
+    pub version: String,
+    pub enabled: bool,
+    pub event_types: Vec<String>,
+    pub headers: Value,
+    pub secrets: Vec<String>,
+}
+
+impl Route {
+    /// The endpoint's custom headers as name/value pairs.
+    pub fn header_pairs(&self) -> std::collections::HashMap<String, String> {
+        self.headers
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn route_from_row(r: &Row) -> Route {
+    let mut secrets = vec![r.get::<_, String>("secret")];
+    let previous: Option<String> = r.get("previous_secret");
+    let expires: Option<DateTime<Utc>> = r.get("previous_secret_expires_at");
+    if let (Some(p), Some(e)) = (previous, expires) {
+        if e > Utc::now() {
+            secrets.push(p);
+        }
+    }
+    let status: &str = r.get("status");
+    Route {
+        id: r.get("id"),
+        app_id: r.get("app_id"),
+        url: r.get("url"),
+        version: r.get("version"),
+        enabled: status == "enabled",
+        event_types: r.get("event_types"),
+        headers: r.get("headers"),
+        secrets,
+    }
+}
+
+const ROUTE_COLUMNS: &str =
+    "n.id, n.app_id, n.url, n.version, n.status, n.event_types, n.headers, \
+    n.secret, n.previous_secret, n.previous_secret_expires_at";
+
+/// Every endpoint with the routing version it belongs to, read in one snapshot.
+pub async fn load_routes(client: &mut Client) -> Result<(i64, Vec<Route>), DbError> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    let version: i64 = tx
+        .query_one("SELECT version FROM routing_version", &[])
+        .await?
+        .get(0);
+    let rows = tx
+        .query(&format!("SELECT {ROUTE_COLUMNS} FROM endpoints n"), &[])
+        .await?;
+    tx.commit().await?;
+    Ok((version, rows.iter().map(route_from_row).collect()))
+}
+
+pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {
+    Ok(client
+        .query_one("SELECT version FROM routing_version", &[])
+        .await?
+        .get(0))
+}

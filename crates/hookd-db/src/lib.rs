@@ -1,0 +1,32 @@
+//! PostgreSQL access: the pool, migrations, and one module of queries per resource.
+
+mod error;
+mod list;
+mod migrate;
+mod pool;
+
+pub mod api_keys;
+pub mod apps;
+pub mod attempts;
+pub mod deliveries;
+pub mod endpoints;
+pub mod event_types;
+pub mod messages;
+pub mod organizations;
+pub mod subscriptions;
+pub mod tasks;
+
+pub use deadpool_postgres::{Client, GenericClient, Pool, Transaction};
+pub use error::DbError;
+pub use list::{Cursor, Dir, Filter, FilterValue, Listed, Op, Page};
+pub use migrate::migrate;
+pub use pool::{connect, create_database_if_missing, drop_database, ensure_database};
+pub use tokio_postgres;
+
+/// Boxes query parameters for the list builder.
+#[macro_export]
+macro_rules! params {
+    ($($p:expr),* $(,)?) => {
+        vec![$(Box::new($p) as Box<dyn $crate::tokio_postgres::types::ToSql + Sync + Send>),*]
+    };
+}

@@ -1,0 +1,47 @@
+use crate::DbError;
+use deadpool_postgres::Client;
+
+/// The migrations, in order. Embedded so the binary migrates without files beside it.
+const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+
+/// Any number for the advisory lock, the same in every replica.
+const LOCK_KEY: i64 = 0x686f_6f6b_64; // "hookd"
+
+/// Applies the migrations not applied yet, each in its own transaction. An advisory lock makes
+/// concurrent runs (several replicas, a Helm hook racing a service) wait instead of colliding,
+/// which is why this is not a generic migration library.
+pub async fn migrate(client: &mut Client) -> Result<(), DbError> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+        .await?;
+    let result = apply(client).await;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+        .await?;
+    result
+}
+
+async fn apply(client: &mut Client) -> Result<(), DbError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                name text PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+    for (name, sql) in MIGRATIONS {
+        let tx = client.transaction().await?;
+        let done = tx
+            .query_opt("SELECT 1 FROM schema_migrations WHERE name = $1", &[name])
+            .await?
+            .is_some();
+        if !done {
+            tracing::info!(migration = name, "applying migration");
+            tx.batch_execute(sql).await?;
+            tx.execute("INSERT INTO schema_migrations (name) VALUES ($1)", &[name])
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+use crate::DbError;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::time::Duration;
+use tokio_postgres::NoTls;
+
+/// A pool for `url` with `size` connections; waits at most 5 s for a connection so a dead
+/// database answers 503 promptly instead of hanging requests.
+pub fn connect(url: &str, size: usize) -> Result<Pool, DbError> {
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| DbError::Unavailable(e.to_string()))?;
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+/// Splits a URL into (URL of the `postgres` maintenance database, database name).
+fn maintenance_url(url: &str) -> Result<(String, String), DbError> {
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| DbError::Unavailable(e.to_string()))?;
+    let name = config.get_dbname().unwrap_or("postgres").to_owned();
+    let mut parsed = url::Url::parse(url).map_err(|e| DbError::Unavailable(e.to_string()))?;
+    parsed.set_path("/postgres");
+    Ok((parsed.to_string(), name))
+}
+
+async fn maintenance_client(url: &str) -> Result<tokio_postgres::Client, DbError> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Creates the database named in `url` when it does not exist yet.
+pub async fn create_database_if_missing(url: &str) -> Result<bool, DbError> {
+    let (admin_url, name) = maintenance_url(url)?;
+    let client = maintenance_client(&admin_url).await?;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    match client
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&name)))
+        .await
+    {
+        Ok(()) => Ok(true),
+        // Another replica created it meanwhile.
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates the database when missing and applies the migrations: what `hookd migrate` does.
+pub async fn ensure_database(url: &str) -> Result<(), DbError> {
+    create_database_if_missing(url).await?;
+    let pool = connect(url, 1)?;
+    let mut client = pool.get().await?;
+    crate::migrate(&mut client).await
+}
+
+/// Drops the database named in `url`, closing its connections (test clean-up).
+pub async fn drop_database(url: &str) -> Result<(), DbError> {
+    let (admin_url, name) = maintenance_url(url)?;
+    let client = maintenance_client(&admin_url).await?;
+    client
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&name)
+        ))
+        .await?;
+    Ok(())
+}

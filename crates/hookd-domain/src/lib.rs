@@ -1,0 +1,12 @@
+//! The records of hookd, as the API shows them and the services pass them around.
+
+mod ids;
+mod records;
+mod status;
+
+pub use ids::new_id;
+pub use records::*;
+pub use status::*;
+
+/// The version a message has when the sender names none.
+pub const DEFAULT_VERSION: &str = "1.0";

@@ -1,0 +1,130 @@
+use crate::{DeliveryStatus, EndpointStatus, TaskStatus};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct App {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventType {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// JSON Schema that message `data` must satisfy.
+    pub schema: Option<Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Subscription {
+    pub id: Uuid,
+    pub app_id: Uuid,
+    pub name: String,
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Endpoint {
+    pub id: Uuid,
+    pub subscription_id: Uuid,
+    pub app_id: Uuid,
+    pub url: String,
+    pub version: String,
+    pub status: EndpointStatus,
+    pub event_types: Vec<String>,
+    pub description: Option<String>,
+    /// Extra headers sent with every delivery.
+    pub headers: Value,
+    /// `whsec_` signing secret.
+    pub secret: String,
+    /// Why the endpoint was disabled by hookd (410 Gone, sustained failure).
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Message {
+    pub id: Uuid,
+    pub event_type: String,
+    pub version: String,
+    pub event_id: Option<String>,
+    pub data: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub message_id: Uuid,
+    pub endpoint_id: Uuid,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub attempt_count: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Attempt {
+    pub id: Uuid,
+    pub delivery_id: Uuid,
+    pub message_id: Uuid,
+    pub endpoint_id: Uuid,
+    /// 1 for the first try.
+    pub attempt: i32,
+    pub response_status: Option<i32>,
+    /// First 4 KiB of the response body.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub duration_ms: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Task {
+    pub id: Uuid,
+    pub event_type: String,
+    pub status: Option<TaskStatus>,
+    pub scheduled_run_time: DateTime<Utc>,
+    pub endpoint_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub data: Value,
+}
+
+/// The body an endpoint receives, rendered once per message.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebhookBody<'a> {
+    pub id: Uuid,
+    pub event_type: &'a str,
+    pub version: &'a str,
+    pub event_id: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub data: &'a Value,
+}

@@ -1,0 +1,220 @@
+use crate::guard::{AddressPolicy, BlockedAddress};
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("invalid url: {0}")]
+    InvalidUrl(String),
+    #[error("{0}")]
+    Blocked(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundResponse {
+    pub status: u16,
+    /// The body up to the client's cap.
+    pub body: Bytes,
+    /// A `Retry-After` given in seconds.
+    pub retry_after: Option<Duration>,
+}
+
+/// Resolves names, then drops the addresses the policy refuses, so the connector connects only
+/// to an address that was checked (no second lookup an attacker could rebind).
+#[derive(Clone)]
+struct GuardedResolver {
+    policy: Arc<AddressPolicy>,
+}
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let mut refused = None;
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| match policy.check(a.ip()) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        refused = Some(e);
+                        false
+                    }
+                })
+                .collect();
+            match (allowed.is_empty(), refused) {
+                (true, Some(e)) => {
+                    Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, e))
+                }
+                _ => Ok(allowed.into_iter()),
+            }
+        })
+    }
+}
+
+type Connector = HttpsConnector<HttpConnector<GuardedResolver>>;
+
+/// One pooled client for every delivery of a process.
+#[derive(Clone)]
+pub struct OutboundClient {
+    client: Client<Connector, Full<Bytes>>,
+    policy: Arc<AddressPolicy>,
+    timeout: Duration,
+    max_body: usize,
+    user_agent: HeaderValue,
+}
+
+impl OutboundClient {
+    pub fn new(policy: AddressPolicy, timeout: Duration, max_body: usize) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let policy = Arc::new(policy);
+        let mut http = HttpConnector::new_with_resolver(GuardedResolver {
+            policy: policy.clone(),
+        });
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(timeout));
+        http.set_nodelay(true);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .build(https);
+        let user_agent = HeaderValue::from_str(&format!("hookd/{}", env!("CARGO_PKG_VERSION")))
+            .expect("static user agent");
+        Self {
+            client,
+            policy,
+            timeout,
+            max_body,
+            user_agent,
+        }
+    }
+
+    /// POSTs the body; redirects are answers like any other (never followed).
+    pub async fn post(&self, req: OutboundRequest) -> Result<OutboundResponse, SendError> {
+        let uri: http::Uri = req
+            .url
+            .parse()
+            .map_err(|e| SendError::InvalidUrl(format!("{e}")))?;
+        match uri.scheme_str() {
+            Some("http") | Some("https") => {}
+            _ => return Err(SendError::InvalidUrl("scheme must be http or https".into())),
+        }
+        let host = uri
+            .host()
+            .ok_or_else(|| SendError::InvalidUrl("no host".into()))?;
+        // A literal IP skips the resolver, so it is checked here.
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<IpAddr>() {
+            self.policy
+                .check(ip)
+                .map_err(|e| SendError::Blocked(e.to_string()))?;
+        }
+        let mut builder = http::Request::post(uri)
+            .header(CONTENT_TYPE, "application/json")
+            .header(USER_AGENT, self.user_agent.clone());
+        for (name, value) in &req.headers {
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) else {
+                continue;
+            };
+            builder = builder.header(name, value);
+        }
+        let request = builder
+            .body(Full::new(req.body))
+            .map_err(|e| SendError::InvalidUrl(e.to_string()))?;
+        let max_body = self.max_body;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            // Read at most the cap; a larger body is cut, not an error.
+            let mut body = response.into_body();
+            let mut buf = Vec::new();
+            while buf.len() < max_body {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            let take = (max_body - buf.len()).min(data.len());
+                            buf.extend_from_slice(&data[..take]);
+                        }
+                    }
+                    Some(Err(e)) => return Err(SendError::Request(e.to_string())),
+                    None => break,
+                }
+            }
+            let body = Bytes::from(buf);
+            Ok(OutboundResponse {
+                status,
+                body,
+                retry_after,
+            })
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Timeout(self.timeout)),
+        }
+    }
+}
+
+fn classify(e: hyper_util::client::legacy::Error) -> SendError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    let mut chain = Vec::new();
+    while let Some(err) = source {
+        if let Some(blocked) = err.downcast_ref::<BlockedAddress>() {
+            return SendError::Blocked(blocked.to_string());
+        }
+        chain.push(err.to_string());
+        source = err.source();
+    }
+    let text = chain.join(": ");
+    if e.is_connect() {
+        SendError::Connect(text)
+    } else {
+        SendError::Request(text)
+    }
+}

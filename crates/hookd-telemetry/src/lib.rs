@@ -1,0 +1,17 @@
+//! What every service shares for being watched and stopped: JSON logs, a Prometheus
+//! registry, `/healthz` `/readyz` `/metrics`, and the shutdown signal.
+
+mod health;
+mod logs;
+mod shutdown;
+
+pub use health::{metrics_text, HealthServer, Readiness};
+pub use logs::init_tracing;
+pub use prometheus;
+pub use shutdown::shutdown_on_signal;
+
+/// Buckets for latencies from a fraction of a millisecond to a minute.
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0,
+];

@@ -1,0 +1,74 @@
+use hookd_bus::envelopes::DeliveryJob;
+use hookd_outbound::{OutboundClient, OutboundRequest, SendError};
+use hookd_signing::{signature_header, SigningKey};
+use std::time::{Duration, Instant};
+
+/// Stored response bodies are cut to this.
+const STORED_BODY: usize = 4096;
+
+/// What one HTTP try returned.
+#[derive(Debug)]
+pub struct TryResult {
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    pub error: Option<String>,
+    pub duration: Duration,
+    pub retry_after: Option<Duration>,
+}
+
+impl TryResult {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Signs the job's payload (Standard Webhooks) and POSTs it once.
+pub async fn try_once(client: &OutboundClient, job: &DeliveryJob) -> TryResult {
+    let started = Instant::now();
+    let timestamp = chrono::Utc::now().timestamp();
+    let keys: Vec<SigningKey> = job
+        .secrets
+        .iter()
+        .filter_map(|s| SigningKey::parse(s).ok())
+        .collect();
+    let mut headers: Vec<(String, String)> = job
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    headers.push(("webhook-id".into(), job.message_id.clone()));
+    headers.push(("webhook-timestamp".into(), timestamp.to_string()));
+    headers.push((
+        "webhook-signature".into(),
+        signature_header(&keys, &job.message_id, timestamp, &job.payload),
+    ));
+    let request = OutboundRequest {
+        url: job.url.clone(),
+        headers,
+        body: job.payload.clone().into(),
+    };
+    match client.post(request).await {
+        Ok(response) => {
+            let cut = &response.body[..response.body.len().min(STORED_BODY)];
+            TryResult {
+                status: Some(response.status),
+                body: Some(String::from_utf8_lossy(cut).into_owned()),
+                error: None,
+                duration: started.elapsed(),
+                retry_after: response.retry_after,
+            }
+        }
+        Err(e) => TryResult {
+            status: None,
+            body: None,
+            error: Some(describe(&e)),
+            duration: started.elapsed(),
+            retry_after: None,
+        },
+    }
+}
+
+fn describe(e: &SendError) -> String {
+    let text = e.to_string();
+    text.chars().take(1000).collect()
+}

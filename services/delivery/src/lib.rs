@@ -1,0 +1,14 @@
+//! The delivery worker: consumes delivery jobs, signs and POSTs them, records each attempt,
+//! and schedules retries; its scheduler republishes what is due.
+
+mod attempt;
+mod limiter;
+mod metrics;
+mod recorder;
+mod retry;
+mod scheduler;
+mod startup;
+mod worker;
+
+pub use retry::next_delay;
+pub use startup::DeliveryWorker;

@@ -1,0 +1,16 @@
+//! `hookd-delivery`: the delivery service alone. Configuration: see config/ and README.md.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = hookd_config::Settings::load()?;
+    hookd_telemetry::init_tracing(
+        settings.log.format == hookd_config::LogFormat::Json,
+        &settings.log.level,
+    );
+    let shutdown = hookd_telemetry::shutdown_on_signal();
+    let service = hookd_delivery::DeliveryWorker::build(settings).await?;
+    tracing::info!(port = service.port(), "delivery started");
+    service.run_until_stopped(shutdown).await?;
+    tracing::info!("delivery stopped");
+    Ok(())
+}

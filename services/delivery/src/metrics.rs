@@ -1,0 +1,92 @@
+use hookd_telemetry::prometheus::{
+    Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry,
+};
+
+#[derive(Clone)]
+pub struct DeliveryMetrics {
+    pub registry: Registry,
+    pub attempts: IntCounterVec,
+    pub deliveries: IntCounterVec,
+    pub attempt_duration: Histogram,
+    pub end_to_end: Histogram,
+    pub retries_scheduled: IntCounter,
+    pub endpoints_disabled: IntCounter,
+    pub postponed: IntCounter,
+    pub jobs_scheduled: IntCounter,
+}
+
+impl DeliveryMetrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let reg = |c: Box<dyn hookd_telemetry::prometheus::core::Collector>| {
+            registry.register(c).expect("register metric")
+        };
+        let attempts = IntCounterVec::new(
+            Opts::new("hookd_delivery_attempts_total", "HTTP tries, by outcome."),
+            &["outcome"],
+        )
+        .expect("metric");
+        reg(Box::new(attempts.clone()));
+        let deliveries = IntCounterVec::new(
+            Opts::new(
+                "hookd_delivery_deliveries_total",
+                "Deliveries that ended, by status.",
+            ),
+            &["status"],
+        )
+        .expect("metric");
+        reg(Box::new(deliveries.clone()));
+        let attempt_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "hookd_delivery_attempt_duration_seconds",
+                "Duration of one HTTP try.",
+            )
+            .buckets(hookd_telemetry::LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("metric");
+        reg(Box::new(attempt_duration.clone()));
+        let end_to_end = Histogram::with_opts(
+            HistogramOpts::new(
+                "hookd_delivery_end_to_end_seconds",
+                "From the message's acceptance to its endpoint's 2xx.",
+            )
+            .buckets(hookd_telemetry::LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("metric");
+        reg(Box::new(end_to_end.clone()));
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::with_opts(Opts::new(name, help)).expect("metric");
+            reg(Box::new(c.clone()));
+            c
+        };
+        Self {
+            retries_scheduled: counter(
+                "hookd_delivery_retries_scheduled_total",
+                "Failed tries with a retry scheduled.",
+            ),
+            endpoints_disabled: counter(
+                "hookd_delivery_endpoints_disabled_total",
+                "Endpoints disabled by hookd (410 Gone).",
+            ),
+            postponed: counter(
+                "hookd_delivery_postponed_total",
+                "Jobs put off because their endpoint had its in-flight cap busy.",
+            ),
+            jobs_scheduled: counter(
+                "hookd_delivery_jobs_scheduled_total",
+                "Due deliveries republished by the scheduler.",
+            ),
+            attempts,
+            deliveries,
+            attempt_duration,
+            end_to_end,
+            registry,
+        }
+    }
+}
+
+impl Default for DeliveryMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,60 @@
+use crate::metrics::DeliveryMetrics;
+use hookd_bus::envelopes::DeliveryJob;
+use hookd_bus::{Publisher, Route};
+use hookd_db::{DbError, Pool};
+use prost::Message as _;
+use std::time::Duration;
+
+const BATCH: i64 = 500;
+
+/// Publishes a job for every delivery that is due (retries, postponed jobs, jobs whose lease ran
+/// out), claiming them with `SKIP LOCKED` so several schedulers never claim one twice. Returns
+/// how many it claimed.
+pub async fn schedule_due(
+    pool: &Pool,
+    publisher: &Publisher,
+    lease: Duration,
+    metrics: &DeliveryMetrics,
+) -> Result<usize, DbError> {
+    let lease_until = chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
+    let client = pool.get().await?;
+    let due = hookd_db::deliveries::claim_due(&client, BATCH, lease_until).await?;
+    let disabled: Vec<_> = due
+        .iter()
+        .filter(|d| !d.endpoint.enabled)
+        .map(|d| d.delivery_id)
+        .collect();
+    if !disabled.is_empty() {
+        // A disabled endpoint gets no more tries.
+        hookd_db::deliveries::fail(&client, &disabled).await?;
+    }
+    drop(client);
+    let publishes = due.iter().filter(|d| d.endpoint.enabled).map(|d| {
+        let job = DeliveryJob {
+            delivery_id: d.delivery_id.to_string(),
+            message_id: d.message.id.to_string(),
+            endpoint_id: d.endpoint.id.to_string(),
+            url: d.endpoint.url.clone(),
+            payload: hookd_bus::webhook_body(&d.message),
+            secrets: d.endpoint.secrets.clone(),
+            headers: d.endpoint.header_pairs(),
+            attempt: d.attempt as u32,
+            accepted_at_micros: d.message.created_at.timestamp_micros(),
+            task_id: d.task_id.map(|t| t.to_string()),
+        };
+        async move {
+            publisher
+                .publish(Route::Deliveries, &job.encode_to_vec())
+                .await
+        }
+    });
+    for result in futures_util::future::join_all(publishes).await {
+        match result {
+            Ok(()) => metrics.jobs_scheduled.inc(),
+            Err(e) => {
+                tracing::warn!(error = %e, "scheduled job publish failed; its lease resends it")
+            }
+        }
+    }
+    Ok(due.len())
+}

@@ -1,0 +1,154 @@
+use crate::limiter::EndpointLimiter;
+use crate::metrics::DeliveryMetrics;
+use crate::recorder::Recorder;
+use crate::worker::Worker;
+use futures_util::FutureExt;
+use hookd_bus::{ConsumerConfig, Publisher, Route, Topology};
+use hookd_config::Settings;
+use hookd_outbound::{AddressPolicy, OutboundClient};
+use hookd_telemetry::{HealthServer, Readiness};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Response bodies are read up to this (and stored cut to 4 KiB).
+const MAX_RESPONSE_BODY: usize = 64 * 1024;
+
+/// The delivery service, connected and bound.
+pub struct DeliveryWorker {
+    worker: Arc<Worker>,
+    publisher: Arc<Publisher>,
+    health: HealthServer,
+}
+
+impl DeliveryWorker {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let pool = hookd_db::connect(settings.database.url.expose(), settings.database.pool_size)?;
+        // Fail at start, not at the first send, when the database is not there.
+        drop(pool.get().await?);
+        let topology = Topology::new(settings.amqp.prefix.clone());
+        let publisher = Arc::new(Publisher::connect(settings.amqp.url.expose(), topology).await?);
+        let policy = AddressPolicy::new(
+            settings.delivery.allow_private_networks,
+            &settings.delivery.allowed_subnets,
+        )
+        .map_err(|e| anyhow::anyhow!("delivery.allowed_subnets: {e}"))?;
+        let client = OutboundClient::new(policy, settings.delivery.timeout, MAX_RESPONSE_BODY);
+        let metrics = DeliveryMetrics::new();
+        let worker = Arc::new(Worker {
+            limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
+            recorder: Recorder::start(pool.clone()),
+            global: Arc::new(tokio::sync::Semaphore::new(settings.delivery.concurrency)),
+            settings: settings.clone(),
+            pool: pool.clone(),
+            client,
+            metrics: metrics.clone(),
+        });
+        let readiness: Readiness = {
+            let (pool, publisher) = (pool.clone(), publisher.clone());
+            Arc::new(move || {
+                let (pool, publisher) = (pool.clone(), publisher.clone());
+                async move {
+                    let client = pool.get().await.map_err(|_| "database".to_string())?;
+                    client
+                        .simple_query("SELECT 1")
+                        .await
+                        .map_err(|_| "database".to_string())?;
+                    if !publisher.is_connected().await {
+                        return Err("broker".into());
+                    }
+                    Ok(())
+                }
+                .boxed()
+            })
+        };
+        let health = HealthServer::bind(
+            &settings.delivery.listen,
+            metrics.registry.clone(),
+            readiness,
+        )?;
+        Ok(Self {
+            worker,
+            publisher,
+            health,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.health.port()
+    }
+
+    pub fn metrics_registry(&self) -> hookd_telemetry::prometheus::Registry {
+        self.worker.metrics.registry.clone()
+    }
+
+    /// Consumes jobs and schedules due retries until `shutdown`. On shutdown it stops taking
+    /// jobs and lets the tries in flight finish (each bounded by the delivery timeout); jobs
+    /// not yet started stay unacked and go back to the queue.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let DeliveryWorker {
+            worker,
+            publisher,
+            health,
+        } = self;
+        let settings = worker.settings.clone();
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(
+            health
+                .run(shutdown.clone())
+                .map(|r| r.map_err(anyhow::Error::from)),
+        );
+        {
+            let (worker, publisher, shutdown) =
+                (worker.clone(), publisher.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                loop {
+                    let claimed = crate::scheduler::schedule_due(
+                        &worker.pool,
+                        &publisher,
+                        worker.settings.delivery.lease,
+                        &worker.metrics,
+                    )
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "retry scheduler failed");
+                        0
+                    });
+                    // A full batch means more are due: go again at once.
+                    if claimed >= 500 {
+                        continue;
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(worker.settings.delivery.poll_interval) => {}
+                    }
+                }
+            });
+        }
+        {
+            let config = ConsumerConfig {
+                url: settings.amqp.url.expose().clone(),
+                topology: Topology::new(settings.amqp.prefix.clone()),
+                route: Route::Deliveries,
+                prefetch: settings.amqp.prefetch,
+                tag: "hookd-delivery".into(),
+            };
+            let (worker, shutdown) = (worker.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                hookd_bus::consume(config, shutdown, move |bytes, _| {
+                    let worker = worker.clone();
+                    async move { worker.handle(&bytes).await }
+                })
+                .await;
+                Ok(())
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            if let Ok(Err(e)) = result {
+                tracing::error!(error = %e, "delivery task failed");
+                shutdown.cancel();
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,164 @@
+use crate::attempt::try_once;
+use crate::limiter::EndpointLimiter;
+use crate::metrics::DeliveryMetrics;
+use crate::recorder::Recorder;
+use crate::retry::next_delay;
+use hookd_bus::envelopes::DeliveryJob;
+use hookd_bus::Ack;
+use hookd_config::Settings;
+use hookd_db::deliveries::AttemptRecord;
+use hookd_db::Pool;
+use hookd_domain::DeliveryStatus;
+use hookd_outbound::OutboundClient;
+use prost::Message as _;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Everything a delivery job needs, shared by the consumer's tasks.
+pub struct Worker {
+    pub settings: Arc<Settings>,
+    pub pool: Pool,
+    pub client: OutboundClient,
+    pub limiter: EndpointLimiter,
+    pub recorder: Recorder,
+    pub metrics: DeliveryMetrics,
+    pub global: Arc<tokio::sync::Semaphore>,
+}
+
+/// What became of one job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    RetryScheduled,
+    Failed,
+    Postponed,
+}
+
+fn chrono_after(d: Duration) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_else(|_| chrono::Duration::days(1))
+}
+
+impl Worker {
+    /// The consumer's decision for one envelope.
+    pub async fn handle(&self, bytes: &[u8]) -> Ack {
+        let Ok(job) = DeliveryJob::decode(bytes) else {
+            tracing::error!("undecodable DeliveryJob envelope; dead-lettering it");
+            return Ack::Reject;
+        };
+        match self.deliver(&job).await {
+            Ok(_) => Ack::Ack,
+            Err(e) => {
+                tracing::warn!(delivery_id = %job.delivery_id, error = %e, "could not record the attempt; requeueing");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                Ack::Requeue
+            }
+        }
+    }
+
+    /// Tries the job once and records what happened.
+    pub async fn deliver(&self, job: &DeliveryJob) -> Result<Outcome, String> {
+        let (Ok(delivery_id), Ok(message_id), Ok(endpoint_id)) = (
+            Uuid::parse_str(&job.delivery_id),
+            Uuid::parse_str(&job.message_id),
+            Uuid::parse_str(&job.endpoint_id),
+        ) else {
+            return Err("malformed ids in job".into());
+        };
+        let attempt = job.attempt.max(1) as i32;
+        let Some(_slot) = self.limiter.try_acquire(endpoint_id) else {
+            // Its endpoint is at its cap: put it off rather than hold a consumer slot.
+            let delay = self.settings.delivery.timeout.min(Duration::from_secs(5));
+            let client = self.pool.get().await.map_err(|e| e.to_string())?;
+            hookd_db::deliveries::postpone(&client, delivery_id, attempt, chrono_after(delay))
+                .await
+                .map_err(|e| e.to_string())?;
+            self.metrics.postponed.inc();
+            return Ok(Outcome::Postponed);
+        };
+        let _global = self.global.acquire().await.map_err(|e| e.to_string())?;
+        let result = try_once(&self.client, job).await;
+        self.metrics
+            .attempt_duration
+            .observe(result.duration.as_secs_f64());
+
+        let schedule = &self.settings.delivery.retry_schedule;
+        let gone = result.status == Some(410);
+        let (status, next, outcome) = if result.succeeded() {
+            (DeliveryStatus::Succeeded, None, Outcome::Succeeded)
+        } else {
+            let delay = if gone {
+                None
+            } else {
+                next_delay(
+                    schedule,
+                    attempt as u32,
+                    result.retry_after,
+                    self.settings.delivery.max_retry_after,
+                )
+            };
+            match delay {
+                Some(d) => (
+                    DeliveryStatus::Pending,
+                    Some(chrono_after(d)),
+                    Outcome::RetryScheduled,
+                ),
+                None => (DeliveryStatus::Failed, None, Outcome::Failed),
+            }
+        };
+        if gone {
+            let client = self.pool.get().await.map_err(|e| e.to_string())?;
+            if hookd_db::endpoints::disable(&client, endpoint_id, "the endpoint answered 410 Gone")
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                self.metrics.endpoints_disabled.inc();
+                tracing::info!(%endpoint_id, "endpoint disabled after 410 Gone");
+            }
+        }
+        let record = AttemptRecord {
+            delivery_id,
+            message_id,
+            endpoint_id,
+            attempt,
+            response_status: result.status.map(i32::from),
+            response_body: result.body,
+            error: result.error,
+            duration_ms: result.duration.as_millis().min(i32::MAX as u128) as i32,
+            status,
+            next_attempt_at: next,
+        };
+        let finished = self.recorder.record(record).await?;
+        self.metrics
+            .attempts
+            .with_label_values(&[if outcome == Outcome::Succeeded {
+                "success"
+            } else {
+                "failure"
+            }])
+            .inc();
+        match outcome {
+            Outcome::Succeeded => {
+                self.metrics
+                    .deliveries
+                    .with_label_values(&["succeeded"])
+                    .inc();
+                let now = chrono::Utc::now().timestamp_micros();
+                let e2e = (now - job.accepted_at_micros).max(0) as f64 / 1e6;
+                self.metrics.end_to_end.observe(e2e);
+            }
+            Outcome::Failed => self.metrics.deliveries.with_label_values(&["failed"]).inc(),
+            Outcome::RetryScheduled => self.metrics.retries_scheduled.inc(),
+            Outcome::Postponed => {}
+        }
+        if finished {
+            if let Some(task_id) = job.task_id.as_deref().and_then(|t| Uuid::parse_str(t).ok()) {
+                let client = self.pool.get().await.map_err(|e| e.to_string())?;
+                hookd_db::tasks::settle(&client, task_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,129 @@
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::pin::Pin;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+/// Prefix that makes hookd keys recognisable (secret scanners, support tickets).
+const KEY_PREFIX: &str = "hk_";
+
+/// A new random API key: `hk_` + 32 random bytes, URL-safe base64.
+pub fn generate_api_key() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Keys are random and long, so a fast hash is enough: there is nothing to brute-force.
+pub fn hash_api_key(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub organization_id: Uuid,
+    pub is_admin: bool,
+}
+
+/// The key in `Authorization: Bearer <key>` or Basic auth with the key as user name.
+fn presented_key(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return (!rest.is_empty()).then(|| rest.to_owned());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = String::from_utf8(STANDARD.decode(rest).ok()?).ok()?;
+        let user = decoded.split_once(':').map_or(decoded.as_str(), |(u, _)| u);
+        return (!user.is_empty()).then(|| user.to_owned());
+    }
+    None
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let key = presented_key(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(ApiError::unauthorized)?;
+            let key = key.ok_or_else(ApiError::unauthorized)?;
+            let hash = hash_api_key(&key);
+            if let Some(bootstrap) = &state.bootstrap_key_hash {
+                if bool::from(bootstrap.ct_eq(&hash)) {
+                    return Ok(Caller {
+                        organization_id: state.default_org,
+                        is_admin: true,
+                    });
+                }
+            }
+            // Looked up by hash on every request, so a deleted key is refused at once.
+            let client = state.pool.get().await.map_err(hookd_db::DbError::from)?;
+            match hookd_db::api_keys::find_by_hash(&client, &hash).await? {
+                Some(owner) => Ok(Caller {
+                    organization_id: owner.organization_id,
+                    is_admin: owner.is_admin,
+                }),
+                None => Err(ApiError::unauthorized()),
+            }
+        })
+    }
+}
+
+impl Caller {
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "only the admin key may manage organizations",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn keys_are_prefixed_and_unique() {
+        let (a, b) = (generate_api_key(), generate_api_key());
+        assert!(a.starts_with("hk_") && a.len() > 40);
+        assert_ne!(a, b);
+        assert_ne!(hash_api_key(&a), hash_api_key(&b));
+    }
+
+    #[test]
+    fn bearer_and_basic_both_carry_the_key() {
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Bearer abc"))
+            .to_http_request();
+        assert_eq!(presented_key(&req).as_deref(), Some("abc"));
+        let basic = format!("Basic {}", STANDARD.encode("abc:"));
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, basic))
+            .to_http_request();
+        assert_eq!(presented_key(&req).as_deref(), Some("abc"));
+        let req = TestRequest::default()
+            .insert_header((AUTHORIZATION, "Bearer "))
+            .to_http_request();
+        assert_eq!(presented_key(&req), None);
+        let req = TestRequest::default().to_http_request();
+        assert_eq!(presented_key(&req), None);
+    }
+}

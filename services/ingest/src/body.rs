@@ -1,0 +1,91 @@
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A JSON object body: over the size limit is 413, not JSON or not an object is 400, the wrong
+/// shape (a field of the wrong type) is 422 naming the field.
+pub struct JsonBody<T>(pub T);
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("body exceeds {limit} bytes"),
+    )
+    .with_data(serde_json::json!({ "limit": limit }))
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.ingest.body_limit_bytes)
+            .unwrap_or(1 << 20);
+        let declared = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let content_type_ok = {
+            let mime = req.content_type();
+            mime.is_empty() || mime.contains("json")
+        };
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            if !content_type_ok {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type must be application/json",
+                ));
+            }
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+                if bytes.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
+            if !value.is_object() {
+                return Err(ApiError::bad_request("body must be a JSON object"));
+            }
+            serde_json::from_value(value)
+                .map(JsonBody)
+                .map_err(|e| ApiError::invalid(e.to_string()))
+        })
+    }
+}
+
+/// A required string field that must not be blank.
+pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
+    match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(ApiError::invalid(format!("{field} is required"))
+            .with_data(serde_json::json!({ "field": field }))),
+    }
+}
+
+/// Rejects names longer than is sensible for an identifier.
+pub fn check_len(value: &str, field: &str, max: usize) -> Result<(), ApiError> {
+    if value.chars().count() > max {
+        return Err(
+            ApiError::invalid(format!("{field} must be at most {max} characters"))
+                .with_data(serde_json::json!({ "field": field })),
+        );
+    }
+    Ok(())
+}

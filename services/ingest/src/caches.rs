@@ -1,0 +1,62 @@
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// A small map whose entries expire, for what every request reads (which app belongs to which
+/// organization, compiled event type schemas). Changes made through this replica invalidate at
+/// once; changes made through another replica are seen within the TTL.
+pub struct TtlCache<K, V> {
+    ttl: Duration,
+    map: RwLock<HashMap<K, (V, Instant)>>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<V> {
+        let map = self.map.read().expect("cache lock");
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(v, _)| v.clone())
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        let mut map = self.map.write().expect("cache lock");
+        // Bounded: drop expired entries when it grows.
+        if map.len() > 10_000 {
+            let ttl = self.ttl;
+            map.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+        map.insert(key, (value, Instant::now()));
+    }
+
+    pub fn remove_where(&self, pred: impl Fn(&K) -> bool) {
+        self.map
+            .write()
+            .expect("cache lock")
+            .retain(|k, _| !pred(k));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_and_can_be_removed() {
+        let cache = TtlCache::new(Duration::from_millis(30));
+        cache.insert(1, "a");
+        cache.insert(2, "b");
+        assert_eq!(cache.get(&1), Some("a"));
+        cache.remove_where(|k| *k == 1);
+        assert_eq!(cache.get(&1), None);
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(cache.get(&2), None);
+    }
+}

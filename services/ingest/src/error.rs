@@ -1,0 +1,130 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use hookd_bus::BusError;
+use hookd_db::DbError;
+use serde_json::{json, Value};
+use std::fmt;
+
+/// Every 4xx and 5xx of the API, rendered in one place as
+/// `{"handled": true, "status": 422, "message": "...", "data": {...}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub data: Value,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            data: json!({}),
+            retry_after: None,
+        }
+    }
+
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = data;
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "missing or unknown API key")
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    pub fn unavailable() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a dependency is unavailable, retry later",
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
+    /// Maps "no such row" to a 404 that names the resource.
+    pub fn from_db(what: &str) -> impl Fn(DbError) -> ApiError + '_ {
+        move |e| match e {
+            DbError::NotFound => ApiError::not_found(what),
+            other => other.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after {
+            response.insert_header(("Retry-After", secs.to_string()));
+        }
+        response.json(json!({
+            "handled": true,
+            "status": self.status.as_u16(),
+            "message": self.message,
+            "data": self.data,
+        }))
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => ApiError::not_found("resource"),
+            DbError::Conflict { constraint } => ApiError::conflict(conflict_message(&constraint)),
+            DbError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::unavailable()
+            }
+            DbError::Query(cause) => {
+                // Logged in full, answered without internals.
+                tracing::error!(error = ?cause, "database query failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            }
+        }
+    }
+}
+
+impl From<BusError> for ApiError {
+    fn from(e: BusError) -> Self {
+        tracing::warn!(error = %e, "broker unavailable");
+        ApiError::unavailable()
+    }
+}
+
+fn conflict_message(constraint: &str) -> String {
+    match constraint {
+        "organizations_name_key" => "an organization with this name exists already".into(),
+        "apps_organization_id_name_key" => "an app with this name exists already".into(),
+        "event_types_app_id_name_key" => "an event type with this name exists already".into(),
+        "subscriptions_app_id_name_key" => "a subscription with this name exists already".into(),
+        _ => "conflicts with an existing resource".into(),
+    }
+}

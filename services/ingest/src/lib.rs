@@ -1,0 +1,18 @@
+//! The ingest service: hookd's whole HTTP API. It validates, authenticates, stores, and
+//! publishes one bus envelope per accepted message.
+
+mod auth;
+mod body;
+mod caches;
+mod error;
+mod health;
+mod list;
+mod metrics;
+pub mod openapi;
+mod routes;
+mod startup;
+mod state;
+
+pub use auth::{generate_api_key, hash_api_key};
+pub use error::ApiError;
+pub use startup::Application;

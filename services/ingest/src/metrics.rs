@@ -1,0 +1,75 @@
+use hookd_telemetry::prometheus::{
+    self, Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry,
+};
+
+/// The ingest service's metrics, in a registry of its own.
+#[derive(Clone)]
+pub struct IngestMetrics {
+    pub registry: Registry,
+    pub messages_accepted: IntCounter,
+    pub messages_duplicate: IntCounter,
+    pub messages_rejected: IntCounterVec,
+    pub request_duration: Histogram,
+    pub publish_failures: IntCounter,
+}
+
+impl IngestMetrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let messages_accepted = IntCounter::with_opts(Opts::new(
+            "hookd_ingest_messages_accepted_total",
+            "Messages answered 202 (durable).",
+        ))
+        .expect("metric");
+        let messages_duplicate = IntCounter::with_opts(Opts::new(
+            "hookd_ingest_messages_duplicate_total",
+            "Sends answered with an existing message (same event_id).",
+        ))
+        .expect("metric");
+        let messages_rejected = IntCounterVec::new(
+            Opts::new(
+                "hookd_ingest_messages_rejected_total",
+                "Message sends refused, by status.",
+            ),
+            &["status"],
+        )
+        .expect("metric");
+        let request_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "hookd_ingest_message_duration_seconds",
+                "Time from request to answer of message sends.",
+            )
+            .buckets(hookd_telemetry::LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("metric");
+        let publish_failures = IntCounter::with_opts(Opts::new(
+            "hookd_ingest_publish_failures_total",
+            "Stored messages whose bus publish failed (the relay sends them later).",
+        ))
+        .expect("metric");
+        let all: [Box<dyn prometheus::core::Collector>; 5] = [
+            Box::new(messages_accepted.clone()),
+            Box::new(messages_duplicate.clone()),
+            Box::new(messages_rejected.clone()),
+            Box::new(request_duration.clone()),
+            Box::new(publish_failures.clone()),
+        ];
+        for c in all {
+            registry.register(c).expect("register metric");
+        }
+        Self {
+            registry,
+            messages_accepted,
+            messages_duplicate,
+            messages_rejected,
+            request_duration,
+            publish_failures,
+        }
+    }
+}
+
+impl Default for IngestMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

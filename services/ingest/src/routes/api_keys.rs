@@ -1,0 +1,95 @@
+use crate::auth::{generate_api_key, hash_api_key, Caller};
+use crate::body::{check_len, JsonBody};
+use crate::error::ApiError;
+use crate::list::{Kind, ListQuery, ListResponse};
+use crate::openapi::ErrorBody;
+use crate::state::AppState;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use hookd_domain::ApiKey;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create).service(list).service(remove);
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateApiKey {
+    name: Option<String>,
+}
+
+/// A new key: `key` is the plaintext, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    id: Uuid,
+    name: String,
+    key: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Create an API key for the caller's organization.
+#[utoipa::path(tag = "api_keys", request_body = CreateApiKey,
+    responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody)))]
+#[post("/api_keys")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<CreateApiKey>,
+) -> Result<HttpResponse, ApiError> {
+    let name = body.0.name.unwrap_or_else(|| "default".into());
+    check_len(&name, "name", 256)?;
+    let key = generate_api_key();
+    let client = state.client().await?;
+    let created = hookd_db::api_keys::create(
+        &client,
+        caller.organization_id,
+        &name,
+        &hash_api_key(&key),
+        false,
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(CreatedApiKey {
+        id: created.id,
+        name: created.name,
+        key,
+        created_at: created.created_at,
+    }))
+}
+
+/// List the organization's API keys (never their plaintext).
+#[utoipa::path(tag = "api_keys", responses((status = 200, body = ListResponse<ApiKey>)))]
+#[get("/api_keys")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<web::Json<ListResponse<ApiKey>>, ApiError> {
+    let q = ListQuery::parse(
+        &req,
+        &[
+            ("created_at", "k.created_at", Kind::Time),
+            ("name", "k.name", Kind::Text),
+        ],
+    )?;
+    let client = state.client().await?;
+    let listed =
+        hookd_db::api_keys::list(&client, caller.organization_id, &q.filters, &q.page).await?;
+    Ok(web::Json(q.respond(listed)))
+}
+
+/// Delete an API key; it is refused from the next request on.
+#[utoipa::path(tag = "api_keys", responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/api_keys/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let client = state.client().await?;
+    hookd_db::api_keys::delete(&client, caller.organization_id, *id)
+        .await
+        .map_err(ApiError::from_db("API key"))?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,117 @@
+use crate::auth::Caller;
+use crate::body::{check_len, required, JsonBody};
+use crate::error::ApiError;
+use crate::list::{Kind, ListQuery, ListResponse};
+use crate::openapi::ErrorBody;
+use crate::state::AppState;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use hookd_domain::App;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(remove);
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AppInput {
+    name: Option<String>,
+}
+
+/// Create an app.
+#[utoipa::path(tag = "apps", request_body = AppInput,
+    responses((status = 201, body = App), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/apps")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<AppInput>,
+) -> Result<HttpResponse, ApiError> {
+    let name = required(&body.0.name, "name")?;
+    check_len(name, "name", 256)?;
+    let client = state.client().await?;
+    let app = hookd_db::apps::create(&client, caller.organization_id, name).await?;
+    Ok(HttpResponse::Created().json(app))
+}
+
+/// List apps.
+#[utoipa::path(tag = "apps", responses((status = 200, body = ListResponse<App>)))]
+#[get("/apps")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<web::Json<ListResponse<App>>, ApiError> {
+    let q = ListQuery::parse(
+        &req,
+        &[
+            ("created_at", "a.created_at", Kind::Time),
+            ("name", "a.name", Kind::Text),
+        ],
+    )?;
+    let client = state.client().await?;
+    let listed = hookd_db::apps::list(&client, caller.organization_id, &q.filters, &q.page).await?;
+    Ok(web::Json(q.respond(listed)))
+}
+
+/// Get an app.
+#[utoipa::path(tag = "apps", responses((status = 200, body = App), (status = 404, body = ErrorBody)))]
+#[get("/apps/{app_id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+) -> Result<web::Json<App>, ApiError> {
+    let client = state.client().await?;
+    let app = hookd_db::apps::get(&client, caller.organization_id, *app_id)
+        .await
+        .map_err(ApiError::from_db("app"))?;
+    Ok(web::Json(app))
+}
+
+/// Rename an app.
+#[utoipa::path(tag = "apps", request_body = AppInput,
+    responses((status = 200, body = App), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[patch("/apps/{app_id}")]
+async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+    body: JsonBody<AppInput>,
+) -> Result<web::Json<App>, ApiError> {
+    let client = state.client().await?;
+    let app = match body.0.name {
+        Some(ref n) => {
+            let name = required(&Some(n.clone()), "name")?.to_owned();
+            check_len(&name, "name", 256)?;
+            hookd_db::apps::rename(&client, caller.organization_id, *app_id, &name).await
+        }
+        None => hookd_db::apps::get(&client, caller.organization_id, *app_id).await,
+    }
+    .map_err(ApiError::from_db("app"))?;
+    Ok(web::Json(app))
+}
+
+/// Delete an app with everything it owns.
+#[utoipa::path(tag = "apps", responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/apps/{app_id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let client = state.client().await?;
+    hookd_db::apps::delete(&client, caller.organization_id, *app_id)
+        .await
+        .map_err(ApiError::from_db("app"))?;
+    let id = *app_id;
+    state.app_orgs.remove_where(|k| *k == id);
+    state.schemas.remove_where(|(a, _)| *a == id);
+    Ok(HttpResponse::NoContent().finish())
+}

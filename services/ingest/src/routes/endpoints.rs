@@ -1,0 +1,310 @@
+use crate::auth::Caller;
+use crate::body::{check_len, JsonBody};
+use crate::error::ApiError;
+use crate::list::{Kind, ListQuery, ListResponse};
+use crate::openapi::ErrorBody;
+use crate::routes::load_subscription;
+use crate::state::AppState;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use hookd_db::endpoints::EndpointFields;
+use hookd_domain::{Endpoint, EndpointStatus};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(remove)
+        .service(rotate_secret);
+}
+
+/// An endpoint: where a subscriber receives webhooks.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Parsed by hand from the JSON object (to tell null from absent); the schema documents it.
+pub struct EndpointInput {
+    /// http(s) URL.
+    url: Option<String>,
+    /// Message version this endpoint receives, `1.0` by default.
+    version: Option<String>,
+    #[schema(value_type = Option<String>, example = "enabled")]
+    status: Option<EndpointStatus>,
+    /// Event types (defined in the app) this endpoint receives.
+    event_types: Option<Vec<String>>,
+    description: Option<String>,
+    /// Extra headers sent with every delivery.
+    headers: Option<Map<String, Value>>,
+    /// A `whsec_` secret of your own; generated when absent.
+    secret: Option<String>,
+}
+
+/// Header names hookd sets itself.
+const RESERVED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "host",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "transfer-encoding",
+    "connection",
+];
+
+fn parse_fields(body: &Map<String, Value>) -> Result<EndpointFields, ApiError> {
+    let mut f = EndpointFields::default();
+    let string = |key: &str| -> Result<Option<String>, ApiError> {
+        match body.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
+            Some(_) => Err(ApiError::invalid(format!("{key} must be a string"))),
+        }
+    };
+    if let Some(url) = string("url")? {
+        let parsed = url::Url::parse(&url)
+            .map_err(|e| ApiError::invalid(format!("url is not valid: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(ApiError::invalid("url must be an http(s) URL with a host"));
+        }
+        check_len(&url, "url", 2048)?;
+        f.url = Some(url);
+    }
+    if let Some(version) = string("version")? {
+        if version.is_empty() {
+            return Err(ApiError::invalid("version must not be empty"));
+        }
+        check_len(&version, "version", 64)?;
+        f.version = Some(version);
+    }
+    if let Some(status) = string("status")? {
+        f.status = Some(
+            EndpointStatus::parse(&status)
+                .ok_or_else(|| ApiError::invalid("status must be enabled or disabled"))?,
+        );
+    }
+    match body.get("event_types") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            let mut types = Vec::with_capacity(items.len());
+            for item in items {
+                match item.as_str() {
+                    Some(s) if !s.is_empty() => types.push(s.to_owned()),
+                    _ => return Err(ApiError::invalid("event_types must be a list of names")),
+                }
+            }
+            types.sort();
+            types.dedup();
+            if types.is_empty() {
+                return Err(ApiError::invalid(
+                    "event_types must name at least one event type",
+                ));
+            }
+            f.event_types = Some(types);
+        }
+        Some(_) => return Err(ApiError::invalid("event_types must be a list of names")),
+    }
+    match body.get("description") {
+        None => {}
+        Some(Value::Null) => f.description = Some(None),
+        Some(Value::String(s)) => f.description = Some(Some(s.clone())),
+        Some(_) => return Err(ApiError::invalid("description must be a string")),
+    }
+    match body.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (name, value) in map {
+                let lower = name.to_ascii_lowercase();
+                if RESERVED_HEADERS.contains(&lower.as_str()) {
+                    return Err(ApiError::invalid(format!("header {name} is set by hookd")));
+                }
+                let valid_name =
+                    actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
+                let valid_value = value
+                    .as_str()
+                    .is_some_and(|v| actix_web::http::header::HeaderValue::from_str(v).is_ok());
+                if !valid_name || !valid_value {
+                    return Err(ApiError::invalid(format!(
+                        "header {name} must be a valid header with a string value"
+                    )));
+                }
+            }
+            f.headers = Some(Value::Object(map.clone()));
+        }
+        Some(_) => return Err(ApiError::invalid("headers must be an object of strings")),
+    }
+    Ok(f)
+}
+
+fn secret_from(body: &Map<String, Value>) -> Result<String, ApiError> {
+    match body.get("secret") {
+        None | Some(Value::Null) => Ok(hookd_signing::generate_secret()),
+        Some(Value::String(s)) => {
+            hookd_signing::SigningKey::parse(s)
+                .map_err(|e| ApiError::invalid(format!("secret: {e}")))?;
+            Ok(s.clone())
+        }
+        Some(_) => Err(ApiError::invalid("secret must be a string")),
+    }
+}
+
+async fn check_event_types(
+    client: &hookd_db::Client,
+    app_id: Uuid,
+    types: &Option<Vec<String>>,
+) -> Result<(), ApiError> {
+    if let Some(types) = types {
+        let missing = hookd_db::event_types::missing(client, app_id, types).await?;
+        if !missing.is_empty() {
+            return Err(ApiError::invalid(format!(
+                "event type(s) not defined in this app: {}",
+                missing.join(", ")
+            ))
+            .with_data(serde_json::json!({ "event_types": missing })));
+        }
+    }
+    Ok(())
+}
+
+/// Create an endpoint of a subscription; the answer carries its `whsec_` secret.
+#[utoipa::path(tag = "endpoints", request_body = EndpointInput,
+    responses((status = 201, body = Endpoint), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/subscriptions/{subscription_id}/endpoints")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    subscription_id: web::Path<Uuid>,
+    body: JsonBody<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let sub = load_subscription(&state, &caller, *subscription_id).await?;
+    let fields = parse_fields(&body.0)?;
+    if fields.url.is_none() {
+        return Err(ApiError::invalid("url is required"));
+    }
+    if fields.event_types.is_none() {
+        return Err(ApiError::invalid("event_types is required"));
+    }
+    let secret = secret_from(&body.0)?;
+    let client = state.client().await?;
+    check_event_types(&client, sub.app_id, &fields.event_types).await?;
+    let created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &secret)
+        .await
+        .map_err(ApiError::from_db("subscription"))?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// List a subscription's endpoints.
+#[utoipa::path(tag = "endpoints", responses((status = 200, body = ListResponse<Endpoint>)))]
+#[get("/subscriptions/{subscription_id}/endpoints")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    subscription_id: web::Path<Uuid>,
+    req: HttpRequest,
+) -> Result<web::Json<ListResponse<Endpoint>>, ApiError> {
+    load_subscription(&state, &caller, *subscription_id).await?;
+    let q = ListQuery::parse(
+        &req,
+        &[
+            ("created_at", "n.created_at", Kind::Time),
+            ("status", "n.status", Kind::Text),
+            ("version", "n.version", Kind::Text),
+            ("url", "n.url", Kind::Text),
+        ],
+    )?;
+    let client = state.client().await?;
+    let listed = hookd_db::endpoints::list(&client, *subscription_id, &q.filters, &q.page).await?;
+    Ok(web::Json(q.respond(listed)))
+}
+
+/// Get an endpoint.
+#[utoipa::path(tag = "endpoints", responses((status = 200, body = Endpoint), (status = 404, body = ErrorBody)))]
+#[get("/subscriptions/{subscription_id}/endpoints/{endpoint_id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<Endpoint>, ApiError> {
+    let (sub_id, id) = path.into_inner();
+    load_subscription(&state, &caller, sub_id).await?;
+    let client = state.client().await?;
+    let found = hookd_db::endpoints::get(&client, sub_id, id)
+        .await
+        .map_err(ApiError::from_db("endpoint"))?;
+    Ok(web::Json(found))
+}
+
+/// Change an endpoint (url, version, status, event types, description, headers).
+#[utoipa::path(tag = "endpoints", request_body = EndpointInput,
+    responses((status = 200, body = Endpoint), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[patch("/subscriptions/{subscription_id}/endpoints/{endpoint_id}")]
+async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<Map<String, Value>>,
+) -> Result<web::Json<Endpoint>, ApiError> {
+    let (sub_id, id) = path.into_inner();
+    let sub = load_subscription(&state, &caller, sub_id).await?;
+    let fields = parse_fields(&body.0)?;
+    if body.0.contains_key("secret") {
+        return Err(ApiError::invalid(
+            "change the secret with POST .../secret/rotate",
+        ));
+    }
+    let client = state.client().await?;
+    check_event_types(&client, sub.app_id, &fields.event_types).await?;
+    let updated = hookd_db::endpoints::update(&client, sub_id, id, &fields)
+        .await
+        .map_err(ApiError::from_db("endpoint"))?;
+    Ok(web::Json(updated))
+}
+
+/// Delete an endpoint.
+#[utoipa::path(tag = "endpoints", responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/subscriptions/{subscription_id}/endpoints/{endpoint_id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (sub_id, id) = path.into_inner();
+    load_subscription(&state, &caller, sub_id).await?;
+    let client = state.client().await?;
+    hookd_db::endpoints::delete(&client, sub_id, id)
+        .await
+        .map_err(ApiError::from_db("endpoint"))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Replace the signing secret. The previous secret keeps signing (both signatures are sent)
+/// for the configured grace period, so receivers can switch without losing a webhook.
+#[utoipa::path(tag = "endpoints",
+    responses((status = 200, body = Endpoint), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/subscriptions/{subscription_id}/endpoints/{endpoint_id}/secret/rotate")]
+async fn rotate_secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Option<JsonBody<Map<String, Value>>>,
+) -> Result<web::Json<Endpoint>, ApiError> {
+    let (sub_id, id) = path.into_inner();
+    load_subscription(&state, &caller, sub_id).await?;
+    let secret = secret_from(&body.map(|b| b.0).unwrap_or_default())?;
+    let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
+        .unwrap_or_else(|_| chrono::Duration::hours(24));
+    let client = state.client().await?;
+    let rotated = hookd_db::endpoints::rotate_secret(
+        &client,
+        sub_id,
+        id,
+        &secret,
+        chrono::Utc::now() + grace,
+    )
+    .await
+    .map_err(ApiError::from_db("endpoint"))?;
+    Ok(web::Json(rotated))
+}

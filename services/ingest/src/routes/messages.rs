@@ -1,0 +1,292 @@
+use crate::auth::Caller;
+use crate::body::{check_len, JsonBody};
+use crate::error::ApiError;
+use crate::list::{Kind, ListQuery, ListResponse};
+use crate::openapi::ErrorBody;
+use crate::routes::{check_app, load_subscription};
+use crate::state::{AppState, SchemaEntry};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use hookd_bus::Route;
+use hookd_db::messages::NewMessage;
+use hookd_domain::{new_id, EndpointStatus, Message, DEFAULT_VERSION};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Instant;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(send)
+        .service(send_alias)
+        .service(send_to_endpoint)
+        .service(list)
+        .service(get_one);
+}
+
+/// A message to send.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Parsed by hand from the JSON object; the schema documents it.
+pub struct SendMessage {
+    /// Such as `user.created`.
+    event_type: String,
+    /// Any JSON value.
+    data: Value,
+    /// `1.0` when absent.
+    version: Option<String>,
+    /// Makes the send idempotent per app.
+    event_id: Option<String>,
+}
+
+struct Input {
+    event_type: String,
+    version: String,
+    event_id: Option<String>,
+    data: Value,
+}
+
+fn parse_input(mut body: Map<String, Value>) -> Result<Input, ApiError> {
+    let event_type = match body.remove("event_type") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+        None | Some(Value::Null) => return Err(ApiError::invalid("event_type is required")),
+        Some(_) => return Err(ApiError::invalid("event_type must be a non-empty string")),
+    };
+    check_len(&event_type, "event_type", 256)?;
+    let data = body
+        .remove("data")
+        .ok_or_else(|| ApiError::invalid("data is required"))?;
+    let version = match body.remove("version") {
+        None | Some(Value::Null) => DEFAULT_VERSION.to_owned(),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+        Some(_) => return Err(ApiError::invalid("version must be a non-empty string")),
+    };
+    check_len(&version, "version", 64)?;
+    let event_id = match body.remove("event_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        Some(_) => return Err(ApiError::invalid("event_id must be a non-empty string")),
+    };
+    if let Some(id) = &event_id {
+        check_len(id, "event_id", 256)?;
+    }
+    Ok(Input {
+        event_type,
+        version,
+        event_id,
+        data,
+    })
+}
+
+/// The compiled schema of the app's event type (cached), if it has one.
+async fn schema_for(
+    state: &AppState,
+    app_id: Uuid,
+    event_type: &str,
+) -> Result<SchemaEntry, ApiError> {
+    let key = (app_id, event_type.to_owned());
+    if let Some(entry) = state.schemas.get(&key) {
+        return Ok(entry);
+    }
+    let client = state.client().await?;
+    let entry = match hookd_db::event_types::get(&client, app_id, event_type).await {
+        Ok(et) => et
+            .schema
+            .and_then(|s| jsonschema::validator_for(&s).ok())
+            .map(Arc::new),
+        Err(hookd_db::DbError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    state.schemas.insert(key, entry.clone());
+    Ok(entry)
+}
+
+/// Validates, stores and publishes a message: the one path of every send.
+async fn accept(
+    state: &AppState,
+    app_id: Uuid,
+    input: Input,
+    endpoint_id: Option<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(validator) = schema_for(state, app_id, &input.event_type).await? {
+        let errors: Vec<String> = validator
+            .iter_errors(&input.data)
+            .take(10)
+            .map(|e| format!("{}: {}", e.instance_path(), e))
+            .collect();
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(format!(
+                "data does not match the schema of {}: {}",
+                input.event_type, errors[0]
+            ))
+            .with_data(serde_json::json!({ "errors": errors })));
+        }
+    }
+    let now = chrono::Utc::now();
+    // Whole microseconds, as PostgreSQL stores them, so every rendering of the body agrees.
+    let created_at = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+    let new = NewMessage {
+        id: new_id(),
+        app_id,
+        event_type: input.event_type,
+        version: input.version,
+        event_id: input.event_id,
+        data: input.data,
+        endpoint_id,
+        task_id: None,
+        created_at,
+    };
+    let client = state.client().await?;
+    let (message, created) = hookd_db::messages::insert(&client, &new)
+        .await
+        .map_err(ApiError::from_db("app"))?;
+    drop(client);
+    if !created {
+        state.metrics.messages_duplicate.inc();
+        return Ok(HttpResponse::Ok().json(message));
+    }
+    // Committed: the 202 holds from here. The publish is the fast path to the router; if it
+    // fails the router's relay finds the message unrouted and publishes it.
+    let envelope = hookd_bus::message_accepted(&message, app_id, endpoint_id, None);
+    if let Err(e) = state.publisher.publish(Route::Messages, &envelope).await {
+        state.metrics.publish_failures.inc();
+        tracing::warn!(message_id = %message.id, error = %e, "publish failed; the relay will send it");
+    }
+    state.metrics.messages_accepted.inc();
+    Ok(HttpResponse::Accepted().json(message))
+}
+
+async fn send_message(
+    state: &AppState,
+    caller: &Caller,
+    app_id: Uuid,
+    body: Map<String, Value>,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let result = async {
+        let input = parse_input(body)?;
+        check_app(state, caller, app_id).await?;
+        accept(state, app_id, input, None).await
+    }
+    .await;
+    state
+        .metrics
+        .request_duration
+        .observe(started.elapsed().as_secs_f64());
+    if let Err(e) = &result {
+        state
+            .metrics
+            .messages_rejected
+            .with_label_values(&[e.status.as_str()])
+            .inc();
+    }
+    result
+}
+
+/// Send a message to every enabled endpoint of the app subscribed to its event type and
+/// version. 202 once it is durable; 200 with the first message when `event_id` was seen.
+#[utoipa::path(tag = "messages", request_body = SendMessage,
+    responses((status = 202, body = Message), (status = 200, body = Message),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/apps/{app_id}/messages")]
+async fn send(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+    body: JsonBody<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    send_message(&state, &caller, *app_id, body.0).await
+}
+
+/// Alias of `POST /apps/{app_id}/messages` (HostedHooks' path).
+#[utoipa::path(tag = "messages", request_body = SendMessage,
+    responses((status = 202, body = Message), (status = 200, body = Message), (status = 422, body = ErrorBody)))]
+#[post("/app/{app_id}/messages")]
+async fn send_alias(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+    body: JsonBody<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    send_message(&state, &caller, *app_id, body.0).await
+}
+
+/// Send a message to one endpoint only (it must be enabled and of the message's version).
+#[utoipa::path(tag = "messages", request_body = SendMessage,
+    responses((status = 202, body = Message), (status = 200, body = Message),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/subscriptions/{subscription_id}/endpoints/{endpoint_id}/messages")]
+async fn send_to_endpoint(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: JsonBody<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let (sub_id, endpoint_id) = path.into_inner();
+    let input = parse_input(body.0)?;
+    let sub = load_subscription(&state, &caller, sub_id).await?;
+    let endpoint = {
+        let client = state.client().await?;
+        hookd_db::endpoints::get(&client, sub_id, endpoint_id)
+            .await
+            .map_err(ApiError::from_db("endpoint"))?
+    };
+    if endpoint.status != EndpointStatus::Enabled {
+        return Err(ApiError::invalid("the endpoint is disabled"));
+    }
+    if endpoint.version != input.version {
+        return Err(ApiError::invalid(format!(
+            "the endpoint receives version {}, not {}",
+            endpoint.version, input.version
+        )));
+    }
+    let result = accept(&state, sub.app_id, input, Some(endpoint_id)).await;
+    if let Err(e) = &result {
+        state
+            .metrics
+            .messages_rejected
+            .with_label_values(&[e.status.as_str()])
+            .inc();
+    }
+    result
+}
+
+/// List the app's messages.
+#[utoipa::path(tag = "messages", responses((status = 200, body = ListResponse<Message>)))]
+#[get("/apps/{app_id}/messages")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+    req: HttpRequest,
+) -> Result<web::Json<ListResponse<Message>>, ApiError> {
+    check_app(&state, &caller, *app_id).await?;
+    let q = ListQuery::parse(
+        &req,
+        &[
+            ("created_at", "m.created_at", Kind::Time),
+            ("event_type", "m.event_type", Kind::Text),
+            ("version", "m.version", Kind::Text),
+            ("event_id", "m.event_id", Kind::Text),
+        ],
+    )?;
+    let client = state.client().await?;
+    let listed = hookd_db::messages::list(&client, *app_id, &q.filters, &q.page).await?;
+    Ok(web::Json(q.respond(listed)))
+}
+
+/// Get a message.
+#[utoipa::path(tag = "messages", responses((status = 200, body = Message), (status = 404, body = ErrorBody)))]
+#[get("/messages/{message_id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Message>, ApiError> {
+    let client = state.client().await?;
+    let message = hookd_db::messages::get(&client, caller.organization_id, *id)
+        .await
+        .map_err(ApiError::from_db("message"))?;
+    Ok(web::Json(message))
+}

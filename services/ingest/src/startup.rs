@@ -1,0 +1,96 @@
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::{web, App, HttpServer};
+use hookd_bus::{Publisher, Topology};
+use hookd_config::Settings;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use utoipa_actix_web::AppExt;
+
+/// The ingest service, bound and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: usize,
+}
+
+impl Application {
+    /// Connects to PostgreSQL and RabbitMQ, makes sure the default organization exists, and
+    /// binds `ingest.listen` (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let pool = hookd_db::connect(settings.database.url.expose(), settings.database.pool_size)?;
+        let default_org = {
+            let client = pool.get().await?;
+            hookd_db::organizations::ensure_default(&client).await?
+        };
+        let topology = Topology::new(settings.amqp.prefix.clone());
+        let publisher = Arc::new(Publisher::connect(settings.amqp.url.expose(), topology).await?);
+        let listener = TcpListener::bind(&settings.ingest.listen)?;
+        listener.set_nonblocking(true)?;
+        let workers = match settings.ingest.workers {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            n => n,
+        };
+        let state = web::Data::new(AppState::new(settings, pool, publisher, default_org));
+        Ok(Self {
+            listener,
+            state,
+            workers,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// The registry of this service's metrics.
+    pub fn metrics_registry(&self) -> hookd_telemetry::prometheus::Registry {
+        self.state.metrics.registry.clone()
+    }
+
+    /// Serves until `shutdown`; then stops accepting and lets requests in flight finish.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
+        let state = self.state;
+        let doc = web::Data::new(
+            serde_json::to_string(&crate::openapi::document()).expect("OpenAPI serialises"),
+        );
+        let server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .app_data(doc.clone())
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| ApiError::not_found("resource").into()),
+                )
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| ApiError::invalid(e.to_string()).into()),
+                )
+                .configure(crate::routes::configure)
+                .into_app()
+                .service(crate::health::healthz)
+                .service(crate::health::readyz)
+                .service(crate::health::metrics)
+                .service(crate::openapi::serve)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::not_found("route"))
+                }))
+        })
+        .workers(self.workers)
+        .disable_signals()
+        .shutdown_timeout(30)
+        .listen(self.listener)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            handle.stop(true).await;
+        });
+        server.await
+    }
+}

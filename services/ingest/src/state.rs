@@ -1,0 +1,54 @@
+use crate::caches::TtlCache;
+use crate::metrics::IngestMetrics;
+use hookd_bus::Publisher;
+use hookd_config::Settings;
+use hookd_db::Pool;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A compiled event type schema; `None` when the type has no schema or is not defined.
+pub type SchemaEntry = Option<Arc<jsonschema::Validator>>;
+
+/// What every handler shares.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub pool: Pool,
+    pub publisher: Arc<Publisher>,
+    pub metrics: IngestMetrics,
+    pub bootstrap_key_hash: Option<[u8; 32]>,
+    pub default_org: Uuid,
+    /// app id → organization id.
+    pub app_orgs: TtlCache<Uuid, Uuid>,
+    /// (app id, event type) → compiled schema.
+    pub schemas: TtlCache<(Uuid, String), SchemaEntry>,
+}
+
+impl AppState {
+    pub fn new(
+        settings: Arc<Settings>,
+        pool: Pool,
+        publisher: Arc<Publisher>,
+        default_org: Uuid,
+    ) -> Self {
+        let bootstrap_key_hash = settings
+            .auth
+            .bootstrap_api_key
+            .as_ref()
+            .map(|k| crate::hash_api_key(k.expose()));
+        Self {
+            settings,
+            pool,
+            publisher,
+            metrics: IngestMetrics::new(),
+            bootstrap_key_hash,
+            default_org,
+            app_orgs: TtlCache::new(Duration::from_secs(5)),
+            schemas: TtlCache::new(Duration::from_secs(5)),
+        }
+    }
+
+    pub async fn client(&self) -> Result<hookd_db::Client, crate::ApiError> {
+        Ok(self.pool.get().await.map_err(hookd_db::DbError::from)?)
+    }
+}

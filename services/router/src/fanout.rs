@@ -1,0 +1,130 @@
+use crate::metrics::RouterMetrics;
+use crate::view::RoutingView;
+use hookd_bus::envelopes::{DeliveryJob, MessageAccepted};
+use hookd_bus::{Ack, Publisher, Route};
+use hookd_db::{DbError, Pool};
+use prost::Message as _;
+use std::collections::HashMap;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What routing one message did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Routed {
+    /// Deliveries created now (zero when the message had been routed before).
+    pub created: usize,
+    pub matched: usize,
+}
+
+fn parse_uuid(s: &str) -> Option<Uuid> {
+    Uuid::parse_str(s).ok()
+}
+
+/// Fans one `MessageAccepted` out: records a delivery per matching endpoint and publishes a
+/// job for each. The deliveries are leased before their jobs are published, so a job lost
+/// after the commit is sent again by the retry scheduler when the lease runs out.
+pub async fn route_message(
+    pool: &Pool,
+    publisher: &Publisher,
+    view: &RoutingView,
+    lease: Duration,
+    envelope: &MessageAccepted,
+    metrics: &RouterMetrics,
+) -> Result<Routed, DbError> {
+    let (Some(message_id), Some(app_id)) = (
+        parse_uuid(&envelope.message_id),
+        parse_uuid(&envelope.app_id),
+    ) else {
+        return Ok(Routed {
+            created: 0,
+            matched: 0,
+        });
+    };
+    let snapshot = view.snapshot();
+    let targets = match envelope.endpoint_id.as_deref().and_then(parse_uuid) {
+        Some(id) => snapshot
+            .endpoint(id)
+            .filter(|r| r.enabled && r.app_id == app_id && r.version == envelope.version)
+            .into_iter()
+            .collect(),
+        None => snapshot.matching(app_id, &envelope.event_type, &envelope.version),
+    };
+    let ids: Vec<Uuid> = targets.iter().map(|r| r.id).collect();
+    let lease_until = chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
+    let client = pool.get().await?;
+    let created = hookd_db::deliveries::fan_out(
+        &client,
+        message_id,
+        app_id,
+        &envelope.event_type,
+        &ids,
+        lease_until,
+    )
+    .await?;
+    if let Some(task_id) = envelope.task_id.as_deref().and_then(parse_uuid) {
+        hookd_db::tasks::mark_routed(&client, task_id, ids.first().copied()).await?;
+    }
+    drop(client);
+    metrics.fanout.observe(ids.len() as f64);
+    let by_id: HashMap<Uuid, _> = targets.iter().map(|r| (r.id, r)).collect();
+    let publishes = created.iter().filter_map(|(delivery_id, endpoint_id)| {
+        let route = by_id.get(endpoint_id)?;
+        let job = DeliveryJob {
+            delivery_id: delivery_id.to_string(),
+            message_id: envelope.message_id.clone(),
+            endpoint_id: endpoint_id.to_string(),
+            url: route.url.clone(),
+            payload: envelope.payload.clone(),
+            secrets: route.secrets.clone(),
+            headers: route.header_pairs(),
+            attempt: 1,
+            accepted_at_micros: envelope.accepted_at_micros,
+            task_id: envelope.task_id.clone(),
+        };
+        Some(async move {
+            publisher
+                .publish(Route::Deliveries, &job.encode_to_vec())
+                .await
+        })
+    });
+    // Publishes in flight together; their confirms are awaited concurrently.
+    for result in futures_util::future::join_all(publishes).await {
+        match result {
+            Ok(()) => metrics.jobs_published.inc(),
+            Err(e) => {
+                metrics.publish_failures.inc();
+                tracing::warn!(error = %e, "delivery job publish failed; the lease will expire and resend it");
+            }
+        }
+    }
+    metrics.messages_routed.inc();
+    Ok(Routed {
+        created: created.len(),
+        matched: ids.len(),
+    })
+}
+
+/// The consumer's decision for one envelope.
+pub async fn handle(
+    pool: &Pool,
+    publisher: &Publisher,
+    view: &RoutingView,
+    lease: Duration,
+    metrics: &RouterMetrics,
+    bytes: &[u8],
+) -> Ack {
+    let Ok(envelope) = MessageAccepted::decode(bytes) else {
+        tracing::error!("undecodable MessageAccepted envelope; dead-lettering it");
+        return Ack::Reject;
+    };
+    match route_message(pool, publisher, view, lease, &envelope, metrics).await {
+        Ok(_) => Ack::Ack,
+        Err(e) => {
+            metrics.route_errors.inc();
+            tracing::warn!(message_id = %envelope.message_id, error = %e, "routing failed; requeueing");
+            // Do not spin on a dead database.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Ack::Requeue
+        }
+    }
+}

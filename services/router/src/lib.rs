@@ -1,0 +1,12 @@
+//! The router: turns each accepted message into one delivery per subscribed endpoint, from an
+//! in-memory view of the endpoints, and republishes messages whose bus notification was lost.
+
+mod fanout;
+mod metrics;
+mod relay;
+mod startup;
+mod view;
+
+pub use fanout::{route_message, Routed};
+pub use startup::Router;
+pub use view::RoutingView;

@@ -1,0 +1,71 @@
+use hookd_telemetry::prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry};
+
+#[derive(Clone)]
+pub struct RouterMetrics {
+    pub registry: Registry,
+    pub messages_routed: IntCounter,
+    pub fanout: Histogram,
+    pub jobs_published: IntCounter,
+    pub publish_failures: IntCounter,
+    pub messages_relayed: IntCounter,
+    pub view_endpoints: IntGauge,
+    pub view_reloads: IntCounter,
+    pub route_errors: IntCounter,
+    pub queue_depth: IntGauge,
+}
+
+impl RouterMetrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::with_opts(Opts::new(name, help)).expect("metric");
+            registry.register(Box::new(c.clone())).expect("register");
+            c
+        };
+        let gauge = |name: &str, help: &str| {
+            let g = IntGauge::with_opts(Opts::new(name, help)).expect("metric");
+            registry.register(Box::new(g.clone())).expect("register");
+            g
+        };
+        let fanout = Histogram::with_opts(
+            HistogramOpts::new(
+                "hookd_router_fanout_endpoints",
+                "Endpoints a message went to.",
+            )
+            .buckets(vec![
+                0.0, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0,
+            ]),
+        )
+        .expect("metric");
+        registry
+            .register(Box::new(fanout.clone()))
+            .expect("register");
+        Self {
+            messages_routed: counter("hookd_router_messages_routed_total", "Messages fanned out."),
+            jobs_published: counter("hookd_router_jobs_published_total", "Delivery jobs published."),
+            publish_failures: counter(
+                "hookd_router_publish_failures_total",
+                "Delivery jobs whose publish failed (the retry scheduler sends them after their lease).",
+            ),
+            messages_relayed: counter(
+                "hookd_router_messages_relayed_total",
+                "Stored messages published again by the relay.",
+            ),
+            view_endpoints: gauge("hookd_router_view_endpoints", "Endpoints in the routing view."),
+            view_reloads: counter("hookd_router_view_reloads_total", "Routing view reloads."),
+            route_errors: counter(
+                "hookd_router_errors_total",
+                "Messages put back on the queue because a dependency failed.",
+            ),
+            queue_depth: gauge("hookd_router_queue_depth", "Messages waiting in the router's queue."),
+            fanout,
+            registry,
+        }
+    }
+}
+
+impl Default for RouterMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,39 @@
+use crate::metrics::RouterMetrics;
+use hookd_bus::{Publisher, Route};
+use hookd_db::{DbError, Pool};
+use std::time::Duration;
+
+/// The outbox relay: publishes stored messages that were never routed (ingest crashed between
+/// its commit and its publish, or the broker was down). It runs only while the router's queue
+/// is empty, so a backlog is not mistaken for loss and doubled. Returns how many it published.
+pub async fn relay_once(
+    pool: &Pool,
+    publisher: &Publisher,
+    relay_after: Duration,
+    metrics: &RouterMetrics,
+) -> Result<usize, DbError> {
+    match publisher.queue_depth(Route::Messages).await {
+        Ok(0) => metrics.queue_depth.set(0),
+        Ok(depth) => {
+            metrics.queue_depth.set(depth as i64);
+            return Ok(0);
+        }
+        Err(_) => return Ok(0),
+    }
+    let before = chrono::Utc::now() - chrono::Duration::from_std(relay_after).unwrap_or_default();
+    let client = pool.get().await?;
+    let unrouted = hookd_db::messages::unrouted(&client, before, 500).await?;
+    drop(client);
+    let mut published = 0;
+    for u in &unrouted {
+        let envelope = hookd_bus::message_accepted(&u.message, u.app_id, u.endpoint_id, u.task_id);
+        if publisher.publish(Route::Messages, &envelope).await.is_ok() {
+            published += 1;
+        }
+    }
+    if published > 0 {
+        metrics.messages_relayed.inc_by(published as u64);
+        tracing::info!(published, "relayed unrouted messages");
+    }
+    Ok(published)
+}

@@ -1,0 +1,191 @@
+use crate::metrics::RouterMetrics;
+use crate::view::{listen_for_changes, RoutingView};
+use futures_util::FutureExt;
+use hookd_bus::{ConsumerConfig, Publisher, Route, Topology};
+use hookd_config::Settings;
+use hookd_db::Pool;
+use hookd_telemetry::{HealthServer, Readiness};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The router service, connected and bound.
+pub struct Router {
+    settings: Arc<Settings>,
+    pool: Pool,
+    publisher: Arc<Publisher>,
+    view: RoutingView,
+    metrics: RouterMetrics,
+    health: HealthServer,
+}
+
+impl Router {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let pool = hookd_db::connect(settings.database.url.expose(), settings.database.pool_size)?;
+        let topology = Topology::new(settings.amqp.prefix.clone());
+        let publisher = Arc::new(Publisher::connect(settings.amqp.url.expose(), topology).await?);
+        let view = RoutingView::default();
+        view.refresh(&pool).await?;
+        let metrics = RouterMetrics::new();
+        metrics.view_endpoints.set(view.snapshot().len() as i64);
+        let readiness: Readiness = {
+            let (pool, publisher) = (pool.clone(), publisher.clone());
+            Arc::new(move || {
+                let (pool, publisher) = (pool.clone(), publisher.clone());
+                async move {
+                    let client = pool.get().await.map_err(|_| "database".to_string())?;
+                    client
+                        .simple_query("SELECT 1")
+                        .await
+                        .map_err(|_| "database".to_string())?;
+                    if !publisher.is_connected().await {
+                        return Err("broker".into());
+                    }
+                    Ok(())
+                }
+                .boxed()
+            })
+        };
+        let health =
+            HealthServer::bind(&settings.router.listen, metrics.registry.clone(), readiness)?;
+        Ok(Self {
+            settings,
+            pool,
+            publisher,
+            view,
+            metrics,
+            health,
+        })
+    }
+
+    /// Port of `/healthz`, `/readyz`, `/metrics`.
+    pub fn port(&self) -> u16 {
+        self.health.port()
+    }
+
+    pub fn view(&self) -> RoutingView {
+        self.view.clone()
+    }
+
+    pub fn metrics_registry(&self) -> hookd_telemetry::prometheus::Registry {
+        self.metrics.registry.clone()
+    }
+
+    /// Consumes, refreshes the view, relays and schedules tasks until `shutdown`, then drains.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let Router {
+            settings,
+            pool,
+            publisher,
+            view,
+            metrics,
+            health,
+        } = self;
+        let mut tasks = tokio::task::JoinSet::new();
+
+        tasks.spawn(
+            health
+                .run(shutdown.clone())
+                .map(|r| r.map_err(anyhow::Error::from)),
+        );
+
+        let changed = Arc::new(tokio::sync::Notify::new());
+        tasks.spawn(
+            listen_for_changes(
+                settings.database.url.expose().clone(),
+                changed.clone(),
+                shutdown.clone(),
+            )
+            .map(Ok),
+        );
+        {
+            let (pool, view, metrics, shutdown) = (
+                pool.clone(),
+                view.clone(),
+                metrics.clone(),
+                shutdown.clone(),
+            );
+            tasks.spawn(async move {
+                loop {
+                    match view.refresh(&pool).await {
+                        Ok(true) => {
+                            metrics.view_reloads.inc();
+                            metrics.view_endpoints.set(view.snapshot().len() as i64);
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!(error = %e, "routing view refresh failed"),
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = changed.notified() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            });
+        }
+        {
+            let (pool, publisher, metrics, shutdown) = (
+                pool.clone(),
+                publisher.clone(),
+                metrics.clone(),
+                shutdown.clone(),
+            );
+            let (interval, relay_after) =
+                (settings.router.sweep_interval, settings.router.relay_after);
+            tasks.spawn(async move {
+                loop {
+                    if let Err(e) =
+                        crate::relay::relay_once(&pool, &publisher, relay_after, &metrics).await
+                    {
+                        tracing::warn!(error = %e, "relay failed");
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(interval) => {}
+                    }
+                }
+            });
+        }
+        {
+            let config = ConsumerConfig {
+                url: settings.amqp.url.expose().clone(),
+                topology: Topology::new(settings.amqp.prefix.clone()),
+                route: Route::Messages,
+                prefetch: settings.amqp.prefetch,
+                tag: "hookd-router".into(),
+            };
+            let lease = settings.delivery.lease;
+            let (pool, publisher, view, metrics) = (
+                pool.clone(),
+                publisher.clone(),
+                view.clone(),
+                metrics.clone(),
+            );
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                hookd_bus::consume(config, shutdown, move |bytes, _redelivered| {
+                    let (pool, publisher, view, metrics) = (
+                        pool.clone(),
+                        publisher.clone(),
+                        view.clone(),
+                        metrics.clone(),
+                    );
+                    async move {
+                        crate::fanout::handle(&pool, &publisher, &view, lease, &metrics, &bytes)
+                            .await
+                    }
+                })
+                .await;
+                Ok(())
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            if let Ok(Err(e)) = result {
+                tracing::error!(error = %e, "router task failed");
+                shutdown.cancel();
+            }
+        }
+        Ok(())
+    }
+}
