@@ -49,7 +49,7 @@ pub async fn create(
     let row = client
         .query_one(
             &format!(
-                "INSERT INTO endpoints n (id, subscription_id, app_id, url, version, status,
+                "INSERT INTO endpoints AS n (id, subscription_id, app_id, url, version, status,
                     event_types, description, headers, secret)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
             ),

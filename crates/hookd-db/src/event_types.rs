@@ -28,7 +28,7 @@ pub async fn create(
     let row = client
         .query_one(
             &format!(
-                "INSERT INTO event_types e (id, app_id, name, description, schema)
+                "INSERT INTO event_types AS e (id, app_id, name, description, schema)
                  VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
             ),
             &[&new_id(), &app_id, &name, &description, &schema],

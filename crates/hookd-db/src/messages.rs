@@ -43,7 +43,7 @@ pub async fn insert(
     let inserted = client
         .query_opt(
             &format!(
-                "INSERT INTO messages m (id, app_id, event_type, version, event_id, data,
+                "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
                     endpoint_id, task_id, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING

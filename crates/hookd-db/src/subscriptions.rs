@@ -27,7 +27,7 @@ pub async fn create(
     let row = client
         .query_one(
             &format!(
-                "INSERT INTO subscriptions s (id, app_id, name, metadata) VALUES ($1, $2, $3, $4)
+                "INSERT INTO subscriptions AS s (id, app_id, name, metadata) VALUES ($1, $2, $3, $4)
                  RETURNING {COLUMNS}"
             ),
             &[&new_id(), &app_id, &name, &metadata],
