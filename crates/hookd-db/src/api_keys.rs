@@ -1,4 +1,4 @@
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use deadpool_postgres::GenericClient;
 use hookd_domain::{new_id, ApiKey};
 use tokio_postgres::Row;
@@ -68,10 +68,6 @@ pub async fn list(
         filters,
         page,
         from_row,
-        |k| Cursor {
-            created_at: k.created_at,
-            id: k.id,
-        },
     )
     .await
 }

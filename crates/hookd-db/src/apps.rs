@@ -1,4 +1,4 @@
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use deadpool_postgres::GenericClient;
 use hookd_domain::{new_id, App};
 use tokio_postgres::Row;
@@ -59,10 +59,6 @@ pub async fn list(
         filters,
         page,
         from_row,
-        |a| Cursor {
-            created_at: a.created_at,
-            id: a.id,
-        },
     )
     .await
 }

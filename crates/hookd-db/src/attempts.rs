@@ -1,4 +1,4 @@
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use deadpool_postgres::GenericClient;
 use hookd_domain::Attempt;
 use tokio_postgres::Row;
@@ -55,10 +55,6 @@ async fn list_where(
         filters,
         page,
         from_row,
-        |a| Cursor {
-            created_at: a.created_at,
-            id: a.id,
-        },
     )
     .await
 }

@@ -1,5 +1,5 @@
 use crate::endpoints::Route;
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use hookd_domain::{new_id, Delivery, DeliveryStatus, Message};
@@ -281,10 +281,6 @@ async fn list_where(
         filters,
         page,
         from_row,
-        |d| Cursor {
-            created_at: d.created_at,
-            id: d.id,
-        },
     )
     .await
 }

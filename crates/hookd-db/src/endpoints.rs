@@ -1,4 +1,4 @@
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, GenericClient};
 use hookd_domain::{new_id, Endpoint, EndpointStatus};
@@ -124,10 +124,6 @@ pub async fn list(
         filters,
         page,
         from_row,
-        |e| Cursor {
-            created_at: e.created_at,
-            id: e.id,
-        },
     )
     .await
 }

@@ -1,4 +1,4 @@
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use deadpool_postgres::GenericClient;
 use hookd_domain::{new_id, EventType};
 use serde_json::Value;
@@ -82,10 +82,6 @@ pub async fn list(
         filters,
         page,
         from_row,
-        |e| Cursor {
-            created_at: e.created_at,
-            id: e.id,
-        },
     )
     .await
 }

@@ -88,6 +88,34 @@ pub struct Filter {
     pub value: FilterValue,
 }
 
+/// A listed record's position.
+pub trait Keyed {
+    fn cursor(&self) -> Cursor;
+}
+
+macro_rules! keyed {
+    ($($t:ty),*) => {$(
+        impl Keyed for $t {
+            fn cursor(&self) -> Cursor {
+                Cursor { created_at: self.created_at, id: self.id }
+            }
+        }
+    )*};
+}
+
+keyed!(
+    hookd_domain::Organization,
+    hookd_domain::ApiKey,
+    hookd_domain::App,
+    hookd_domain::EventType,
+    hookd_domain::Subscription,
+    hookd_domain::Endpoint,
+    hookd_domain::Message,
+    hookd_domain::Delivery,
+    hookd_domain::Attempt,
+    hookd_domain::Task
+);
+
 #[derive(Debug)]
 pub struct Listed<T> {
     pub models: Vec<T>,
@@ -97,7 +125,7 @@ pub struct Listed<T> {
 
 /// Runs `select` (which ends in a `WHERE` clause using `$1..$n` for `params`) with the filters
 /// and the page. `key` is the table alias whose `created_at` and `id` order the list.
-pub(crate) async fn list<T>(
+pub(crate) async fn list<T: Keyed>(
     client: &impl GenericClient,
     select: &str,
     key: &str,
@@ -105,7 +133,6 @@ pub(crate) async fn list<T>(
     filters: &[Filter],
     page: &Page,
     map: impl Fn(&Row) -> T,
-    cursor_of: impl Fn(&T) -> Cursor,
 ) -> Result<Listed<T>, DbError> {
     let mut params = params;
     let mut sql = String::from(select);
@@ -149,8 +176,8 @@ pub(crate) async fn list<T>(
     if backwards {
         models.reverse();
     }
-    let first = models.first().map(|m| cursor_of(m).encode());
-    let last = models.last().map(|m| cursor_of(m).encode());
+    let first = models.first().map(|m| m.cursor().encode());
+    let last = models.last().map(|m| m.cursor().encode());
     let (next, prev) = match (page.after.is_some(), backwards) {
         (_, true) => (last, if more { first } else { None }),
         (true, false) => (if more { last } else { None }, first),

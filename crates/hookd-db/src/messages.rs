@@ -1,4 +1,4 @@
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use hookd_domain::Message;
@@ -106,10 +106,6 @@ pub async fn list(
         filters,
         page,
         from_row,
-        |m| Cursor {
-            created_at: m.created_at,
-            id: m.id,
-        },
     )
     .await
 }

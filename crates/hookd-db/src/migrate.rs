@@ -5,7 +5,7 @@ use deadpool_postgres::Client;
 const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/0001_init.sql"))];
 
 /// Any number for the advisory lock, the same in every replica.
-const LOCK_KEY: i64 = 0x686f_6f6b_64; // "hookd"
+const LOCK_KEY: i64 = 0x68_6f6f_6b64; // "hookd"
 
 /// Applies the migrations not applied yet, each in its own transaction. An advisory lock makes
 /// concurrent runs (several replicas, a Helm hook racing a service) wait instead of colliding,

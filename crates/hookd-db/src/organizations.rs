@@ -54,10 +54,6 @@ pub async fn list(
         filters,
         page,
         from_row,
-        |o| crate::Cursor {
-            created_at: o.created_at,
-            id: o.id,
-        },
     )
     .await
 }

@@ -1,4 +1,4 @@
-use crate::{params, Cursor, DbError, Filter, Listed, Page};
+use crate::{params, DbError, Filter, Listed, Page};
 use deadpool_postgres::GenericClient;
 use hookd_domain::{new_id, Subscription};
 use serde_json::Value;
@@ -69,10 +69,6 @@ pub async fn list(
         filters,
         page,
         from_row,
-        |s| Cursor {
-            created_at: s.created_at,
-            id: s.id,
-        },
     )
     .await
 }

@@ -5,7 +5,7 @@ mod fanout;
 mod metrics;
 mod relay;
 mod startup;
-mod view;
+pub mod view;
 
 pub use fanout::{route_message, Routed};
 pub use startup::Router;

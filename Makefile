@@ -1,0 +1,34 @@
+# hookd: `make run` starts the platform on the local services, `make test` runs every test.
+SHELL := /bin/bash
+CARGO ?= cargo
+NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: run test services build release lint fmt unit deploy-check bench clean-test-dbs
+
+run: services release
+	@scripts/run.sh
+
+release:
+	$(CARGO) build --release -p hookd -p hookd-ingest -p hookd-router -p hookd-delivery
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+services:
+	@scripts/ensure-services.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test: services lint unit
+
+unit:
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast
+else
+	$(CARGO) test --workspace --no-fail-fast
+endif

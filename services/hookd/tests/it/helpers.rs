@@ -1,0 +1,246 @@
+//! The test harness: the three services in-process against the real PostgreSQL and RabbitMQ,
+//! each test in its own database and with its own broker names, and a receiver standing in
+//! for subscriber endpoints.
+
+use hookd_config::{Profile, Secret, Settings};
+use hookd_testkit::{ApiClient, ApiResponse, Receiver};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub const ADMIN_KEY: &str = "test_admin_key_0123456789";
+
+/// Base URLs of the local servers; overridable for other machines.
+fn pg_base() -> String {
+    std::env::var("HOOKD_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn amqp_url() -> String {
+    std::env::var("HOOKD_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        hookd_telemetry::init_tracing(false, "info");
+    }
+}
+
+/// Settings for one test: its own database and broker prefix, ports chosen by the OS, and a
+/// short retry schedule.
+pub fn test_settings() -> Settings {
+    let mut s = Settings::defaults(Profile::Local);
+    let id = Uuid::new_v4().simple().to_string();
+    s.database.url = Secret::new(format!("{}/hookd_test_{}", pg_base(), &id[..16]));
+    s.database.pool_size = 8;
+    s.amqp.url = Secret::new(amqp_url());
+    s.amqp.prefix = format!("test.{}.", &id[..16]);
+    s.ingest.listen = "127.0.0.1:0".into();
+    s.ingest.workers = 2;
+    s.router.listen = "127.0.0.1:0".into();
+    s.router.sweep_interval = Duration::from_millis(200);
+    s.router.relay_after = Duration::from_secs(2);
+    s.delivery.listen = "127.0.0.1:0".into();
+    s.delivery.retry_schedule = vec![Duration::ZERO, Duration::from_millis(300), Duration::from_millis(300)];
+    s.delivery.timeout = Duration::from_secs(2);
+    s.delivery.poll_interval = Duration::from_millis(50);
+    s.delivery.lease = Duration::from_secs(10);
+    s.auth.bootstrap_api_key = Some(Secret::new(ADMIN_KEY.into()));
+    s
+}
+
+/// Creates and migrates the test database.
+pub async fn prepare_database(settings: &Settings) {
+    hookd_db::ensure_database(settings.database.url.expose()).await.expect("test database");
+}
+
+/// Drops a test's database and broker names; runs on its own thread so it works from `Drop`.
+pub fn cleanup(settings: &Settings) {
+    let db = settings.database.url.expose().clone();
+    let amqp = settings.amqp.url.expose().clone();
+    let prefix = settings.amqp.prefix.clone();
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let _ = hookd_db::drop_database(&db).await;
+            if let Ok(conn) = hookd_bus::connect(&amqp).await {
+                if let Ok(ch) = conn.create_channel().await {
+                    let _ = hookd_bus::Topology::new(prefix).delete(&ch).await;
+                }
+                let _ = conn.close(200, "cleanup".into()).await;
+            }
+        });
+    })
+    .join();
+}
+
+/// The three services running in this process.
+pub struct TestStack {
+    pub settings: Settings,
+    pub api: ApiClient,
+    pub base: String,
+    pub receiver: Receiver,
+    pub view: hookd_router::RoutingView,
+    pub router_port: u16,
+    pub delivery_port: u16,
+    shutdown: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl TestStack {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        init_logs();
+        let mut settings = test_settings();
+        configure(&mut settings);
+        prepare_database(&settings).await;
+        let shutdown = CancellationToken::new();
+        let ingest = hookd_ingest::Application::build(settings.clone()).await.expect("ingest");
+        let router = hookd_router::Router::build(settings.clone()).await.expect("router");
+        let delivery = hookd_delivery::DeliveryWorker::build(settings.clone()).await.expect("delivery");
+        let base = format!("http://127.0.0.1:{}", ingest.port());
+        let view = router.view();
+        let (router_port, delivery_port) = (router.port(), delivery.port());
+        let tasks = vec![
+            tokio::spawn({
+                let s = shutdown.clone();
+                async move {
+                    let _ = ingest.run_until_stopped(s).await;
+                }
+            }),
+            tokio::spawn({
+                let s = shutdown.clone();
+                async move {
+                    let _ = router.run_until_stopped(s).await;
+                }
+            }),
+            tokio::spawn({
+                let s = shutdown.clone();
+                async move {
+                    let _ = delivery.run_until_stopped(s).await;
+                }
+            }),
+        ];
+        let api = ApiClient::new(base.clone(), Some(ADMIN_KEY));
+        Self {
+            settings,
+            api,
+            base,
+            receiver: Receiver::start().await,
+            view,
+            router_port,
+            delivery_port,
+            shutdown,
+            tasks,
+        }
+    }
+
+    /// Stops the services gracefully and waits for them.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        for t in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
+        }
+    }
+
+    /// An app with an event type `user.created` and a subscription.
+    pub async fn fixture(&self) -> Fixture {
+        let app = created(self.api.post("/api/v1/apps", &json!({"name": unique("app")})).await);
+        let app_id = app["id"].as_str().unwrap().to_owned();
+        for name in ["user.created", "user.deleted"] {
+            created(
+                self.api
+                    .post(&format!("/api/v1/apps/{app_id}/event_types"), &json!({ "name": name }))
+                    .await,
+            );
+        }
+        let sub = created(
+            self.api
+                .post(&format!("/api/v1/apps/{app_id}/subscriptions"), &json!({"name": unique("sub")}))
+                .await,
+        );
+        Fixture { app_id, subscription_id: sub["id"].as_str().unwrap().to_owned() }
+    }
+
+    /// An endpoint on the receiver at `path`, and waits until the router routes to it.
+    pub async fn endpoint(&self, f: &Fixture, path: &str, body: Value) -> Value {
+        let mut body = body;
+        body["url"] = json!(self.receiver.url(path));
+        if body.get("event_types").is_none() {
+            body["event_types"] = json!(["user.created"]);
+        }
+        let endpoint = created(
+            self.api
+                .post(&format!("/api/v1/subscriptions/{}/endpoints", f.subscription_id), &body)
+                .await,
+        );
+        let id: Uuid = endpoint["id"].as_str().unwrap().parse().unwrap();
+        self.wait_view(|v| v.endpoint(id).is_some()).await;
+        endpoint
+    }
+
+    /// Waits until the router's view satisfies `pred`.
+    pub async fn wait_view(&self, pred: impl Fn(&hookd_router::view::Snapshot) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pred(&self.view.snapshot()) {
+            assert!(Instant::now() < deadline, "router view did not catch up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn send(&self, f: &Fixture, body: Value) -> ApiResponse {
+        self.api.post(&format!("/api/v1/apps/{}/messages", f.app_id), &body).await
+    }
+
+    /// Polls `path` until `pred` holds on its JSON body.
+    pub async fn eventually(&self, path: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let r = self.api.get(path).await;
+            if r.status == 200 && pred(&r.body) {
+                return r.body;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting on {path}: {}", r.text);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A database connection to the test's database.
+    pub async fn db(&self) -> hookd_db::Client {
+        hookd_db::connect(self.settings.database.url.expose(), 1).unwrap().get().await.unwrap()
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        cleanup(&self.settings);
+    }
+}
+
+pub struct Fixture {
+    pub app_id: String,
+    pub subscription_id: String,
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// Asserts a 201 and returns the body.
+pub fn created(r: ApiResponse) -> Value {
+    assert_eq!(r.status, 201, "expected 201, got {}: {}", r.status, r.text);
+    r.body
+}
+
+/// Asserts the error format and status.
+pub fn assert_error(r: &ApiResponse, status: u16) {
+    assert_eq!(r.status, status, "expected {status}, got {}: {}", r.status, r.text);
+    assert_eq!(r.body["handled"], json!(true), "{}", r.text);
+    assert_eq!(r.body["status"], json!(status), "{}", r.text);
+    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", r.text);
+    assert!(r.body.get("data").is_some(), "{}", r.text);
+}

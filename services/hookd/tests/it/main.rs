@@ -1,0 +1,5 @@
+//! Integration tests against the real PostgreSQL and RabbitMQ.
+
+#[allow(dead_code)] // Each suite uses part of the harness.
+mod helpers;
+mod walking_skeleton;
