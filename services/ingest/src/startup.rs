@@ -59,7 +59,10 @@ impl Application {
             serde_json::to_string(&crate::openapi::document()).expect("OpenAPI serialises"),
         );
         let server = HttpServer::new(move || {
+            // The document is registered before the `/api/v1` scope: a scope owns its whole
+            // prefix, so a route under it registered later would never be reached.
             App::new()
+                .service(crate::openapi::serve)
                 .into_utoipa_app()
                 .app_data(state.clone())
                 .app_data(doc.clone())
@@ -76,7 +79,6 @@ impl Application {
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)
-                .service(crate::openapi::serve)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::not_found("route"))
                 }))
