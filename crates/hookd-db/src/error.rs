@@ -42,10 +42,10 @@ impl From<tokio_postgres::Error> for DbError {
 
 impl From<deadpool_postgres::PoolError> for DbError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        match e {
-            deadpool_postgres::PoolError::Backend(e) => e.into(),
-            other => DbError::Unavailable(other.to_string()),
-        }
+        // A backend error of the pool comes from opening a connection: whatever PostgreSQL
+        // said (refused, database not accepting connections, dropped, auth), the database is
+        // unavailable to this request, never a query error (which would answer 500).
+        DbError::Unavailable(e.to_string())
     }
 }
 
