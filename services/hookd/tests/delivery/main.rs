@@ -1,0 +1,12 @@
+//! Delivery semantics (issue 4): fan-out, idempotency, retries, attempts, replay, isolation,
+//! scale-out and crash safety, against the real PostgreSQL and RabbitMQ.
+
+#[path = "../it/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod crash;
+mod fanout;
+mod outbox;
+mod retries;
+mod scale;
