@@ -20,45 +20,70 @@ fn too_large(limit: usize) -> ApiError {
     .with_data(serde_json::json!({ "limit": limit }))
 }
 
+/// Like [`JsonBody`], for routes whose fields are all optional: an empty body reads as `{}`.
+/// Anything else follows the rules of `JsonBody` (malformed JSON is still 400).
+pub struct OptionalJsonBody<T>(pub T);
+
+fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    empty_is_object: bool,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.ingest.body_limit_bytes)
+        .unwrap_or(1 << 20);
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if declared.is_some_and(|n| n > limit) {
+            return Err(too_large(limit));
+        }
+        // The body is parsed as JSON whatever its Content-Type says (curl -d sends a form
+        // type), so a forgotten header is not an error.
+        let mut bytes = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let value: serde_json::Value = if empty_is_object && bytes.trim_ascii().is_empty() {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?
+        };
+        if !value.is_object() {
+            return Err(ApiError::bad_request("body must be a JSON object"));
+        }
+        serde_json::from_value(value).map_err(|e| ApiError::invalid(e.to_string()))
+    })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.ingest.body_limit_bytes)
-            .unwrap_or(1 << 20);
-        let declared = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if declared.is_some_and(|n| n > limit) {
-                return Err(too_large(limit));
-            }
-            // The body is parsed as JSON whatever its Content-Type says (curl -d sends a form
-            // type), so a forgotten header is not an error.
-            let mut bytes = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
-                if bytes.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            let value: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
-            if !value.is_object() {
-                return Err(ApiError::bad_request("body must be a JSON object"));
-            }
-            serde_json::from_value(value)
-                .map(JsonBody)
-                .map_err(|e| ApiError::invalid(e.to_string()))
-        })
+        let body = read_json(req, payload, false);
+        Box::pin(async move { body.await.map(JsonBody) })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload, true);
+        Box::pin(async move { body.await.map(OptionalJsonBody) })
     }
 }
 

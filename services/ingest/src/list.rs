@@ -12,6 +12,8 @@ pub const MAX_LIMIT: i64 = 250;
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
     Text,
+    /// Text with a closed set of values (a status): anything else is 422, not an empty list.
+    OneOf(&'static [&'static str]),
     Uuid,
     Time,
 }
@@ -152,6 +154,17 @@ fn parse_filter(
                 .with_timezone(&Utc),
         ),
         Kind::Uuid => FilterValue::Uuid(value.parse().map_err(|_| bad("a UUID"))?),
+        Kind::OneOf(allowed) => {
+            if op != Op::Eq {
+                return Err(ApiError::invalid(format!(
+                    "{name} only supports exact match"
+                )));
+            }
+            if !allowed.contains(&value) {
+                return Err(bad(&format!("one of {}", allowed.join(", "))));
+            }
+            FilterValue::Text(value.to_owned())
+        }
         Kind::Text => {
             if op != Op::Eq {
                 return Err(ApiError::invalid(format!(

@@ -1,5 +1,5 @@
 use crate::auth::{generate_api_key, hash_api_key, Caller};
-use crate::body::{check_len, JsonBody};
+use crate::body::{check_len, required, OptionalJsonBody};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateApiKey {
+    /// A label for the key, `default` when absent.
     name: Option<String>,
 }
 
@@ -30,15 +31,19 @@ pub struct CreatedApiKey {
 }
 
 /// Create an API key for the caller's organization.
-#[utoipa::path(tag = "api_keys", request_body = CreateApiKey,
+#[utoipa::path(tag = "api_keys", request_body(content = Option<CreateApiKey>),
     responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody)))]
 #[post("/api_keys")]
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<CreateApiKey>,
+    body: OptionalJsonBody<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = body.0.name.unwrap_or_else(|| "default".into());
+    // Named `default` when no name is given; a given name must not be blank.
+    let name = match &body.0.name {
+        None => "default".to_owned(),
+        given => required(given, "name")?.to_owned(),
+    };
     check_len(&name, "name", 256)?;
     let key = generate_api_key();
     let client = state.client().await?;

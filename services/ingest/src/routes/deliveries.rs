@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::JsonBody;
+use crate::body::OptionalJsonBody;
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -24,7 +24,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 const FILTERS: &[crate::list::Filterable] = &[
     ("created_at", "d.created_at", Kind::Time),
     ("next_attempt_at", "d.next_attempt_at", Kind::Time),
-    ("status", "d.status", Kind::Text),
+    (
+        "status",
+        "d.status",
+        Kind::OneOf(&["pending", "succeeded", "failed"]),
+    ),
     ("event_type", "d.event_type", Kind::Text),
     ("endpoint_id", "d.endpoint_id", Kind::Uuid),
 ];
@@ -85,7 +89,8 @@ async fn retry_one(
     Ok(HttpResponse::Accepted().json(delivery))
 }
 
-/// Which of the app's deliveries to retry; every field narrows the selection.
+/// Which of the app's deliveries to retry; every field narrows the selection (an empty body
+/// selects them all).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRetry {
@@ -110,14 +115,14 @@ pub struct RetryCount {
 }
 
 /// Retry the app's deliveries that match a filter (those in flight are left alone).
-#[utoipa::path(tag = "deliveries", request_body = BulkRetry,
+#[utoipa::path(tag = "deliveries", request_body(content = Option<BulkRetry>),
     responses((status = 202, body = RetryCount), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/apps/{app_id}/deliveries/retry")]
 async fn retry_bulk(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<BulkRetry>,
+    body: OptionalJsonBody<BulkRetry>,
 ) -> Result<HttpResponse, ApiError> {
     check_app(&state, &caller, *app_id).await?;
     let b = body.0;

@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::{check_len, JsonBody};
+use crate::body::{check_len, JsonBody, OptionalJsonBody};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -210,7 +210,7 @@ async fn list(
         &req,
         &[
             ("created_at", "n.created_at", Kind::Time),
-            ("status", "n.status", Kind::Text),
+            ("status", "n.status", Kind::OneOf(&["enabled", "disabled"])),
             ("version", "n.version", Kind::Text),
             ("url", "n.url", Kind::Text),
         ],
@@ -280,20 +280,28 @@ async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The body of a rotation; empty (or no body) generates the new secret.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Parsed by hand from the JSON object; the schema documents it.
+pub struct RotateSecret {
+    /// A `whsec_` secret of your own; generated when absent.
+    secret: Option<String>,
+}
+
 /// Replace the signing secret. The previous secret keeps signing (both signatures are sent)
 /// for the configured grace period, so receivers can switch without losing a webhook.
-#[utoipa::path(tag = "endpoints",
+#[utoipa::path(tag = "endpoints", request_body(content = Option<RotateSecret>),
     responses((status = 200, body = Endpoint), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/subscriptions/{subscription_id}/endpoints/{endpoint_id}/secret/rotate")]
 async fn rotate_secret(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    body: Option<JsonBody<Map<String, Value>>>,
+    body: OptionalJsonBody<Map<String, Value>>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
     load_subscription(&state, &caller, sub_id).await?;
-    let secret = secret_from(&body.map(|b| b.0).unwrap_or_default())?;
+    let secret = secret_from(&body.0)?;
     let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
         .unwrap_or_else(|_| chrono::Duration::hours(24));
     let client = state.client().await?;
