@@ -1,8 +1,11 @@
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::{web, App, HttpServer};
+use actix_web::http::header::{HeaderValue, ALLOW};
+use actix_web::http::StatusCode;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use hookd_bus::{Publisher, Topology};
 use hookd_config::Settings;
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -55,9 +58,9 @@ impl Application {
     /// Serves until `shutdown`; then stops accepting and lets requests in flight finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let state = self.state;
-        let doc = web::Data::new(
-            serde_json::to_string(&crate::openapi::document()).expect("OpenAPI serialises"),
-        );
+        let document = crate::openapi::document();
+        let allowed = web::Data::new(allowed_methods(&document));
+        let doc = web::Data::new(serde_json::to_string(&document).expect("OpenAPI serialises"));
         let server = HttpServer::new(move || {
             // The document is registered before the `/api/v1` scope: a scope owns its whole
             // prefix, so a route under it registered later would never be reached.
@@ -66,6 +69,7 @@ impl Application {
                 .into_utoipa_app()
                 .app_data(state.clone())
                 .app_data(doc.clone())
+                .app_data(allowed.clone())
                 .app_data(
                     web::PathConfig::default()
                         .error_handler(|_, _| ApiError::not_found("resource").into()),
@@ -79,9 +83,7 @@ impl Application {
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)
-                .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(ApiError::not_found("route"))
-                }))
+                .default_service(web::to(unrouted))
         })
         .workers(self.workers)
         .disable_signals()
@@ -95,4 +97,46 @@ impl Application {
         });
         server.await
     }
+}
+
+/// The methods of each path of the OpenAPI document (`/api/v1/apps/{app_id}` → `GET, PATCH,
+/// DELETE`), for the `Allow` header of a 405.
+fn allowed_methods(doc: &utoipa::openapi::OpenApi) -> HashMap<String, String> {
+    doc.paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let methods: Vec<&str> = [
+                ("GET", item.get.is_some()),
+                ("POST", item.post.is_some()),
+                ("PUT", item.put.is_some()),
+                ("PATCH", item.patch.is_some()),
+                ("DELETE", item.delete.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(m, present)| present.then_some(m))
+            .collect();
+            (path.clone(), methods.join(", "))
+        })
+        .collect()
+}
+
+/// What no route answered: 405 (with `Allow`) when the path is a route of another method,
+/// else 404; both in the error format.
+async fn unrouted(req: HttpRequest, allowed: web::Data<HashMap<String, String>>) -> HttpResponse {
+    let Some(pattern) = req.resource_map().match_pattern(req.path()) else {
+        return ApiError::not_found("route").error_response();
+    };
+    // Routes outside the document (health, metrics, the document itself) are all GET.
+    let allow = allowed.get(&pattern).map_or("GET", String::as_str);
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} is not allowed here; allowed: {allow}", req.method()),
+    )
+    .with_data(serde_json::json!({ "allow": allow }))
+    .error_response();
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(ALLOW, value);
+    }
+    response
 }
