@@ -44,6 +44,7 @@ pub struct Settings {
     pub router: RouterSettings,
     pub delivery: DeliverySettings,
     pub endpoints: EndpointSettings,
+    pub ratelimit: RateLimitSettings,
     pub log: LogSettings,
 }
 
@@ -109,6 +110,15 @@ pub struct DeliverySettings {
 pub struct EndpointSettings {
     #[serde(deserialize_with = "de_duration")]
     pub secret_rotation_grace: Duration,
+}
+
+/// Per-API-key request limits (token buckets, per ingest replica).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub ingest_per_second: u32,
+    pub ingest_burst: u32,
+    pub management_per_second: u32,
+    pub management_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ mod caches;
 mod error;
 mod health;
 mod list;
+mod ratelimit;
 mod metrics;
 pub mod openapi;
 mod routes;

@@ -58,6 +58,9 @@ impl Application {
     /// Serves until `shutdown`; then stops accepting and lets requests in flight finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let state = self.state;
+        let limiter = web::Data::new(crate::ratelimit::RateLimiter::new(
+            state.settings.ratelimit.clone(),
+        ));
         let document = crate::openapi::document();
         let allowed = web::Data::new(allowed_methods(&document));
         let doc = web::Data::new(serde_json::to_string(&document).expect("OpenAPI serialises"));
@@ -68,6 +71,7 @@ impl Application {
                 .service(crate::openapi::serve)
                 .into_utoipa_app()
                 .app_data(state.clone())
+                .app_data(limiter.clone())
                 .app_data(doc.clone())
                 .app_data(allowed.clone())
                 .app_data(
@@ -80,6 +84,7 @@ impl Application {
                 )
                 .configure(crate::routes::configure)
                 .into_app()
+                .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)

@@ -13,11 +13,13 @@ pub const ADMIN_KEY: &str = "test_admin_key_0123456789";
 
 /// Base URLs of the local servers; overridable for other machines.
 fn pg_base() -> String {
-    std::env::var("HOOKD_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("HOOKD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 fn amqp_url() -> String {
-    std::env::var("HOOKD_TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+    std::env::var("HOOKD_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
 fn init_logs() {
@@ -41,7 +43,11 @@ pub fn test_settings() -> Settings {
     s.router.sweep_interval = Duration::from_millis(200);
     s.router.relay_after = Duration::from_secs(2);
     s.delivery.listen = "127.0.0.1:0".into();
-    s.delivery.retry_schedule = vec![Duration::ZERO, Duration::from_millis(300), Duration::from_millis(300)];
+    s.delivery.retry_schedule = vec![
+        Duration::ZERO,
+        Duration::from_millis(300),
+        Duration::from_millis(300),
+    ];
     s.delivery.timeout = Duration::from_secs(2);
     s.delivery.poll_interval = Duration::from_millis(50);
     s.delivery.lease = Duration::from_secs(10);
@@ -51,7 +57,9 @@ pub fn test_settings() -> Settings {
 
 /// Creates and migrates the test database.
 pub async fn prepare_database(settings: &Settings) {
-    hookd_db::ensure_database(settings.database.url.expose()).await.expect("test database");
+    hookd_db::ensure_database(settings.database.url.expose())
+        .await
+        .expect("test database");
 }
 
 /// Drops a test's database and broker names; runs on its own thread so it works from `Drop`.
@@ -60,7 +68,10 @@ pub fn cleanup(settings: &Settings) {
     let amqp = settings.amqp.url.expose().clone();
     let prefix = settings.amqp.prefix.clone();
     let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let _ = hookd_db::drop_database(&db).await;
             if let Ok(conn) = hookd_bus::connect(&amqp).await {
@@ -98,9 +109,15 @@ impl TestStack {
         configure(&mut settings);
         prepare_database(&settings).await;
         let shutdown = CancellationToken::new();
-        let ingest = hookd_ingest::Application::build(settings.clone()).await.expect("ingest");
-        let router = hookd_router::Router::build(settings.clone()).await.expect("router");
-        let delivery = hookd_delivery::DeliveryWorker::build(settings.clone()).await.expect("delivery");
+        let ingest = hookd_ingest::Application::build(settings.clone())
+            .await
+            .expect("ingest");
+        let router = hookd_router::Router::build(settings.clone())
+            .await
+            .expect("router");
+        let delivery = hookd_delivery::DeliveryWorker::build(settings.clone())
+            .await
+            .expect("delivery");
         let base = format!("http://127.0.0.1:{}", ingest.port());
         let view = router.view();
         let (router_port, delivery_port) = (router.port(), delivery.port());
@@ -138,8 +155,13 @@ impl TestStack {
         }
     }
 
-    /// Stops the services gracefully and waits for them.
+    /// Stops the services gracefully and waits for them; then cleans up.
     pub async fn stop(mut self) {
+        self.stop_services().await;
+    }
+
+    /// Stops the services gracefully and waits for them, keeping the database for inspection.
+    pub async fn stop_services(&mut self) {
         self.shutdown.cancel();
         for t in self.tasks.drain(..) {
             let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
@@ -148,21 +170,34 @@ impl TestStack {
 
     /// An app with an event type `user.created` and a subscription.
     pub async fn fixture(&self) -> Fixture {
-        let app = created(self.api.post("/api/v1/apps", &json!({"name": unique("app")})).await);
+        let app = created(
+            self.api
+                .post("/api/v1/apps", &json!({"name": unique("app")}))
+                .await,
+        );
         let app_id = app["id"].as_str().unwrap().to_owned();
         for name in ["user.created", "user.deleted"] {
             created(
                 self.api
-                    .post(&format!("/api/v1/apps/{app_id}/event_types"), &json!({ "name": name }))
+                    .post(
+                        &format!("/api/v1/apps/{app_id}/event_types"),
+                        &json!({ "name": name }),
+                    )
                     .await,
             );
         }
         let sub = created(
             self.api
-                .post(&format!("/api/v1/apps/{app_id}/subscriptions"), &json!({"name": unique("sub")}))
+                .post(
+                    &format!("/api/v1/apps/{app_id}/subscriptions"),
+                    &json!({"name": unique("sub")}),
+                )
                 .await,
         );
-        Fixture { app_id, subscription_id: sub["id"].as_str().unwrap().to_owned() }
+        Fixture {
+            app_id,
+            subscription_id: sub["id"].as_str().unwrap().to_owned(),
+        }
     }
 
     /// An endpoint on the receiver at `path`, and waits until the router routes to it.
@@ -174,7 +209,10 @@ impl TestStack {
         }
         let endpoint = created(
             self.api
-                .post(&format!("/api/v1/subscriptions/{}/endpoints", f.subscription_id), &body)
+                .post(
+                    &format!("/api/v1/subscriptions/{}/endpoints", f.subscription_id),
+                    &body,
+                )
                 .await,
         );
         let id: Uuid = endpoint["id"].as_str().unwrap().parse().unwrap();
@@ -192,25 +230,40 @@ impl TestStack {
     }
 
     pub async fn send(&self, f: &Fixture, body: Value) -> ApiResponse {
-        self.api.post(&format!("/api/v1/apps/{}/messages", f.app_id), &body).await
+        self.api
+            .post(&format!("/api/v1/apps/{}/messages", f.app_id), &body)
+            .await
     }
 
     /// Polls `path` until `pred` holds on its JSON body.
-    pub async fn eventually(&self, path: &str, timeout: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+    pub async fn eventually(
+        &self,
+        path: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
             let r = self.api.get(path).await;
             if r.status == 200 && pred(&r.body) {
                 return r.body;
             }
-            assert!(Instant::now() < deadline, "timed out waiting on {path}: {}", r.text);
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting on {path}: {}",
+                r.text
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     /// A database connection to the test's database.
     pub async fn db(&self) -> hookd_db::Client {
-        hookd_db::connect(self.settings.database.url.expose(), 1).unwrap().get().await.unwrap()
+        hookd_db::connect(self.settings.database.url.expose(), 1)
+            .unwrap()
+            .get()
+            .await
+            .unwrap()
     }
 }
 
@@ -238,9 +291,17 @@ pub fn created(r: ApiResponse) -> Value {
 
 /// Asserts the error format and status.
 pub fn assert_error(r: &ApiResponse, status: u16) {
-    assert_eq!(r.status, status, "expected {status}, got {}: {}", r.status, r.text);
+    assert_eq!(
+        r.status, status,
+        "expected {status}, got {}: {}",
+        r.status, r.text
+    );
     assert_eq!(r.body["handled"], json!(true), "{}", r.text);
     assert_eq!(r.body["status"], json!(status), "{}", r.text);
-    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", r.text);
+    assert!(
+        r.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        r.text
+    );
     assert!(r.body.get("data").is_some(), "{}", r.text);
 }

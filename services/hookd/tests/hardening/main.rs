@@ -1,0 +1,9 @@
+//! Hardening (issue 7): SSRF guard, rate limits, graceful shutdown.
+
+#[path = "../it/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod ratelimit;
+mod shutdown;
+mod ssrf;
