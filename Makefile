@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test services build release lint fmt unit deploy-check bench clean-test-dbs
+.PHONY: run test services build release lint fmt unit deploy-check bench
 
 run: services release
 	@scripts/run.sh
@@ -24,7 +24,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: services lint unit
+test: services lint unit deploy-check
+
+deploy-check:
+	scripts/deploy-check
 
 unit:
 ifeq ($(NEXTEST),yes)

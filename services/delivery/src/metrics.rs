@@ -27,6 +27,10 @@ impl DeliveryMetrics {
         )
         .expect("metric");
         reg(Box::new(attempts.clone()));
+        // Exported from the start (at zero), so dashboards and alerts see every series.
+        for outcome in ["success", "failure"] {
+            attempts.with_label_values(&[outcome]);
+        }
         let deliveries = IntCounterVec::new(
             Opts::new(
                 "hookd_delivery_deliveries_total",
@@ -36,6 +40,9 @@ impl DeliveryMetrics {
         )
         .expect("metric");
         reg(Box::new(deliveries.clone()));
+        for status in ["succeeded", "failed"] {
+            deliveries.with_label_values(&[status]);
+        }
         let attempt_duration = Histogram::with_opts(
             HistogramOpts::new(
                 "hookd_delivery_attempt_duration_seconds",

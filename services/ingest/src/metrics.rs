@@ -47,6 +47,10 @@ impl IngestMetrics {
             "Stored messages whose bus publish failed (the relay sends them later).",
         ))
         .expect("metric");
+        // Exported from the start (at zero), so dashboards and alerts see every series.
+        for status in ["400", "401", "404", "413", "422", "429", "500", "503"] {
+            messages_rejected.with_label_values(&[status]);
+        }
         let all: [Box<dyn prometheus::core::Collector>; 5] = [
             Box::new(messages_accepted.clone()),
             Box::new(messages_duplicate.clone()),

@@ -2,4 +2,5 @@
 
 #[allow(dead_code)] // Each suite uses part of the harness.
 mod helpers;
+mod metrics;
 mod walking_skeleton;
