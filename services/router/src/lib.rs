@@ -1,10 +1,12 @@
 //! The router: turns each accepted message into one delivery per subscribed endpoint, from an
-//! in-memory view of the endpoints, and republishes messages whose bus notification was lost.
+//! in-memory view of the endpoints, republishes messages whose bus notification was lost, and
+//! starts scheduled tasks when they are due.
 
 mod fanout;
 mod metrics;
 mod relay;
 mod startup;
+pub mod tasks;
 pub mod view;
 
 pub use fanout::{route_message, Routed};

@@ -148,6 +148,20 @@ impl Router {
             });
         }
         {
+            let task_metrics = crate::tasks::TaskMetrics::register(&metrics.registry);
+            tasks.spawn(
+                crate::tasks::run(
+                    pool.clone(),
+                    publisher.clone(),
+                    task_metrics,
+                    settings.router.sweep_interval,
+                    settings.router.relay_after,
+                    shutdown.clone(),
+                )
+                .map(Ok),
+            );
+        }
+        {
             let config = ConsumerConfig {
                 url: settings.amqp.url.expose().clone(),
                 topology: Topology::new(settings.amqp.prefix.clone()),

@@ -9,6 +9,7 @@ mod event_types;
 mod messages;
 mod organizations;
 mod subscriptions;
+mod tasks;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -28,7 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(endpoints::configure)
             .configure(messages::configure)
             .configure(deliveries::configure)
-            .configure(attempts::configure),
+            .configure(attempts::configure)
+            .configure(tasks::configure),
     );
 }
 

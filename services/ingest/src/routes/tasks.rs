@@ -1,0 +1,240 @@
+//! Scheduled tasks (HostedHooks' Tasks API): `data` delivered at `scheduled_run_time` to the
+//! app's endpoints subscribed to `event_type`, like a message of version `1.0`. The routes
+//! only store and cancel; the router's scheduler starts due tasks.
+
+use crate::auth::Caller;
+use crate::body::{check_len, JsonBody};
+use crate::error::ApiError;
+use crate::list::{Kind, ListQuery, ListResponse};
+use crate::openapi::ErrorBody;
+use crate::routes::check_app;
+use crate::state::AppState;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, FixedOffset, Utc};
+use hookd_db::tasks::{Cancel, NewTask};
+use hookd_domain::Task;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(cancel);
+}
+
+/// A task to schedule.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Parsed by hand from the JSON object; the schema documents it.
+pub struct CreateTask {
+    /// Such as `user.created`: the task goes to the endpoints subscribed to it.
+    event_type: String,
+    /// Any JSON value but `null`: the webhook's `data`.
+    data: Value,
+    /// ISO 8601 with an offset (`2026-12-01T09:00:00Z`, `...+01:00`); absent or in the past:
+    /// the task runs now. Stored and answered in UTC.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-01T09:00:00Z")]
+    scheduled_run_time: Option<String>,
+}
+
+fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(message).with_data(json!({ "field": field }))
+}
+
+/// An ISO 8601 date and time with an offset: RFC 3339 (`Z`, `+01:00`, a space for the `T`)
+/// or the basic offset form (`+0100`). A time without an offset is refused rather than
+/// guessed.
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .or_else(|| {
+            ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"]
+                .iter()
+                .find_map(|f| DateTime::<FixedOffset>::parse_from_str(s, f).ok())
+        })
+        .map(|t| t.with_timezone(&Utc))
+        // PostgreSQL keeps microseconds; answer what is stored.
+        .and_then(|t| DateTime::from_timestamp_micros(t.timestamp_micros()))
+}
+
+fn parse_input(app_id: Uuid, mut body: Map<String, Value>) -> Result<NewTask, ApiError> {
+    let event_type = match body.remove("event_type") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+        None | Some(Value::Null) => {
+            return Err(invalid_field("event_type", "event_type is required"))
+        }
+        Some(_) => {
+            return Err(invalid_field(
+                "event_type",
+                "event_type must be a non-empty string",
+            ))
+        }
+    };
+    check_len(&event_type, "event_type", 256)?;
+    let data = match body.remove("data") {
+        None | Some(Value::Null) => return Err(invalid_field("data", "data is required")),
+        Some(v) => v,
+    };
+    let scheduled_run_time = match body.remove("scheduled_run_time") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => Some(parse_time(&s).ok_or_else(|| {
+            invalid_field(
+                "scheduled_run_time",
+                "scheduled_run_time must be an ISO 8601 time with an offset, \
+                 such as 2026-12-01T09:00:00Z",
+            )
+        })?),
+        Some(_) => {
+            return Err(invalid_field(
+                "scheduled_run_time",
+                "scheduled_run_time must be an ISO 8601 time string",
+            ))
+        }
+    };
+    Ok(NewTask {
+        app_id,
+        event_type,
+        data,
+        scheduled_run_time,
+    })
+}
+
+/// The data is delivered as a message of the event type, so it must satisfy the event type's
+/// schema when it has one; better refused now than delivered wrong later. Shares the schema
+/// cache of the message routes.
+async fn check_schema(state: &AppState, task: &NewTask) -> Result<(), ApiError> {
+    let key = (task.app_id, task.event_type.clone());
+    let validator = match state.schemas.get(&key) {
+        Some(entry) => entry,
+        None => {
+            let client = state.client().await?;
+            let entry =
+                match hookd_db::event_types::get(&client, task.app_id, &task.event_type).await {
+                    Ok(et) => et
+                        .schema
+                        .and_then(|s| jsonschema::validator_for(&s).ok())
+                        .map(Arc::new),
+                    Err(hookd_db::DbError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                };
+            state.schemas.insert(key, entry.clone());
+            entry
+        }
+    };
+    let Some(validator) = validator else {
+        return Ok(());
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(&task.data)
+        .take(10)
+        .map(|e| format!("{}: {}", e.instance_path(), e))
+        .collect();
+    match errors.first() {
+        None => Ok(()),
+        Some(first) => Err(ApiError::invalid(format!(
+            "data does not match the schema of {}: {first}",
+            task.event_type
+        ))
+        .with_data(json!({ "errors": errors }))),
+    }
+}
+
+/// Schedule a task: its `data` is delivered at `scheduled_run_time` (now when absent or past)
+/// to the app's enabled endpoints of version `1.0` subscribed to `event_type`. `status` is
+/// `null` until it runs, then `running`, then `completed` or `failed`.
+#[utoipa::path(tag = "tasks", request_body = CreateTask,
+    responses((status = 201, body = Task), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+#[post("/apps/{app_id}/tasks")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+    body: JsonBody<Map<String, Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let input = parse_input(*app_id, body.0)?;
+    check_app(&state, &caller, *app_id).await?;
+    check_schema(&state, &input).await?;
+    let client = state.client().await?;
+    let task = hookd_db::tasks::create(&client, &input)
+        .await
+        .map_err(ApiError::from_db("app"))?;
+    Ok(HttpResponse::Created().json(task))
+}
+
+/// List the app's tasks. Filters: `status` (`running`, `completed`, `failed`, `cancelled`, or
+/// `null` for tasks that have not run), `event_type`, `endpoint_id`, and
+/// `scheduled_run_time` / `created_at` with `[gte]`, `[gt]`, `[lte]`, `[lt]`.
+#[utoipa::path(tag = "tasks", responses((status = 200, body = ListResponse<Task>),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[get("/apps/{app_id}/tasks")]
+async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    app_id: web::Path<Uuid>,
+    req: HttpRequest,
+) -> Result<web::Json<ListResponse<Task>>, ApiError> {
+    check_app(&state, &caller, *app_id).await?;
+    let q = ListQuery::parse(
+        &req,
+        &[
+            ("created_at", "t.created_at", Kind::Time),
+            ("scheduled_run_time", "t.scheduled_run_time", Kind::Time),
+            ("event_type", "t.event_type", Kind::Text),
+            // A task that has not run has no status; `status=null` selects those.
+            ("status", "COALESCE(t.status, 'null')", Kind::Text),
+            ("endpoint_id", "t.endpoint_id", Kind::Uuid),
+        ],
+    )?;
+    let client = state.client().await?;
+    let listed = hookd_db::tasks::list(&client, *app_id, &q.filters, &q.page).await?;
+    Ok(web::Json(q.respond(listed)))
+}
+
+/// Get a task.
+#[utoipa::path(tag = "tasks", responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
+#[get("/tasks/{task_id}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Task>, ApiError> {
+    let client = state.client().await?;
+    let task = hookd_db::tasks::get(&client, caller.organization_id, *id)
+        .await
+        .map_err(ApiError::from_db("task"))?;
+    Ok(web::Json(task))
+}
+
+/// Cancel a task that has not run: 200 with the task, now `cancelled`. A task that is
+/// running, completed, failed or already cancelled answers 409 (its current status in `data`).
+#[utoipa::path(tag = "tasks", responses((status = 200, body = Task),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[delete("/tasks/{task_id}")]
+async fn cancel(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Task>, ApiError> {
+    let client = state.client().await?;
+    match hookd_db::tasks::cancel(&client, caller.organization_id, *id)
+        .await
+        .map_err(ApiError::from_db("task"))?
+    {
+        Cancel::Cancelled(task) => Ok(web::Json(task)),
+        Cancel::NotPending(task) => {
+            let status = task.status.map(|s| s.as_str()).unwrap_or("null");
+            Err(ApiError::conflict(format!(
+                "the task is {status}; only a task that has not run can be cancelled"
+            ))
+            .with_data(json!({ "status": task.status })))
+        }
+    }
+}
