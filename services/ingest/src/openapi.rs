@@ -20,6 +20,8 @@ pub struct ErrorBody {
 #[openapi(
     info(title = "hookd", description = "Self-hosted webhooks as a service."),
     modifiers(&Security),
+    // Every route needs a key, by either scheme (the document itself is served without one).
+    security(("bearer" = []), ("basic" = [])),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
