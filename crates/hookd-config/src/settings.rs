@@ -45,7 +45,15 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub endpoints: EndpointSettings,
     pub ratelimit: RateLimitSettings,
+    #[serde(default)]
+    pub secrets: SecretSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SecretSettings {
+    #[serde(default)]
+    pub encryption_key: Option<Secret<String>>,
 }
 
 fn local() -> Profile {
@@ -190,6 +198,12 @@ impl Settings {
                 }
             }
         }
+        if self.profile == Profile::Production && self.secrets.encryption_key.is_none() {
+            return Err(invalid(
+                "secrets.encryption_key",
+                "required in production (set HOOKD__SECRETS__ENCRYPTION_KEY to base64 of 32 bytes)",
+            ));
+        }
         if let Some(key) = &self.auth.bootstrap_api_key {
             if key.expose().trim().is_empty() {
                 return Err(invalid("auth.bootstrap_api_key", "must not be empty"));
@@ -211,6 +225,14 @@ impl Settings {
             .map_err(|e| invalid("database.url", &e.to_string()))?;
         url::Url::parse(self.amqp.url.expose()).map_err(|e| invalid("amqp.url", &e.to_string()))?;
         Ok(())
+    }
+
+    /// The key that seals endpoint secrets at rest, if configured.
+    pub fn encryption_key(&self) -> Option<&str> {
+        self.secrets
+            .encryption_key
+            .as_ref()
+            .map(|k| k.expose().as_str())
     }
 
     /// Number of tries in the retry schedule.
@@ -245,6 +267,10 @@ mod tests {
             "hookd_dev_key"
         );
         // Production refuses to start without a bootstrap key.
+        assert!(
+            local.secrets.encryption_key.is_some(),
+            "the local profile seals secrets too"
+        );
         let err = Settings::load_from(Profile::Production, &dir, false).unwrap_err();
         assert!(err.to_string().contains("bootstrap_api_key"), "{err}");
     }

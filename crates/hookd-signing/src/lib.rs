@@ -8,6 +8,9 @@ use rand::RngCore;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+mod at_rest;
+pub use at_rest::{AtRestError, SecretCipher};
+
 const SECRET_PREFIX: &str = "whsec_";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -25,11 +25,19 @@ impl ApiClient {
     /// `base` like `http://127.0.0.1:8080`; `key` sent as `Authorization: Bearer`.
     pub fn new(base: impl Into<String>, key: Option<&str>) -> Self {
         let client = Client::builder(TokioExecutor::new()).build_http();
-        Self { base: base.into(), key: key.map(str::to_owned), client }
+        Self {
+            base: base.into(),
+            key: key.map(str::to_owned),
+            client,
+        }
     }
 
     pub fn with_key(&self, key: Option<&str>) -> Self {
-        Self { base: self.base.clone(), key: key.map(str::to_owned), client: self.client.clone() }
+        Self {
+            base: self.base.clone(),
+            key: key.map(str::to_owned),
+            client: self.client.clone(),
+        }
     }
 
     pub async fn get(&self, path: &str) -> ApiResponse {
@@ -41,11 +49,13 @@ impl ApiClient {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> ApiResponse {
-        self.raw("POST", path, Some(body.to_string().into()), &[]).await
+        self.raw("POST", path, Some(body.to_string().into()), &[])
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> ApiResponse {
-        self.raw("PATCH", path, Some(body.to_string().into()), &[]).await
+        self.raw("PATCH", path, Some(body.to_string().into()), &[])
+            .await
     }
 
     /// Any request, with a raw body and extra headers.
@@ -66,13 +76,25 @@ impl ApiClient {
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let request = builder.body(Full::new(body.unwrap_or_default())).expect("request");
+        let request = builder
+            .body(Full::new(body.unwrap_or_default()))
+            .expect("request");
         let response = self.client.request(request).await.expect("API request");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("API body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("API body")
+            .to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        ApiResponse { status, headers, body, text }
+        ApiResponse {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 }

@@ -39,7 +39,11 @@ pub enum Behavior {
     /// Answer `status` to the first `times` requests, then 200.
     FailFirst { times: usize, status: u16 },
     /// Answer with a body and headers.
-    Respond { status: u16, body: String, headers: Vec<(String, String)> },
+    Respond {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
 }
 
 #[derive(Default)]
@@ -59,17 +63,23 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind receiver");
         let addr = listener.local_addr().expect("receiver address");
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let state = shared.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| handle(state.clone(), req));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -82,7 +92,11 @@ impl Receiver {
     }
 
     pub fn set(&self, path: &str, behavior: Behavior) {
-        self.state.lock().unwrap().behaviors.insert(path.to_owned(), behavior);
+        self.state
+            .lock()
+            .unwrap()
+            .behaviors
+            .insert(path.to_owned(), behavior);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -90,7 +104,10 @@ impl Receiver {
     }
 
     pub fn received_at(&self, path: &str) -> Vec<Received> {
-        self.received().into_iter().filter(|r| r.path == path).collect()
+        self.received()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
     }
 
     /// Waits until `pred` holds over what was received, or `timeout` passes; returns whether
@@ -117,12 +134,22 @@ async fn handle(
     let headers = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
     let body = req.into_body().collect().await?.to_bytes();
     let behavior = {
         let mut s = state.lock().unwrap();
-        s.received.push(Received { path: path.clone(), headers, body, at: Instant::now() });
+        s.received.push(Received {
+            path: path.clone(),
+            headers,
+            body,
+            at: Instant::now(),
+        });
         let n = s.counts.entry(path.clone()).or_default();
         *n += 1;
         let n = *n;
@@ -139,7 +166,11 @@ async fn handle(
             tokio::time::sleep(d).await;
             (200, String::new())
         }
-        Behavior::Respond { status, body, headers } => {
+        Behavior::Respond {
+            status,
+            body,
+            headers,
+        } => {
             for (k, v) in headers {
                 response = response.header(k, v);
             }

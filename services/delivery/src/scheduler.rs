@@ -13,6 +13,7 @@ const BATCH: i64 = 500;
 pub async fn schedule_due(
     pool: &Pool,
     publisher: &Publisher,
+    cipher: &hookd_signing::SecretCipher,
     lease: Duration,
     metrics: &DeliveryMetrics,
 ) -> Result<usize, DbError> {
@@ -36,7 +37,12 @@ pub async fn schedule_due(
             endpoint_id: d.endpoint.id.to_string(),
             url: d.endpoint.url.clone(),
             payload: hookd_bus::webhook_body(&d.message),
-            secrets: d.endpoint.secrets.clone(),
+            secrets: d
+                .endpoint
+                .secrets
+                .iter()
+                .filter_map(|s| cipher.open(s).ok())
+                .collect(),
             headers: d.endpoint.header_pairs(),
             attempt: d.attempt as u32,
             accepted_at_micros: d.message.created_at.timestamp_micros(),

@@ -39,6 +39,8 @@ impl DeliveryWorker {
             limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
             recorder: Recorder::start(pool.clone()),
             global: Arc::new(tokio::sync::Semaphore::new(settings.delivery.concurrency)),
+            cipher: hookd_signing::SecretCipher::new(settings.encryption_key())
+                .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
             settings: settings.clone(),
             pool: pool.clone(),
             client,
@@ -106,6 +108,7 @@ impl DeliveryWorker {
                     let claimed = crate::scheduler::schedule_due(
                         &worker.pool,
                         &publisher,
+                        &worker.cipher,
                         worker.settings.delivery.lease,
                         &worker.metrics,
                     )

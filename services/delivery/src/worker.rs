@@ -24,6 +24,7 @@ pub struct Worker {
     pub recorder: Recorder,
     pub metrics: DeliveryMetrics,
     pub global: Arc<tokio::sync::Semaphore>,
+    pub cipher: hookd_signing::SecretCipher,
 }
 
 /// What became of one job.

@@ -38,7 +38,14 @@ impl Application {
                 .unwrap_or(2),
             n => n,
         };
-        let state = web::Data::new(AppState::new(settings, pool, publisher, default_org));
+        let cipher = secret_cipher(&settings)?;
+        let state = web::Data::new(AppState::new(
+            settings,
+            pool,
+            publisher,
+            default_org,
+            cipher,
+        ));
         Ok(Self {
             listener,
             state,
@@ -144,4 +151,14 @@ async fn unrouted(req: HttpRequest, allowed: web::Data<HashMap<String, String>>)
         response.headers_mut().insert(ALLOW, value);
     }
     response
+}
+
+/// The cipher of `secrets.encryption_key` (plaintext storage when it is not set).
+pub fn secret_cipher(settings: &Settings) -> anyhow::Result<hookd_signing::SecretCipher> {
+    let cipher = hookd_signing::SecretCipher::new(settings.encryption_key())
+        .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?;
+    if !cipher.seals() {
+        tracing::warn!("secrets.encryption_key is not set: endpoint secrets are stored unsealed");
+    }
+    Ok(cipher)
 }

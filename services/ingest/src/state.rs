@@ -22,6 +22,8 @@ pub struct AppState {
     pub app_orgs: TtlCache<Uuid, Uuid>,
     /// (app id, event type) → compiled schema.
     pub schemas: TtlCache<(Uuid, String), SchemaEntry>,
+    /// Seals endpoint secrets at rest.
+    pub cipher: hookd_signing::SecretCipher,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
         pool: Pool,
         publisher: Arc<Publisher>,
         default_org: Uuid,
+        cipher: hookd_signing::SecretCipher,
     ) -> Self {
         let bootstrap_key_hash = settings
             .auth
@@ -45,7 +48,23 @@ impl AppState {
             default_org,
             app_orgs: TtlCache::new(Duration::from_secs(5)),
             schemas: TtlCache::new(Duration::from_secs(5)),
+            cipher,
         }
+    }
+
+    /// The endpoint as the API shows it: its secret opened.
+    pub fn reveal(
+        &self,
+        mut endpoint: hookd_domain::Endpoint,
+    ) -> Result<hookd_domain::Endpoint, crate::ApiError> {
+        endpoint.secret = self.cipher.open(&endpoint.secret).map_err(|e| {
+            tracing::error!(endpoint_id = %endpoint.id, error = %e, "cannot open a stored secret");
+            crate::ApiError::new(
+                actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            )
+        })?;
+        Ok(endpoint)
     }
 
     pub async fn client(&self) -> Result<hookd_db::Client, crate::ApiError> {

@@ -17,6 +17,7 @@ pub struct Router {
     view: RoutingView,
     metrics: RouterMetrics,
     health: HealthServer,
+    cipher: hookd_signing::SecretCipher,
 }
 
 impl Router {
@@ -26,7 +27,9 @@ impl Router {
         let topology = Topology::new(settings.amqp.prefix.clone());
         let publisher = Arc::new(Publisher::connect(settings.amqp.url.expose(), topology).await?);
         let view = RoutingView::default();
-        view.refresh(&pool).await?;
+        let cipher = hookd_signing::SecretCipher::new(settings.encryption_key())
+            .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?;
+        view.refresh(&pool, &cipher).await?;
         let metrics = RouterMetrics::new();
         metrics.view_endpoints.set(view.snapshot().len() as i64);
         let readiness: Readiness = {
@@ -56,6 +59,7 @@ impl Router {
             view,
             metrics,
             health,
+            cipher,
         })
     }
 
@@ -81,6 +85,7 @@ impl Router {
             view,
             metrics,
             health,
+            cipher,
         } = self;
         let mut tasks = tokio::task::JoinSet::new();
 
@@ -108,7 +113,7 @@ impl Router {
             );
             tasks.spawn(async move {
                 loop {
-                    match view.refresh(&pool).await {
+                    match view.refresh(&pool, &cipher).await {
                         Ok(true) => {
                             metrics.view_reloads.inc();
                             metrics.view_endpoints.set(view.snapshot().len() as i64);

@@ -100,8 +100,8 @@ HOOKD__LOG__LEVEL: {{ .Values.config.logLevel | quote }}
 
 {{/*
 Secret data (base64) of the chart-managed Secret. Values left empty are kept from the Secret
-already in the cluster (upgrade); an empty bootstrap key is generated on first install; an empty
-encryption key is left out. Keys with no value are never written: hookd refuses an empty
+already in the cluster (upgrade); an empty bootstrap key or encryption key is generated on
+first install. Keys with no value are never written: hookd refuses an empty
 HOOKD__AUTH__BOOTSTRAP_API_KEY.
 */}}
 {{- define "hookd.secretData" -}}
@@ -120,6 +120,9 @@ HOOKD__AUTH__BOOTSTRAP_API_KEY: {{ printf "hookd_%s" (randAlphaNum 40) | b64enc 
 HOOKD__SECRETS__ENCRYPTION_KEY: {{ .Values.secrets.encryptionKey | b64enc | quote }}
 {{- else if hasKey $old "HOOKD__SECRETS__ENCRYPTION_KEY" }}
 HOOKD__SECRETS__ENCRYPTION_KEY: {{ get $old "HOOKD__SECRETS__ENCRYPTION_KEY" | quote }}
+{{- else }}
+{{- /* The value is base64 of 32 random bytes; the Secret stores that base64 again. */}}
+HOOKD__SECRETS__ENCRYPTION_KEY: {{ randAlphaNum 32 | b64enc | b64enc | quote }}
 {{- end }}
 {{- end }}
 

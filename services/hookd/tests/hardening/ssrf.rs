@@ -85,3 +85,54 @@ async fn the_allow_list_opens_a_subnet() {
     );
     stack.stop().await;
 }
+
+/// Endpoint secrets are sealed in the database and still sign deliveries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn endpoint_secrets_are_sealed_at_rest() {
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    let e = stack.endpoint(&f, "/sealed", json!({})).await;
+    let secret = e["secret"].as_str().unwrap().to_owned();
+    let stored: String = stack
+        .db()
+        .await
+        .query_one(
+            "SELECT secret FROM endpoints WHERE id = $1::text::uuid",
+            &[&e["id"].as_str().unwrap()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(stored.starts_with("enc:v1:"), "stored unsealed");
+    assert!(!stored.contains(&secret["whsec_".len()..]));
+    let m = stack
+        .send(&f, json!({"event_type": "user.created", "data": 1}))
+        .await
+        .body;
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(10), |r| !r.is_empty())
+            .await
+    );
+    let got = &stack.receiver.received_at("/sealed")[0];
+    let ts: i64 = got.header("webhook-timestamp").unwrap().parse().unwrap();
+    assert!(hookd_signing::verify(
+        &secret,
+        m["id"].as_str().unwrap(),
+        ts,
+        &got.body,
+        got.header("webhook-signature").unwrap()
+    ));
+    // The API shows the secret opened.
+    let shown = stack
+        .api
+        .get(&format!(
+            "/api/v1/subscriptions/{}/endpoints/{}",
+            f.subscription_id,
+            e["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(shown.body["secret"], json!(secret));
+    stack.stop().await;
+}

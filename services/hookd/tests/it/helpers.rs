@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub const ADMIN_KEY: &str = "test_admin_key_0123456789";
+/// Base64 of 32 bytes: endpoint secrets are sealed in every test, as in production.
+pub const TEST_ENCRYPTION_KEY: &str = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy1vayE=";
 
 /// Base URLs of the local servers; overridable for other machines.
 fn pg_base() -> String {
@@ -52,6 +54,7 @@ pub fn test_settings() -> Settings {
     s.delivery.poll_interval = Duration::from_millis(50);
     s.delivery.lease = Duration::from_secs(10);
     s.auth.bootstrap_api_key = Some(Secret::new(ADMIN_KEY.into()));
+    s.secrets.encryption_key = Some(Secret::new(TEST_ENCRYPTION_KEY.into()));
     s
 }
 

@@ -6,7 +6,13 @@ use std::time::Duration;
 async fn a_message_reaches_its_endpoint_once_signed() {
     let stack = TestStack::spawn().await;
     let f = stack.fixture().await;
-    let endpoint = stack.endpoint(&f, "/hook", json!({"version": "1.0", "headers": {"x-tenant": "acme"}})).await;
+    let endpoint = stack
+        .endpoint(
+            &f,
+            "/hook",
+            json!({"version": "1.0", "headers": {"x-tenant": "acme"}}),
+        )
+        .await;
     let secret = endpoint["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
 
@@ -17,7 +23,13 @@ async fn a_message_reaches_its_endpoint_once_signed() {
     let message_id = r.body["id"].as_str().unwrap().to_owned();
     assert_eq!(r.body["version"], "1.0");
 
-    assert!(stack.receiver.wait_for(Duration::from_secs(10), |got| !got.is_empty()).await, "nothing delivered");
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(10), |got| !got.is_empty())
+            .await,
+        "nothing delivered"
+    );
     // Give a duplicate a chance to show up before counting.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got = stack.receiver.received_at("/hook");
@@ -30,7 +42,10 @@ async fn a_message_reaches_its_endpoint_once_signed() {
     let ts: i64 = hook.header("webhook-timestamp").unwrap().parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - ts).abs() < 60);
     let signature = hook.header("webhook-signature").unwrap();
-    assert!(hookd_signing::verify(&secret, &message_id, ts, &hook.body, signature), "signature does not verify");
+    assert!(
+        hookd_signing::verify(&secret, &message_id, ts, &hook.body, signature),
+        "signature does not verify"
+    );
     let body = hook.json();
     assert_eq!(body["id"], json!(message_id));
     assert_eq!(body["event_type"], "user.created");
@@ -39,14 +54,19 @@ async fn a_message_reaches_its_endpoint_once_signed() {
 
     // The attempt is recorded and the delivery succeeded.
     let deliveries = stack
-        .eventually(&format!("/api/v1/messages/{message_id}/deliveries"), Duration::from_secs(5), |b| {
-            b["models"][0]["status"] == "succeeded"
-        })
+        .eventually(
+            &format!("/api/v1/messages/{message_id}/deliveries"),
+            Duration::from_secs(5),
+            |b| b["models"][0]["status"] == "succeeded",
+        )
         .await;
     assert_eq!(deliveries["count"], 1);
     assert_eq!(deliveries["models"][0]["attempt_count"], 1);
     let delivery_id = deliveries["models"][0]["id"].as_str().unwrap();
-    let attempts = stack.api.get(&format!("/api/v1/deliveries/{delivery_id}/attempts")).await;
+    let attempts = stack
+        .api
+        .get(&format!("/api/v1/deliveries/{delivery_id}/attempts"))
+        .await;
     assert_eq!(attempts.body["count"], 1, "{}", attempts.text);
     assert_eq!(attempts.body["models"][0]["response_status"], 200);
     stack.stop().await;
@@ -66,7 +86,11 @@ async fn health_ready_and_metrics_answer_on_every_service() {
         assert_eq!(ready.status, 200, "{base}: {}", ready.text);
         let metrics = client.get("/metrics").await;
         assert_eq!(metrics.status, 200);
-        assert!(metrics.text.contains("hookd_"), "{base} exports no hookd metric: {}", metrics.text);
+        assert!(
+            metrics.text.contains("hookd_"),
+            "{base} exports no hookd metric: {}",
+            metrics.text
+        );
     }
     stack.stop().await;
 }
@@ -76,7 +100,10 @@ async fn the_api_needs_a_key() {
     let stack = TestStack::spawn().await;
     let anonymous = stack.api.with_key(None);
     assert_error(&anonymous.get("/api/v1/apps").await, 401);
-    assert_error(&stack.api.with_key(Some("nope")).get("/api/v1/apps").await, 401);
+    assert_error(
+        &stack.api.with_key(Some("nope")).get("/api/v1/apps").await,
+        401,
+    );
     assert_eq!(stack.api.get("/api/v1/apps").await.status, 200);
     stack.stop().await;
 }

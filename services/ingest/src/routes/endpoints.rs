@@ -190,10 +190,11 @@ async fn create(
     let secret = secret_from(&body.0)?;
     let client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
-    let created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &secret)
+    let stored = state.cipher.seal(&secret);
+    let created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &stored)
         .await
         .map_err(ApiError::from_db("subscription"))?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(HttpResponse::Created().json(state.reveal(created)?))
 }
 
 /// List a subscription's endpoints.
@@ -216,7 +217,13 @@ async fn list(
         ],
     )?;
     let client = state.client().await?;
-    let listed = hookd_db::endpoints::list(&client, *subscription_id, &q.filters, &q.page).await?;
+    let mut listed =
+        hookd_db::endpoints::list(&client, *subscription_id, &q.filters, &q.page).await?;
+    listed.models = listed
+        .models
+        .into_iter()
+        .map(|e| state.reveal(e))
+        .collect::<Result<_, _>>()?;
     Ok(web::Json(q.respond(listed)))
 }
 
@@ -234,7 +241,7 @@ async fn get_one(
     let found = hookd_db::endpoints::get(&client, sub_id, id)
         .await
         .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(found))
+    Ok(web::Json(state.reveal(found)?))
 }
 
 /// Change an endpoint (url, version, status, event types, description, headers).
@@ -260,7 +267,7 @@ async fn update(
     let updated = hookd_db::endpoints::update(&client, sub_id, id, &fields)
         .await
         .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(updated))
+    Ok(web::Json(state.reveal(updated)?))
 }
 
 /// Delete an endpoint.
@@ -309,10 +316,10 @@ async fn rotate_secret(
         &client,
         sub_id,
         id,
-        &secret,
+        &state.cipher.seal(&secret),
         chrono::Utc::now() + grace,
     )
     .await
     .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(rotated))
+    Ok(web::Json(state.reveal(rotated)?))
 }
