@@ -1,0 +1,14 @@
+//! hookd's benchmark suite (issue 6): a load generator and a webhook receiver efficient enough
+//! not to be the bottleneck, and the orchestrator that starts the real stack, runs the
+//! scenarios and writes BENCHMARKS.md. `make bench` runs it through `scripts/bench.sh`.
+
+pub mod generator;
+pub mod plan;
+pub mod procstat;
+pub mod receiver;
+pub mod report;
+pub mod run;
+pub mod scenarios;
+pub mod setup;
+pub mod stack;
+pub mod stats;

@@ -1,0 +1,133 @@
+//! The sizes of every scenario: the (full) and a quick variant for trial runs.
+
+use std::time::Duration;
+
+/// Scenario names, in run order.
+pub const SCENARIOS: [&str; 6] = ["L", "S1", "S2", "S3", "S4", "S5"];
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub quick: bool,
+    /// L: requests straight to the receiver, closed loop.
+    pub l_count: u64,
+    /// In flight for L, S1 and S3.
+    pub concurrency: usize,
+    /// S1: messages, one endpoint.
+    pub s1_count: u64,
+    /// S2: open-loop rate and duration, one endpoint.
+    pub s2_rate: f64,
+    pub s2_duration: Duration,
+    /// S3: messages, each to every endpoint.
+    pub s3_messages: u64,
+    pub s3_endpoints: usize,
+    /// S4: S2's load to `s4_endpoints` endpoints of which the first hangs.
+    pub s4_rate: f64,
+    pub s4_duration: Duration,
+    pub s4_endpoints: usize,
+    /// `HOOKD__DELIVERY__TIMEOUT` in S4.
+    pub s4_timeout: &'static str,
+    /// S5: open-loop load to `s5_endpoints`, the first half failing for `s5_fail`.
+    pub s5_rate: f64,
+    pub s5_duration: Duration,
+    pub s5_endpoints: usize,
+    pub s5_fail: Duration,
+    /// `HOOKD__DELIVERY__RETRY_SCHEDULE` in S5: short, so the backlog drains within the run.
+    pub s5_schedule: &'static str,
+    /// After the last send, wait at most this long for deliveries...
+    pub drain_timeout: Duration,
+    /// ...and give up earlier when nothing new arrives for this long.
+    pub stall_timeout: Duration,
+}
+
+impl Plan {
+    /// The sizes.
+    pub fn full() -> Self {
+        Self {
+            quick: false,
+            l_count: 100_000,
+            concurrency: 64,
+            s1_count: 50_000,
+            s2_rate: 1000.0,
+            s2_duration: Duration::from_secs(30),
+            s3_messages: 1000,
+            s3_endpoints: 100,
+            s4_rate: 1000.0,
+            s4_duration: Duration::from_secs(30),
+            s4_endpoints: 10,
+            s4_timeout: "2s",
+            s5_rate: 200.0,
+            s5_duration: Duration::from_secs(20),
+            s5_endpoints: 10,
+            s5_fail: Duration::from_secs(20),
+            s5_schedule: "0s,1s,2s,4s,8s,8s,8s,8s",
+            drain_timeout: Duration::from_secs(120),
+            stall_timeout: Duration::from_secs(20),
+        }
+    }
+
+    /// Smaller counts and durations for trial runs (`--quick`).
+    pub fn quick() -> Self {
+        Self {
+            quick: true,
+            l_count: 20_000,
+            s1_count: 5_000,
+            s2_duration: Duration::from_secs(10),
+            s3_messages: 200,
+            s4_duration: Duration::from_secs(10),
+            s5_rate: 100.0,
+            s5_duration: Duration::from_secs(10),
+            s5_fail: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(60),
+            ..Self::full()
+        }
+    }
+}
+
+/// Parses `--only S1,S2` into scenario names in run order. L always runs when any other does:
+/// every figure is reported as a ratio to it.
+pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
+    let Some(only) = only else {
+        return Ok(SCENARIOS.to_vec());
+    };
+    let wanted: Vec<String> = only
+        .split(',')
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(bad) = wanted.iter().find(|w| !SCENARIOS.contains(&w.as_str())) {
+        return Err(format!(
+            "unknown scenario `{bad}`; choose among {}",
+            SCENARIOS.join(",")
+        ));
+    }
+    if wanted.is_empty() {
+        return Err("--only needs at least one scenario".into());
+    }
+    Ok(SCENARIOS
+        .iter()
+        .copied()
+        .filter(|s| *s == "L" || wanted.iter().any(|w| w == s))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_keeps_run_order_and_the_baseline() {
+        assert_eq!(select(None).unwrap(), SCENARIOS.to_vec());
+        assert_eq!(select(Some("s3, S1")).unwrap(), vec!["L", "S1", "S3"]);
+        assert_eq!(select(Some("L")).unwrap(), vec!["L"]);
+        assert!(select(Some("S9")).is_err());
+        assert!(select(Some(",")).is_err());
+    }
+
+    #[test]
+    fn quick_is_smaller() {
+        let (f, q) = (Plan::full(), Plan::quick());
+        assert!(q.s1_count < f.s1_count && q.s2_duration < f.s2_duration);
+        assert_eq!(f.s1_count, 50_000);
+        assert_eq!((f.s2_rate * f.s2_duration.as_secs_f64()) as u64, 30_000);
+    }
+}

@@ -1,0 +1,298 @@
+//! The machine a run was on, and the Markdown section of BENCHMARKS.md made from the scenarios'
+//! JSON objects (between two marker comments, so the prose around it stays).
+
+use serde_json::Value;
+use std::path::Path;
+
+pub const BEGIN: &str = "<!-- bench:begin (written by scripts/bench.sh; edits inside are lost) -->";
+pub const END: &str = "<!-- bench:end -->";
+
+/// What the run was on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Machine {
+    pub cores: usize,
+    pub memory_gib: f64,
+    pub cpu_model: String,
+}
+
+impl Machine {
+    pub fn detect() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        Self {
+            cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            memory_gib: mem_total_gib(&meminfo).unwrap_or(0.0),
+            cpu_model: cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
+        }
+    }
+}
+
+fn cpu_model(cpuinfo: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+fn mem_total_gib(meminfo: &str) -> Option<f64> {
+    let kb: f64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((kb / 1024.0 / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// A number as a table shows it: three significant figures or so.
+fn num(v: &Value) -> String {
+    if let Some(i) = v.as_u64() {
+        return i.to_string();
+    }
+    match v.as_f64() {
+        None => "–".into(),
+        Some(x) if x.abs() >= 100.0 => format!("{x:.0}"),
+        Some(x) if x.abs() >= 10.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.2}"),
+    }
+}
+
+fn with_ratio(v: &Value, r: &Value) -> String {
+    if v.is_null() {
+        return "–".into();
+    }
+    match r.as_f64() {
+        Some(r) => format!("{} ({r:.2}×L)", num(v)),
+        None => num(v),
+    }
+}
+
+fn latencies(s: &Value, keys: &[&str]) -> String {
+    if s.is_null() {
+        return "–".into();
+    }
+    keys.iter()
+        .map(|k| num(&s[*k]))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+fn services(v: &Value, field: &str) -> String {
+    if v["services"].is_null() {
+        return "–".into();
+    }
+    ["ingest", "router", "delivery"]
+        .iter()
+        .map(|s| num(&v["services"][*s][field]))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// One row per scenario.
+fn row(v: &Value) -> String {
+    if let Some(error) = v["error"].as_str() {
+        let scenario = v["scenario"].as_str().unwrap_or("?");
+        return format!(
+            "| {scenario} | failed: {} |{}",
+            error.replace('|', "/"),
+            " – |".repeat(9)
+        );
+    }
+    let is_l = v["scenario"] == "L";
+    let (rate, rate_ratio, ingest) = if is_l {
+        (&v["requests_per_s"], Value::from(1.0), &v["request_ms"])
+    } else {
+        (
+            &v["accepted_per_s"],
+            v["vs_L"]["accepted_per_s"].clone(),
+            &v["ingest_ms"],
+        )
+    };
+    let cpu = if is_l {
+        format!("bench {}", num(&v["bench_cpu_s"]))
+    } else {
+        format!(
+            "{} / {} / {}",
+            services(v, "cpu_s"),
+            num(&v["postgres_cpu_s"]),
+            num(&v["rabbitmq_cpu_s"])
+        )
+    };
+    let cells = [
+        v["scenario"].as_str().unwrap_or("?").to_owned(),
+        v["load"].as_str().unwrap_or("").to_owned(),
+        with_ratio(rate, &rate_ratio),
+        latencies(ingest, &["p50_ms", "p99_ms"]),
+        with_ratio(&v["deliveries_per_s"], &v["vs_L"]["deliveries_per_s"]),
+        latencies(&v["e2e_ms"], &["p50_ms", "p99_ms", "max_ms"]),
+        num(&v["vs_L"]["e2e_p99"]),
+        num(&v["missing"]),
+        num(&v["duplicates"]),
+        services(v, "peak_rss_mib"),
+        cpu,
+    ];
+    format!("| {} |", cells.join(" | "))
+}
+
+/// Scenario-specific figures that have no column.
+fn notes(results: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in results {
+        match v["scenario"].as_str() {
+            Some("S4") => out.push(format!(
+                "- S4: healthy endpoints' e2e p99 {} ms against S2's {} ms ({}×); the hanging endpoint took {} requests; healthy missing {}.",
+                num(&v["e2e_ms"]["p99_ms"]),
+                num(&v["s2_e2e_p99_ms"]),
+                num(&v["e2e_p99_vs_s2"]),
+                num(&v["hanging_requests"]),
+                num(&v["missing"]),
+            )),
+            Some("S5") => out.push(format!(
+                "- S5: the failing endpoints' backlog drained {} s after they recovered ({} s after the load began); {} failed attempts; failing endpoints' e2e p50/p99 {} ms; healthy endpoints' e2e p99 meanwhile {} ms; missing {}.",
+                num(&v["drain_after_recovery_s"]),
+                num(&v["backlog_drained_after_s"]),
+                num(&v["failed_attempts"]),
+                latencies(&v["failing_e2e_ms"], &["p50_ms", "p99_ms"]),
+                num(&v["e2e_ms"]["p99_ms"]),
+                num(&v["missing"]),
+            )),
+            _ => {}
+        }
+        if v["drained"] == false {
+            out.push(format!(
+                "- {}: deliveries were still missing when the bounded wait ended.",
+                v["scenario"].as_str().unwrap_or("?")
+            ));
+        }
+    }
+    out
+}
+
+/// The section between the markers: command, machine, date, the table, the targets.
+pub fn render(results: &[Value], machine: &Machine, command: &str, date: &str) -> String {
+    let mut s = vec![
+        BEGIN.to_owned(),
+        format!("Command: `{command}` · date: {date} (UTC)"),
+        String::new(),
+        format!(
+            "Machine: {} cores (`nproc`), {} GiB memory, {}; PostgreSQL, RabbitMQ, the three services, the generator and the receiver all on it.",
+            machine.cores, machine.memory_gib, machine.cpu_model
+        ),
+        String::new(),
+        "| scenario | load | accepted/s (L: requests/s) | ingest p50 / p99 ms | deliveries/s | e2e p50 / p99 / max ms | e2e p99 ×L | missing | dup | peak RSS MiB ingest / router / delivery | CPU s ingest / router / delivery / postgres / rabbitmq |".into(),
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into(),
+    ];
+    s.extend(results.iter().map(row));
+    s.push(String::new());
+    let targets: Vec<&Value> = results
+        .iter()
+        .filter_map(|v| v["targets"].as_array())
+        .flatten()
+        .collect();
+    if !targets.is_empty() {
+        s.push("| target | measured | limit | met |".into());
+        s.push("| --- | --- | --- | --- |".into());
+        for t in targets {
+            s.push(format!(
+                "| {} | {} | {} | {} |",
+                t["target"].as_str().unwrap_or("?"),
+                num(&t["value"]),
+                num(&t["limit"]),
+                if t["met"] == true { "yes" } else { "**no**" }
+            ));
+        }
+        s.push(String::new());
+    }
+    let notes = notes(results);
+    if !notes.is_empty() {
+        s.extend(notes);
+        s.push(String::new());
+    }
+    s.push(END.to_owned());
+    s.join("\n")
+}
+
+/// Replaces the marked section of `text` (or appends one when there is none).
+pub fn splice(text: &str, section: &str) -> String {
+    match (text.find(BEGIN), text.find(END)) {
+        (Some(b), Some(e)) if e > b => {
+            format!("{}{}{}", &text[..b], section, &text[e + END.len()..])
+        }
+        _ if text.trim().is_empty() => format!("# Benchmarks\n\n{section}\n"),
+        _ => format!("{}\n\n{section}\n", text.trim_end()),
+    }
+}
+
+/// Writes the section into the file, creating it when missing.
+pub fn write_into(path: &Path, section: &str) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    std::fs::write(path, splice(&text, section))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_machine() {
+        let cpu = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nprocessor\t: 1\n";
+        assert_eq!(cpu_model(cpu).as_deref(), Some("AMD EPYC 7B13"));
+        assert_eq!(mem_total_gib("MemTotal:       25165824 kB\n"), Some(24.0));
+        assert!(Machine::detect().cores >= 1);
+    }
+
+    #[test]
+    fn renders_rows_targets_and_notes() {
+        let results = vec![
+            json!({"scenario": "L", "load": "1000 requests", "requests_per_s": 25000.0,
+                   "request_ms": {"p50_ms": 2.5, "p99_ms": 5.0, "max_ms": 9.0},
+                   "e2e_ms": {"p50_ms": 1.0, "p99_ms": 3.0, "max_ms": 8.0},
+                   "missing": 0, "duplicates": 0, "bench_cpu_s": 1.5}),
+            json!({"scenario": "S1", "load": "5000 messages", "accepted_per_s": 5000.0,
+                   "ingest_ms": {"p50_ms": 10.0, "p99_ms": 40.0},
+                   "deliveries_per_s": 4900.0, "e2e_ms": {"p50_ms": 20.0, "p99_ms": 90.0, "max_ms": 120.0},
+                   "missing": 0, "duplicates": 1, "drained": true,
+                   "services": {"ingest": {"peak_rss_mib": 30.0, "cpu_s": 5.0},
+                                "router": {"peak_rss_mib": 20.0, "cpu_s": 2.0},
+                                "delivery": {"peak_rss_mib": 25.0, "cpu_s": 3.0}},
+                   "postgres_cpu_s": 4.0, "rabbitmq_cpu_s": 2.5,
+                   "vs_L": {"accepted_per_s": 0.2, "deliveries_per_s": 0.196, "e2e_p99": 30.0},
+                   "targets": [{"target": "S1 missing = 0", "value": 0.0, "limit": 0.0, "met": true},
+                               {"target": "S1 accepted/s >= 0.2 x L", "value": 5000.0, "limit": 5000.0, "met": false}]}),
+            json!({"scenario": "S4", "load": "x", "drained": false, "e2e_ms": {"p99_ms": 12.0},
+                   "s2_e2e_p99_ms": 8.0, "e2e_p99_vs_s2": 1.5, "hanging_requests": 40, "missing": 3}),
+        ];
+        let m = Machine {
+            cores: 2,
+            memory_gib: 24.0,
+            cpu_model: "Test CPU".into(),
+        };
+        let md = render(&results, &m, "make bench", "2026-11-23 12:00");
+        assert!(md.starts_with(BEGIN) && md.ends_with(END));
+        assert!(md.contains("2 cores (`nproc`), 24 GiB memory, Test CPU"));
+        assert!(md.contains("| L | 1000 requests | 25000 (1.00×L) | 2.50 / 5.00 |"));
+        assert!(md.contains("| S1 | 5000 messages | 5000 (0.20×L) | 10.0 / 40.0 | 4900 (0.20×L) | 20.0 / 90.0 / 120 | 30.0 | 0 | 1 | 30.0 / 20.0 / 25.0 | 5.00 / 2.00 / 3.00 / 4.00 / 2.50 |"));
+        assert!(md.contains("| S1 missing = 0 | 0.00 | 0.00 | yes |"));
+        assert!(md.contains("| **no** |"));
+        assert!(
+            md.contains("- S4: healthy endpoints' e2e p99 12.0 ms against S2's 8.00 ms (1.50×)")
+        );
+        assert!(md.contains("- S4: deliveries were still missing"));
+    }
+
+    #[test]
+    fn splices_between_markers_and_keeps_the_prose() {
+        let old =
+            format!("# Benchmarks\n\nintro\n\n{BEGIN}\nold table\n{END}\n\n## Account\ntext\n");
+        let new = splice(&old, &format!("{BEGIN}\nnew table\n{END}"));
+        assert_eq!(
+            new,
+            format!("# Benchmarks\n\nintro\n\n{BEGIN}\nnew table\n{END}\n\n## Account\ntext\n")
+        );
+        assert_eq!(splice("", "S"), "# Benchmarks\n\nS\n");
+        assert_eq!(splice("# B\n", "S"), "# B\n\nS\n");
+    }
+}

@@ -1,0 +1,523 @@
+//! The scenarios of issue 6, each turned into one JSON object: its figures, each figure's ratio
+//! to L (rates to L's requests/s, latencies to L's latency of the same kind), and its targets.
+
+use crate::generator::Load;
+use crate::plan::Plan;
+use crate::receiver::{Behavior, EndpointReport, EndpointSpec};
+use crate::run::{self, Measured};
+use crate::stack::StackConfig;
+use crate::stats::{per_second, ratio, round3, Summary};
+use anyhow::Result;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The target on every service's peak RSS through S1, MiB.
+const RSS_TARGET_MIB: f64 = 64.0;
+
+/// L's figures, that every other figure is compared with.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Baseline {
+    pub requests_per_s: f64,
+    pub request: Summary,
+    pub e2e: Summary,
+}
+
+/// Runs the scenarios in order; remembers L and S2 for the ratios and S4's target.
+pub struct Suite {
+    pub cfg: StackConfig,
+    pub plan: Plan,
+    pub baseline: Option<Baseline>,
+    s2_p99_ms: Option<f64>,
+}
+
+fn target(name: &str, value: f64, limit: f64, met: bool) -> Value {
+    json!({ "target": name, "value": value, "limit": limit, "met": met })
+}
+
+fn path(i: usize) -> String {
+    format!("/e/{i}")
+}
+
+fn specs(n: usize, capacity: u64, behavior: impl Fn(usize) -> Behavior) -> Vec<EndpointSpec> {
+    (0..n)
+        .map(|i| EndpointSpec {
+            path: path(i),
+            behavior: behavior(i),
+            capacity: capacity as usize,
+        })
+        .collect()
+}
+
+/// Deliveries, duplicates, missing and latencies of several endpoints together.
+#[derive(Debug, Default)]
+struct Totals {
+    delivered: u64,
+    duplicates: u64,
+    missing: u64,
+    unexpected: u64,
+    e2e: Summary,
+    last_arrival_us: Option<u64>,
+}
+
+fn totals(reports: &[&EndpointReport]) -> Totals {
+    let mut lat: Vec<u64> = Vec::new();
+    let mut t = Totals::default();
+    for r in reports {
+        t.delivered += r.delivered;
+        t.duplicates += r.duplicates;
+        t.missing += r.missing;
+        t.unexpected += r.unexpected;
+        lat.extend_from_slice(&r.latencies_us);
+        t.last_arrival_us = t.last_arrival_us.max(r.last_arrival_us);
+    }
+    t.e2e = Summary::of_micros(&mut lat);
+    t
+}
+
+fn seconds_between(from_us: u64, to_us: Option<u64>) -> f64 {
+    to_us.map_or(0.0, |t| t.saturating_sub(from_us) as f64 / 1e6)
+}
+
+impl Suite {
+    pub fn new(cfg: StackConfig, plan: Plan) -> Self {
+        Self {
+            cfg,
+            plan,
+            baseline: None,
+            s2_p99_ms: None,
+        }
+    }
+
+    pub async fn run(&mut self, name: &str) -> Result<Value> {
+        match name {
+            "L" => self.limit().await,
+            "S1" => self.s1().await,
+            "S2" => self.s2().await,
+            "S3" => self.s3().await,
+            "S4" => self.s4().await,
+            "S5" => self.s5().await,
+            other => anyhow::bail!("unknown scenario {other}"),
+        }
+    }
+
+    /// Figures of `m` relative to L: rates to its requests/s, latencies to its latencies.
+    fn vs_l(&self, rates: &[(&str, f64)], latencies: &[(&str, f64, f64)]) -> Value {
+        let Some(b) = self.baseline else {
+            return Value::Null;
+        };
+        let mut out = serde_json::Map::new();
+        for (k, v) in rates {
+            out.insert((*k).into(), json!(ratio(*v, b.requests_per_s)));
+        }
+        for (k, v, l) in latencies {
+            out.insert((*k).into(), json!(ratio(*v, *l)));
+        }
+        Value::Object(out)
+    }
+
+    fn e2e_vs_l(&self, e2e: &Summary) -> Vec<(&'static str, f64, f64)> {
+        let b = self.baseline.unwrap_or_default();
+        vec![
+            ("e2e_p50", e2e.p50_ms, b.e2e.p50_ms),
+            ("e2e_p99", e2e.p99_ms, b.e2e.p99_ms),
+            ("e2e_max", e2e.max_ms, b.e2e.max_ms),
+        ]
+    }
+
+    fn open(&self, rate: f64, duration: Duration) -> Load {
+        Load::Open {
+            rate,
+            duration,
+            max_in_flight: 1024,
+        }
+    }
+
+    async fn limit(&mut self) -> Result<Value> {
+        let (gen, endpoint, cpu) = run::loopback(&self.plan).await?;
+        let rps = per_second(gen.accepted_count, gen.elapsed.as_secs_f64());
+        let mut lat = gen.latencies_us.clone();
+        let request = Summary::of_micros(&mut lat);
+        let mut e2e_lat = endpoint.latencies_us.clone();
+        let e2e = Summary::of_micros(&mut e2e_lat);
+        self.baseline = Some(Baseline {
+            requests_per_s: rps,
+            request,
+            e2e,
+        });
+        Ok(json!({
+            "scenario": "L",
+            "name": "loopback limit (generator straight to receiver, no hookd)",
+            "load": format!("{} requests, {} in flight", gen.sent, self.plan.concurrency),
+            "requests": gen.sent,
+            "answered_2xx": gen.accepted_count,
+            "errors": gen.errors,
+            "requests_per_s": rps,
+            "request_ms": request,
+            "e2e_ms": e2e,
+            "missing": endpoint.missing,
+            "duplicates": endpoint.duplicates,
+            "bench_cpu_s": cpu,
+        }))
+    }
+
+    /// The parts every hookd scenario reports alike.
+    fn common(&self, scenario: &str, load: String, m: &Measured) -> serde_json::Map<String, Value> {
+        let mut lat = m.gen.latencies_us.clone();
+        let ingest = Summary::of_micros(&mut lat);
+        let accepted_per_s = per_second(m.gen.accepted_count, m.gen.elapsed.as_secs_f64());
+        let v = json!({
+            "scenario": scenario,
+            "load": load,
+            "quick": self.plan.quick,
+            "sent": m.gen.sent,
+            "accepted": m.gen.accepted_count,
+            "not_accepted": m.gen.statuses.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, n)| (s.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "errors": m.gen.errors,
+            "late_sends": m.gen.late,
+            "send_s": round3(m.gen.elapsed.as_secs_f64()),
+            "accepted_per_s": accepted_per_s,
+            "ingest_ms": ingest,
+            "drained": m.drained,
+            "services": m.services,
+            "postgres_cpu_s": m.postgres_cpu_s,
+            "rabbitmq_cpu_s": m.rabbitmq_cpu_s,
+            "bench_cpu_s": m.bench_cpu_s,
+            "machine_busy": m.machine_busy,
+        });
+        match v {
+            Value::Object(map) => map,
+            _ => unreachable!("json! of an object literal"),
+        }
+    }
+
+    fn ingest_summary(m: &Measured) -> Summary {
+        Summary::of_micros(&mut m.gen.latencies_us.clone())
+    }
+
+    async fn s1(&mut self) -> Result<Value> {
+        let p = &self.plan;
+        let load = Load::Closed {
+            count: p.s1_count,
+            concurrency: p.concurrency,
+        };
+        let specs = specs(1, p.s1_count, |_| Behavior::Ok);
+        let m = run::against_hookd(&self.cfg, p, "S1", &specs, &[], load, &[0]).await?;
+        let t = totals(&m.endpoints_where(|_| true));
+        let deliveries_per_s = per_second(
+            t.delivered,
+            seconds_between(m.gen.started_at_us, t.last_arrival_us),
+        );
+        let mut out = self.common(
+            "S1",
+            format!(
+                "{} messages, {} in flight, 1 endpoint",
+                p.s1_count, p.concurrency
+            ),
+            &m,
+        );
+        let accepted_per_s = out["accepted_per_s"].as_f64().unwrap_or(0.0);
+        let ingest = Self::ingest_summary(&m);
+        let dup_pct = if t.delivered > 0 {
+            round3(100.0 * t.duplicates as f64 / t.delivered as f64)
+        } else {
+            0.0
+        };
+        let l = self.baseline.unwrap_or_default();
+        let mut targets = vec![
+            target(
+                "S1 accepted/s >= 0.2 x L requests/s",
+                accepted_per_s,
+                round3(0.2 * l.requests_per_s),
+                accepted_per_s >= 0.2 * l.requests_per_s && l.requests_per_s > 0.0,
+            ),
+            target(
+                "S1 deliveries/s >= 0.9 x accepted/s",
+                deliveries_per_s,
+                round3(0.9 * accepted_per_s),
+                deliveries_per_s >= 0.9 * accepted_per_s,
+            ),
+            target("S1 missing = 0", t.missing as f64, 0.0, t.missing == 0),
+            target("S1 duplicates <= 0.1%", dup_pct, 0.1, dup_pct <= 0.1),
+        ];
+        for (name, u) in &m.services {
+            targets.push(target(
+                &format!("S1 peak RSS of {name} <= 64 MiB"),
+                u.peak_rss_mib,
+                RSS_TARGET_MIB,
+                u.peak_rss_mib <= RSS_TARGET_MIB,
+            ));
+        }
+        let mut latencies = vec![
+            ("ingest_p50", ingest.p50_ms, l.request.p50_ms),
+            ("ingest_p99", ingest.p99_ms, l.request.p99_ms),
+        ];
+        latencies.extend(self.e2e_vs_l(&t.e2e));
+        out.insert("deliveries".into(), json!(t.delivered));
+        out.insert("deliveries_per_s".into(), json!(deliveries_per_s));
+        out.insert("e2e_ms".into(), json!(t.e2e));
+        out.insert("missing".into(), json!(t.missing));
+        out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert("duplicates_pct".into(), json!(dup_pct));
+        out.insert(
+            "vs_L".into(),
+            self.vs_l(
+                &[
+                    ("accepted_per_s", accepted_per_s),
+                    ("deliveries_per_s", deliveries_per_s),
+                ],
+                &latencies,
+            ),
+        );
+        out.insert("targets".into(), json!(targets));
+        Ok(Value::Object(out))
+    }
+
+    async fn s2(&mut self) -> Result<Value> {
+        let p = &self.plan;
+        let load = self.open(p.s2_rate, p.s2_duration);
+        let specs = specs(1, load.count(), |_| Behavior::Ok);
+        let m = run::against_hookd(&self.cfg, p, "S2", &specs, &[], load, &[0]).await?;
+        let t = totals(&m.endpoints_where(|_| true));
+        let mut out = self.common(
+            "S2",
+            format!(
+                "{} msg/s for {} s, 1 endpoint",
+                p.s2_rate,
+                p.s2_duration.as_secs()
+            ),
+            &m,
+        );
+        self.s2_p99_ms = Some(t.e2e.p99_ms);
+        let accepted_per_s = out["accepted_per_s"].as_f64().unwrap_or(0.0);
+        let mut latencies = self.e2e_vs_l(&t.e2e);
+        let ingest = Self::ingest_summary(&m);
+        let l = self.baseline.unwrap_or_default();
+        latencies.push(("ingest_p99", ingest.p99_ms, l.request.p99_ms));
+        out.insert("deliveries".into(), json!(t.delivered));
+        out.insert("e2e_ms".into(), json!(t.e2e));
+        out.insert("missing".into(), json!(t.missing));
+        out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert(
+            "vs_L".into(),
+            self.vs_l(&[("accepted_per_s", accepted_per_s)], &latencies),
+        );
+        out.insert(
+            "targets".into(),
+            json!([target(
+                &format!("S2 e2e p99 <= 10 ms at {} msg/s", p.s2_rate),
+                t.e2e.p99_ms,
+                10.0,
+                t.e2e.p99_ms <= 10.0 && t.missing == 0 && m.gen.accepted_count > 0,
+            )]),
+        );
+        Ok(Value::Object(out))
+    }
+
+    async fn s3(&mut self) -> Result<Value> {
+        let p = &self.plan;
+        let load = Load::Closed {
+            count: p.s3_messages,
+            concurrency: p.concurrency,
+        };
+        let specs = specs(p.s3_endpoints, p.s3_messages, |_| Behavior::Ok);
+        let all: Vec<usize> = (0..p.s3_endpoints).collect();
+        let m = run::against_hookd(&self.cfg, p, "S3", &specs, &[], load, &all).await?;
+        let t = totals(&m.endpoints_where(|_| true));
+        let deliveries_per_s = per_second(
+            t.delivered,
+            seconds_between(m.gen.started_at_us, t.last_arrival_us),
+        );
+        let mut out = self.common(
+            "S3",
+            format!(
+                "{} messages to {} endpoints, {} in flight",
+                p.s3_messages, p.s3_endpoints, p.concurrency
+            ),
+            &m,
+        );
+        let l = self.baseline.unwrap_or_default();
+        out.insert("deliveries".into(), json!(t.delivered));
+        out.insert("deliveries_per_s".into(), json!(deliveries_per_s));
+        out.insert("e2e_ms".into(), json!(t.e2e));
+        out.insert("missing".into(), json!(t.missing));
+        out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert(
+            "vs_L".into(),
+            self.vs_l(
+                &[("deliveries_per_s", deliveries_per_s)],
+                &self.e2e_vs_l(&t.e2e),
+            ),
+        );
+        out.insert(
+            "targets".into(),
+            json!([target(
+                "S3 deliveries/s >= 0.4 x L requests/s",
+                deliveries_per_s,
+                round3(0.4 * l.requests_per_s),
+                deliveries_per_s >= 0.4 * l.requests_per_s && l.requests_per_s > 0.0,
+            )]),
+        );
+        Ok(Value::Object(out))
+    }
+
+    async fn s4(&mut self) -> Result<Value> {
+        let p = &self.plan;
+        let load = self.open(p.s4_rate, p.s4_duration);
+        let specs = specs(p.s4_endpoints, load.count(), |i| {
+            if i == 0 {
+                Behavior::Hang
+            } else {
+                Behavior::Ok
+            }
+        });
+        let healthy: Vec<usize> = (1..p.s4_endpoints).collect();
+        let env = [(
+            "HOOKD__DELIVERY__TIMEOUT".to_string(),
+            p.s4_timeout.to_string(),
+        )];
+        let m = run::against_hookd(&self.cfg, p, "S4", &specs, &env, load, &healthy).await?;
+        let t = totals(&m.endpoints_where(|i| i != 0));
+        let hanging = &m.endpoints[0];
+        let mut out = self.common(
+            "S4",
+            format!(
+                "{} msg/s for {} s, {} endpoints, 1 hangs (timeout {})",
+                p.s4_rate,
+                p.s4_duration.as_secs(),
+                p.s4_endpoints,
+                p.s4_timeout
+            ),
+            &m,
+        );
+        let accepted_per_s = out["accepted_per_s"].as_f64().unwrap_or(0.0);
+        out.insert("healthy_endpoints".into(), json!(healthy.len()));
+        out.insert("deliveries".into(), json!(t.delivered));
+        out.insert("e2e_ms".into(), json!(t.e2e));
+        out.insert("missing".into(), json!(t.missing));
+        out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert("hanging_requests".into(), json!(hanging.requests));
+        out.insert("s2_e2e_p99_ms".into(), json!(self.s2_p99_ms));
+        out.insert(
+            "e2e_p99_vs_s2".into(),
+            json!(self.s2_p99_ms.and_then(|s2| ratio(t.e2e.p99_ms, s2))),
+        );
+        out.insert(
+            "vs_L".into(),
+            self.vs_l(
+                &[("accepted_per_s", accepted_per_s)],
+                &self.e2e_vs_l(&t.e2e),
+            ),
+        );
+        let mut targets = vec![target(
+            "S4 healthy endpoints missing = 0",
+            t.missing as f64,
+            0.0,
+            t.missing == 0,
+        )];
+        if let Some(s2) = self.s2_p99_ms {
+            targets.push(target(
+                "S4 healthy e2e p99 <= 1.5 x S2 p99",
+                t.e2e.p99_ms,
+                round3(1.5 * s2),
+                t.e2e.p99_ms <= 1.5 * s2 && t.delivered > 0,
+            ));
+        }
+        out.insert("targets".into(), json!(targets));
+        Ok(Value::Object(out))
+    }
+
+    async fn s5(&mut self) -> Result<Value> {
+        let p = &self.plan;
+        let load = self.open(p.s5_rate, p.s5_duration);
+        let failing = p.s5_endpoints / 2;
+        let fail = p.s5_fail;
+        let specs = specs(p.s5_endpoints, load.count(), |i| {
+            if i < failing {
+                Behavior::FailFor(fail)
+            } else {
+                Behavior::Ok
+            }
+        });
+        let all: Vec<usize> = (0..p.s5_endpoints).collect();
+        let env = [(
+            "HOOKD__DELIVERY__RETRY_SCHEDULE".to_string(),
+            p.s5_schedule.to_string(),
+        )];
+        let m = run::against_hookd(&self.cfg, p, "S5", &specs, &env, load, &all).await?;
+        let healthy = totals(&m.endpoints_where(|i| i >= failing));
+        let sick = totals(&m.endpoints_where(|i| i < failing));
+        let recovered_us = m.clock_start_us + fail.as_micros() as u64;
+        let failed_requests: u64 = m.endpoints[..failing]
+            .iter()
+            .map(|r| {
+                r.requests
+                    .saturating_sub(r.warmups + r.delivered + r.duplicates + r.unexpected)
+            })
+            .sum();
+        let mut out = self.common(
+            "S5",
+            format!(
+                "{} msg/s for {} s, {} endpoints, {} fail (500) for {} s; retries {}",
+                p.s5_rate,
+                p.s5_duration.as_secs(),
+                p.s5_endpoints,
+                failing,
+                fail.as_secs(),
+                p.s5_schedule
+            ),
+            &m,
+        );
+        let all_t = totals(&m.endpoints_where(|_| true));
+        out.insert("deliveries".into(), json!(all_t.delivered));
+        out.insert("e2e_ms".into(), json!(healthy.e2e));
+        out.insert("missing".into(), json!(all_t.missing));
+        out.insert("duplicates".into(), json!(all_t.duplicates));
+        out.insert("failing_e2e_ms".into(), json!(sick.e2e));
+        out.insert("failing_missing".into(), json!(sick.missing));
+        out.insert("failed_attempts".into(), json!(failed_requests));
+        out.insert(
+            "drain_after_recovery_s".into(),
+            json!(round3(seconds_between(recovered_us, sick.last_arrival_us))),
+        );
+        out.insert(
+            "backlog_drained_after_s".into(),
+            json!(round3(seconds_between(
+                m.clock_start_us,
+                all_t.last_arrival_us
+            ))),
+        );
+        out.insert("vs_L".into(), self.vs_l(&[], &self.e2e_vs_l(&healthy.e2e)));
+        out.insert("targets".into(), json!([]));
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(delivered: u64, dups: u64, missing: u64, lat: Vec<u64>, last: u64) -> EndpointReport {
+        EndpointReport {
+            delivered,
+            duplicates: dups,
+            missing,
+            latencies_us: lat,
+            last_arrival_us: Some(last),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn totals_add_endpoints_up_and_pool_latencies() {
+        let a = report(2, 1, 0, vec![1_000, 3_000], 50);
+        let b = report(1, 0, 1, vec![2_000], 70);
+        let t = totals(&[&a, &b]);
+        assert_eq!((t.delivered, t.duplicates, t.missing), (3, 1, 1));
+        assert_eq!(t.e2e.count, 3);
+        assert_eq!(t.e2e.p50_ms, 2.0);
+        assert_eq!(t.e2e.max_ms, 3.0);
+        assert_eq!(t.last_arrival_us, Some(70));
+        assert_eq!(seconds_between(1_000_000, Some(3_500_000)), 2.5);
+        assert_eq!(seconds_between(1, None), 0.0);
+    }
+}
