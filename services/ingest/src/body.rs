@@ -63,8 +63,28 @@ fn read_json<T: DeserializeOwned + 'static>(
         if !value.is_object() {
             return Err(ApiError::bad_request("body must be a JSON object"));
         }
-        serde_json::from_value(value).map_err(|e| ApiError::invalid(e.to_string()))
+        serde_json::from_value(value.clone()).map_err(|e| shape_error::<T>(&value, e))
     })
+}
+
+/// A 422 for a body of the wrong shape, naming the field when one top-level field is to blame
+/// (the body parses without it): serde's own message does not say which field it was.
+fn shape_error<T: DeserializeOwned>(value: &serde_json::Value, e: serde_json::Error) -> ApiError {
+    let culprit = value.as_object().and_then(|object| {
+        object
+            .keys()
+            .find(|key| {
+                let mut without = object.clone();
+                without.remove(*key);
+                serde_json::from_value::<T>(serde_json::Value::Object(without)).is_ok()
+            })
+            .cloned()
+    });
+    match culprit {
+        Some(field) => ApiError::invalid(format!("{field}: {e}"))
+            .with_data(serde_json::json!({ "field": field })),
+        None => ApiError::invalid(e.to_string()),
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
