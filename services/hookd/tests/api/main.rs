@@ -1,0 +1,15 @@
+//! The management API of API.md, end to end against the real PostgreSQL and RabbitMQ: every
+//! resource, every error class, tenant isolation, pagination, secret rotation and OpenAPI.
+
+#[allow(dead_code)] // Each suite uses part of the shared harness.
+#[path = "../it/helpers.rs"]
+mod helpers;
+mod support;
+
+mod errors;
+mod keys_and_orgs;
+mod openapi;
+mod pagination;
+mod resources;
+mod rotation;
+mod tenancy;
