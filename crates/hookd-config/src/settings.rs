@@ -112,6 +112,11 @@ pub struct DeliverySettings {
     pub poll_interval: Duration,
     #[serde(deserialize_with = "de_duration")]
     pub max_retry_after: Duration,
+    pub circuit_failures: u32,
+    #[serde(deserialize_with = "de_duration")]
+    pub circuit_cooldown: Duration,
+    #[serde(deserialize_with = "de_duration")]
+    pub disable_after: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -66,6 +66,9 @@ CREATE TABLE endpoints (
     previous_secret     text,
     previous_secret_expires_at timestamptz,
     disabled_reason     text,
+    -- Set at the first failure after a success, cleared by a success: sustained failure
+    -- past delivery.disable_after disables the endpoint.
+    failing_since       timestamptz,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now()
 );

@@ -217,6 +217,49 @@ pub async fn disable(client: &impl GenericClient, id: Uuid, reason: &str) -> Res
     Ok(n > 0)
 }
 
+/// Notes the start of a run of failures (kept when one is already running).
+pub async fn mark_failing(client: &impl GenericClient, id: Uuid) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE endpoints SET failing_since = now() WHERE id = $1 AND failing_since IS NULL",
+            &[&id],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Ends a run of failures (a try succeeded).
+pub async fn clear_failing(client: &impl GenericClient, id: Uuid) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+            &[&id],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Disables an endpoint that has failed without a success for longer than `after`; the reason
+/// says since when. Returns whether it did.
+pub async fn disable_if_failing_since(
+    client: &impl GenericClient,
+    id: Uuid,
+    after: std::time::Duration,
+) -> Result<bool, DbError> {
+    let secs = after.as_secs_f64();
+    let n = client
+        .execute(
+            "UPDATE endpoints SET status = 'disabled', updated_at = now(),
+                disabled_reason = 'every try failed since ' ||
+                    to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+             WHERE id = $1 AND status = 'enabled' AND failing_since IS NOT NULL
+               AND failing_since <= now() - make_interval(secs => $2)",
+            &[&id, &secs],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 /// What the router and the retry scheduler need to send to an endpoint.
 #[derive(Debug, Clone)]
 pub struct Route {

@@ -2,6 +2,7 @@
 //! and schedules retries; its scheduler republishes what is due.
 
 mod attempt;
+mod circuit;
 mod limiter;
 mod metrics;
 mod recorder;

@@ -13,6 +13,7 @@ pub struct DeliveryMetrics {
     pub endpoints_disabled: IntCounter,
     pub postponed: IntCounter,
     pub jobs_scheduled: IntCounter,
+    pub circuits_opened: IntCounter,
 }
 
 impl DeliveryMetrics {
@@ -78,6 +79,10 @@ impl DeliveryMetrics {
             postponed: counter(
                 "hookd_delivery_postponed_total",
                 "Jobs put off because their endpoint had its in-flight cap busy.",
+            ),
+            circuits_opened: counter(
+                "hookd_delivery_circuits_opened_total",
+                "Endpoint circuits opened after consecutive failures.",
             ),
             jobs_scheduled: counter(
                 "hookd_delivery_jobs_scheduled_total",

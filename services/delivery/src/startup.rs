@@ -39,6 +39,10 @@ impl DeliveryWorker {
             limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
             recorder: Recorder::start(pool.clone()),
             global: Arc::new(tokio::sync::Semaphore::new(settings.delivery.concurrency)),
+            circuits: crate::circuit::Circuits::new(
+                settings.delivery.circuit_failures,
+                settings.delivery.circuit_cooldown,
+            ),
             cipher: hookd_signing::SecretCipher::new(settings.encryption_key())
                 .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
             settings: settings.clone(),

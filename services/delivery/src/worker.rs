@@ -1,4 +1,5 @@
 use crate::attempt::try_once;
+use crate::circuit::{Gate, Transition};
 use crate::limiter::EndpointLimiter;
 use crate::metrics::DeliveryMetrics;
 use crate::recorder::Recorder;
@@ -25,6 +26,7 @@ pub struct Worker {
     pub metrics: DeliveryMetrics,
     pub global: Arc<tokio::sync::Semaphore>,
     pub cipher: hookd_signing::SecretCipher,
+    pub circuits: crate::circuit::Circuits,
 }
 
 /// What became of one job.
@@ -41,6 +43,59 @@ fn chrono_after(d: Duration) -> chrono::DateTime<chrono::Utc> {
 }
 
 impl Worker {
+    async fn postpone(
+        &self,
+        delivery_id: Uuid,
+        attempt: i32,
+        delay: Duration,
+    ) -> Result<Outcome, String> {
+        let client = self.pool.get().await.map_err(|e| e.to_string())?;
+        hookd_db::deliveries::postpone(&client, delivery_id, attempt, chrono_after(delay))
+            .await
+            .map_err(|e| e.to_string())?;
+        self.metrics.postponed.inc();
+        Ok(Outcome::Postponed)
+    }
+
+    /// Feeds the circuit, and writes only on transitions: the start of a run of failures, its
+    /// end, and (when the circuit opens) the check for sustained failure that disables.
+    async fn track_health(&self, endpoint_id: Uuid, success: bool) -> Result<(), String> {
+        let transition = self.circuits.record(endpoint_id, success);
+        if transition == Transition::None {
+            return Ok(());
+        }
+        let client = self.pool.get().await.map_err(|e| e.to_string())?;
+        let result = match transition {
+            Transition::StartedFailing => {
+                hookd_db::endpoints::mark_failing(&client, endpoint_id).await
+            }
+            Transition::Recovered => hookd_db::endpoints::clear_failing(&client, endpoint_id).await,
+            Transition::Opened => {
+                self.metrics.circuits_opened.inc();
+                hookd_db::endpoints::mark_failing(&client, endpoint_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match hookd_db::endpoints::disable_if_failing_since(
+                    &client,
+                    endpoint_id,
+                    self.settings.delivery.disable_after,
+                )
+                .await
+                {
+                    Ok(true) => {
+                        self.metrics.endpoints_disabled.inc();
+                        tracing::warn!(%endpoint_id, "endpoint disabled after sustained failure");
+                        Ok(())
+                    }
+                    Ok(false) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            Transition::None => Ok(()),
+        };
+        result.map_err(|e| e.to_string())
+    }
+
     /// The consumer's decision for one envelope.
     pub async fn handle(&self, bytes: &[u8]) -> Ack {
         let Ok(job) = DeliveryJob::decode(bytes) else {
@@ -70,13 +125,12 @@ impl Worker {
         let Some(_slot) = self.limiter.try_acquire(endpoint_id) else {
             // Its endpoint is at its cap: put it off rather than hold a consumer slot.
             let delay = self.settings.delivery.timeout.min(Duration::from_secs(5));
-            let client = self.pool.get().await.map_err(|e| e.to_string())?;
-            hookd_db::deliveries::postpone(&client, delivery_id, attempt, chrono_after(delay))
-                .await
-                .map_err(|e| e.to_string())?;
-            self.metrics.postponed.inc();
-            return Ok(Outcome::Postponed);
+            return self.postpone(delivery_id, attempt, delay).await;
         };
+        if let Gate::Wait(delay) = self.circuits.gate(endpoint_id) {
+            // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
+            return self.postpone(delivery_id, attempt, delay).await;
+        }
         let _global = self.global.acquire().await.map_err(|e| e.to_string())?;
         let result = try_once(&self.client, job).await;
         self.metrics
@@ -130,6 +184,8 @@ impl Worker {
             next_attempt_at: next,
         };
         let finished = self.recorder.record(record).await?;
+        self.track_health(endpoint_id, outcome == Outcome::Succeeded)
+            .await?;
         self.metrics
             .attempts
             .with_label_values(&[if outcome == Outcome::Succeeded {

@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod circuit;
 mod ratelimit;
 mod shutdown;
 mod ssrf;

@@ -1,0 +1,142 @@
+//! Circuit breaking per endpoint: after `failures` consecutive failed tries the endpoint's
+//! circuit opens and its jobs wait; after the cooldown one probe goes through, and its result
+//! closes the circuit or opens it again. State is per delivery process: each replica learns on
+//! its own, which keeps the hot path free of shared writes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+#[derive(Debug, Default)]
+struct Circuit {
+    consecutive_failures: u32,
+    open_until: Option<Instant>,
+    /// When the probe in flight went out; a probe whose answer never came (its job was
+    /// requeued) is forgotten after a cooldown.
+    probing: Option<Instant>,
+}
+
+/// Whether a try may go now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Pass,
+    /// The one try let through an open circuit after its cooldown.
+    Probe,
+    /// The circuit is open: wait this long.
+    Wait(Duration),
+}
+
+/// What a try's result changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    None,
+    /// The first failure after a success.
+    StartedFailing,
+    /// A success after failures.
+    Recovered,
+    /// The circuit opened (or opened again after a failed probe).
+    Opened,
+}
+
+pub struct Circuits {
+    failures: u32,
+    cooldown: Duration,
+    map: Mutex<HashMap<Uuid, Circuit>>,
+}
+
+impl Circuits {
+    pub fn new(failures: u32, cooldown: Duration) -> Self {
+        Self {
+            failures: failures.max(1),
+            cooldown,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn gate(&self, endpoint: Uuid) -> Gate {
+        let mut map = self.map.lock().expect("circuit lock");
+        let Some(c) = map.get_mut(&endpoint) else {
+            return Gate::Pass;
+        };
+        match c.open_until {
+            None => Gate::Pass,
+            Some(until) => {
+                let now = Instant::now();
+                if now < until {
+                    Gate::Wait(until - now)
+                } else if c.probing.is_some_and(|at| at.elapsed() < self.cooldown) {
+                    // A probe is out; the others wait for its answer.
+                    Gate::Wait(self.cooldown.min(Duration::from_secs(1)))
+                } else {
+                    c.probing = Some(now);
+                    Gate::Probe
+                }
+            }
+        }
+    }
+
+    pub fn record(&self, endpoint: Uuid, success: bool) -> Transition {
+        let mut map = self.map.lock().expect("circuit lock");
+        if success {
+            return match map.remove(&endpoint) {
+                Some(c) if c.consecutive_failures > 0 => Transition::Recovered,
+                _ => Transition::None,
+            };
+        }
+        if map.len() > 100_000 {
+            // Keep memory bounded: forget closed circuits.
+            map.retain(|_, c| c.open_until.is_some());
+        }
+        let c = map.entry(endpoint).or_default();
+        c.consecutive_failures += 1;
+        let was_probing = c.probing.take().is_some();
+        if c.consecutive_failures >= self.failures && (c.open_until.is_none() || was_probing) {
+            c.open_until = Some(Instant::now() + self.cooldown);
+            return Transition::Opened;
+        }
+        if c.consecutive_failures == 1 {
+            Transition::StartedFailing
+        } else {
+            Transition::None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_consecutive_failures_and_probes_after_the_cooldown() {
+        let c = Circuits::new(3, Duration::from_millis(50));
+        let e = Uuid::now_v7();
+        assert_eq!(c.record(e, false), Transition::StartedFailing);
+        assert_eq!(c.record(e, false), Transition::None);
+        assert_eq!(c.gate(e), Gate::Pass);
+        assert_eq!(c.record(e, false), Transition::Opened);
+        assert!(matches!(c.gate(e), Gate::Wait(_)));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(c.gate(e), Gate::Probe);
+        assert!(matches!(c.gate(e), Gate::Wait(_)), "one probe at a time");
+        assert_eq!(
+            c.record(e, false),
+            Transition::Opened,
+            "a failed probe opens it again"
+        );
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(c.gate(e), Gate::Probe);
+        assert_eq!(c.record(e, true), Transition::Recovered);
+        assert_eq!(c.gate(e), Gate::Pass);
+        assert_eq!(c.record(e, true), Transition::None);
+    }
+
+    #[test]
+    fn endpoints_have_their_own_circuits() {
+        let c = Circuits::new(1, Duration::from_secs(60));
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(c.record(a, false), Transition::Opened);
+        assert!(matches!(c.gate(a), Gate::Wait(_)));
+        assert_eq!(c.gate(b), Gate::Pass);
+    }
+}
