@@ -61,7 +61,7 @@ impl Plan {
             s5_fail: Duration::from_secs(20),
             s5_schedule: "0s,1s,2s,4s,8s,8s,8s,8s",
             drain_timeout: Duration::from_secs(120),
-            stall_timeout: Duration::from_secs(20),
+            stall_timeout: Duration::from_secs(45),
         }
     }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make bench`: builds the release binaries, makes sure PostgreSQL and RabbitMQ run, runs the
+# benchmark scenarios (L, S1..S5) against the real stack, prints one JSON object per scenario
+# and writes the table into BENCHMARKS.md (between its bench markers; the prose stays).
+#
+# Arguments go to hookd-bench, e.g. `scripts/bench.sh --quick --only S1,S2` (see
+# `target/release/hookd-bench --help`). The services' own output is in target/bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CARGO="${CARGO:-cargo}"
+
+"$CARGO" build --release -p hookd -p hookd-ingest -p hookd-router -p hookd-delivery -p hookd-bench
+scripts/ensure-services.sh
+
+command="make bench"
+if (($#)); then command="scripts/bench.sh $*"; fi
+mkdir -p target/bench
+# hookd-bench stops the services it started on every exit (error, Ctrl-C, SIGTERM included).
+target/release/hookd-bench --write-md BENCHMARKS.md --command "$command" "$@" \
+  | tee target/bench/results.jsonl
