@@ -853,7 +853,11 @@ async fn a_database_outage_is_503_without_internals_and_recovers() {
     // ALTER DATABASE cannot run from inside the database it changes: use the maintenance one.
     let url = stack.settings.database.url.expose();
     let maintenance = format!("{}/postgres", &url[..url.rfind('/').unwrap()]);
-    let admin = hookd_db::connect(&maintenance, 1).unwrap().get().await.unwrap();
+    let admin = hookd_db::connect(&maintenance, 1)
+        .unwrap()
+        .get()
+        .await
+        .unwrap();
     admin
         .batch_execute(&format!(
             "ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS false;

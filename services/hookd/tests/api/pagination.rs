@@ -38,7 +38,13 @@ impl Inserter {
             }
             ids
         });
-        Self { inserted, fetched, task, total, seen: 0 }
+        Self {
+            inserted,
+            fetched,
+            task,
+            total,
+            seen: 0,
+        }
     }
 
     /// Waits until a row was inserted since the last page (unless all are in), then counts
@@ -58,9 +64,14 @@ impl Inserter {
 }
 
 async fn page(api: &ApiClient, query: &str) -> Value {
-    let r = api.get(&format!("/api/v1/apps?limit={LIMIT}&{query}")).await;
+    let r = api
+        .get(&format!("/api/v1/apps?limit={LIMIT}&{query}"))
+        .await;
     assert_eq!(r.status, 200, "{query}: {}", r.text);
-    assert_eq!(r.body["count"].as_u64().unwrap() as usize, ids(&r.body).len());
+    assert_eq!(
+        r.body["count"].as_u64().unwrap() as usize,
+        ids(&r.body).len()
+    );
     assert_eq!(r.body["pagination"]["limit"], LIMIT);
     r.body
 }
@@ -93,7 +104,11 @@ fn models(pages: &[Value]) -> Vec<Value> {
 fn assert_ordered(models: &[Value], descending: bool) {
     let keys = keys(models);
     for pair in keys.windows(2) {
-        let ordered = if descending { pair[0] > pair[1] } else { pair[0] < pair[1] };
+        let ordered = if descending {
+            pair[0] > pair[1]
+        } else {
+            pair[0] < pair[1]
+        };
         assert!(ordered, "out of order or repeated: {pair:?}");
     }
     let unique: HashSet<&String> = keys.iter().map(|(_, id)| id).collect();
@@ -103,7 +118,12 @@ fn assert_ordered(models: &[Value], descending: bool) {
 async fn seed(stack: &TestStack, n: usize) -> Vec<String> {
     let mut seeded = Vec::new();
     for i in 0..n {
-        let app = created(stack.api.post("/api/v1/apps", &json!({"name": format!("seed-{i}")})).await);
+        let app = created(
+            stack
+                .api
+                .post("/api/v1/apps", &json!({"name": format!("seed-{i}")}))
+                .await,
+        );
         seeded.push(id(&app));
     }
     seeded
@@ -119,11 +139,18 @@ async fn walking_newest_first_then_back_skips_and_repeats_nothing_while_rows_arr
     // Forward (next), newest first.
     inserter.between_pages().await;
     let mut forward = vec![page(api, "").await];
-    assert_eq!(forward[0]["pagination"]["prev"], Value::Null, "the first page has a prev");
+    assert_eq!(
+        forward[0]["pagination"]["prev"],
+        Value::Null,
+        "the first page has a prev"
+    );
     while let Some(next) = cursor(forward.last().unwrap(), "next") {
         inserter.between_pages().await;
         let p = page(api, &format!("next={next}")).await;
-        assert!(cursor(&p, "prev").is_some(), "a later page has no prev: {p}");
+        assert!(
+            cursor(&p, "prev").is_some(),
+            "a later page has no prev: {p}"
+        );
         forward.push(p);
     }
     assert!(forward.len() >= 5, "only {} pages", forward.len());
@@ -145,7 +172,10 @@ async fn walking_newest_first_then_back_skips_and_repeats_nothing_while_rows_arr
         let prev = cursor(&at, "prev").expect("prev while walking back");
         at = page(api, &format!("prev={prev}")).await;
         assert_eq!(ids(&at), ids(expected), "walking back gave another page");
-        assert!(cursor(&at, "next").is_some(), "a page walked back to has no next");
+        assert!(
+            cursor(&at, "next").is_some(),
+            "a page walked back to has no next"
+        );
     }
     let mut newer_pages = Vec::new();
     while let Some(prev) = cursor(&at, "prev") {
@@ -161,7 +191,10 @@ async fn walking_newest_first_then_back_skips_and_repeats_nothing_while_rows_arr
     both.extend(forward_models.iter().cloned());
     assert_ordered(&both, true);
     for m in &newer_models {
-        assert!(late.contains(&id(m)), "{m} was not inserted during the walk");
+        assert!(
+            late.contains(&id(m)),
+            "{m} was not inserted during the walk"
+        );
     }
 
     // Nothing was skipped: the whole list ends with exactly what the walks saw, and what is
@@ -194,8 +227,15 @@ async fn walking_oldest_first_picks_up_rows_as_they_arrive_and_walks_back_the_sa
     let forward_models = models(&forward);
     assert_ordered(&forward_models, false);
     let forward_ids: Vec<String> = forward_models.iter().map(id).collect();
-    assert_eq!(forward_ids[..seeded.len()], seeded[..], "the seeded apps, oldest first");
-    assert!(forward_ids.len() > seeded.len(), "no row arrived during the walk");
+    assert_eq!(
+        forward_ids[..seeded.len()],
+        seeded[..],
+        "the seeded apps, oldest first"
+    );
+    assert!(
+        forward_ids.len() > seeded.len(),
+        "no row arrived during the walk"
+    );
 
     // Back from the last page: exactly the same pages, and the first has no prev.
     let mut at = forward.last().unwrap().clone();
@@ -204,7 +244,11 @@ async fn walking_oldest_first_picks_up_rows_as_they_arrive_and_walks_back_the_sa
         at = page(api, &format!("dir=asc&prev={prev}")).await;
         assert_eq!(ids(&at), ids(expected), "walking back gave another page");
     }
-    assert_eq!(at["pagination"]["prev"], Value::Null, "there is something before the first page");
+    assert_eq!(
+        at["pagination"]["prev"],
+        Value::Null,
+        "there is something before the first page"
+    );
     let late = inserter.finish().await;
 
     // The walk saw a prefix of the final list: no gap.

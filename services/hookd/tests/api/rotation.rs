@@ -12,9 +12,9 @@ async fn received(stack: &TestStack, path: &str, message_id: &str) -> (i64, Vec<
     assert!(
         stack
             .receiver
-            .wait_for(Duration::from_secs(15), |got| got
-                .iter()
-                .any(|g| g.path == path && g.header("webhook-id") == Some(message_id)))
+            .wait_for(Duration::from_secs(15), |got| got.iter().any(|g| g.path
+                == path
+                && g.header("webhook-id") == Some(message_id)))
             .await,
         "{message_id} not delivered to {path}"
     );
@@ -47,7 +47,10 @@ async fn after_a_rotation_deliveries_are_signed_by_the_new_and_the_old_secret() 
     // Before: one signature, by the only secret.
     let before = id(&stack.send(&f, send.clone()).await.body);
     let (ts, body, header) = received(&stack, "/rotating", &before).await;
-    assert!(header.starts_with("v1,") && !header.contains(' '), "{header}");
+    assert!(
+        header.starts_with("v1,") && !header.contains(' '),
+        "{header}"
+    );
     assert!(hookd_signing::verify(&old, &before, ts, &body, &header));
 
     // Rotate (no body): a new whsec_ secret, shown at once and by GET.
@@ -60,7 +63,10 @@ async fn after_a_rotation_deliveries_are_signed_by_the_new_and_the_old_secret() 
     assert!(new.starts_with("whsec_"), "{new}");
     assert_ne!(new, old);
     assert_eq!(ok(stack.api.get(&path).await)["secret"], json!(new));
-    assert_eq!(r.body["url"], endpoint["url"], "rotation changed more than the secret");
+    assert_eq!(
+        r.body["url"], endpoint["url"],
+        "rotation changed more than the secret"
+    );
     let uuid: Uuid = endpoint_id.parse().unwrap();
     stack
         .wait_view(|v| v.endpoint(uuid).is_some_and(|e| e.secrets.len() == 2))
@@ -84,7 +90,9 @@ async fn after_a_rotation_deliveries_are_signed_by_the_new_and_the_old_secret() 
     assert!(hookd_signing::verify(&old, &after, ts, &body, &header));
     // A secret that was never the endpoint's verifies nothing: the check can fail.
     let stranger = hookd_signing::generate_secret();
-    assert!(!hookd_signing::verify(&stranger, &after, ts, &body, &header));
+    assert!(!hookd_signing::verify(
+        &stranger, &after, ts, &body, &header
+    ));
 
     // Rotating again to a secret of one's own: the new one and the one just replaced sign.
     let mine = hookd_signing::generate_secret();
@@ -105,6 +113,9 @@ async fn after_a_rotation_deliveries_are_signed_by_the_new_and_the_old_secret() 
     assert_eq!(header.split(' ').count(), 2, "{header}");
     assert!(hookd_signing::verify(&mine, &third, ts, &body, &header));
     assert!(hookd_signing::verify(&new, &third, ts, &body, &header));
-    assert!(!hookd_signing::verify(&old, &third, ts, &body, &header), "the first secret still signs");
+    assert!(
+        !hookd_signing::verify(&old, &third, ts, &body, &header),
+        "the first secret still signs"
+    );
     stack.stop().await;
 }

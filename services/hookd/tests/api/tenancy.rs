@@ -42,7 +42,9 @@ async fn another_organization_gets_404_on_every_id_route_and_changes_nothing() {
 
     // Organization B, with a world of its own to mix ids with.
     let (_, b) = new_org(&stack).await;
-    let b_app = id(&created(b.post("/api/v1/apps", &json!({"name": "b-app"})).await));
+    let b_app = id(&created(
+        b.post("/api/v1/apps", &json!({"name": "b-app"})).await,
+    ));
     created(
         b.post(
             &format!("/api/v1/apps/{b_app}/event_types"),
@@ -59,67 +61,152 @@ async fn another_organization_gets_404_on_every_id_route_and_changes_nothing() {
     ));
 
     let send = json!({"event_type": "user.created", "data": {"from": "b"}});
-    let endpoint_body = json!({"url": "https://evil.example/hook", "event_types": ["user.created"]});
+    let endpoint_body =
+        json!({"url": "https://evil.example/hook", "event_types": ["user.created"]});
     let requests: Vec<(&str, String, Option<Value>)> = vec![
         // apps
         ("GET", format!("/api/v1/apps/{app}"), None),
-        ("PATCH", format!("/api/v1/apps/{app}"), Some(json!({"name": "hijacked"}))),
+        (
+            "PATCH",
+            format!("/api/v1/apps/{app}"),
+            Some(json!({"name": "hijacked"})),
+        ),
         ("DELETE", format!("/api/v1/apps/{app}"), None),
         // event types
         ("GET", format!("/api/v1/apps/{app}/event_types"), None),
-        ("POST", format!("/api/v1/apps/{app}/event_types"), Some(json!({"name": "evil.type"}))),
-        ("GET", format!("/api/v1/apps/{app}/event_types/user.created"), None),
+        (
+            "POST",
+            format!("/api/v1/apps/{app}/event_types"),
+            Some(json!({"name": "evil.type"})),
+        ),
+        (
+            "GET",
+            format!("/api/v1/apps/{app}/event_types/user.created"),
+            None,
+        ),
         (
             "PATCH",
             format!("/api/v1/apps/{app}/event_types/user.created"),
             Some(json!({"description": "hijacked", "schema": {"type": "string"}})),
         ),
-        ("DELETE", format!("/api/v1/apps/{app}/event_types/user.created"), None),
+        (
+            "DELETE",
+            format!("/api/v1/apps/{app}/event_types/user.created"),
+            None,
+        ),
         // subscriptions
         ("GET", format!("/api/v1/apps/{app}/subscriptions"), None),
-        ("POST", format!("/api/v1/apps/{app}/subscriptions"), Some(json!({"name": "evil"}))),
+        (
+            "POST",
+            format!("/api/v1/apps/{app}/subscriptions"),
+            Some(json!({"name": "evil"})),
+        ),
         ("GET", format!("/api/v1/subscriptions/{sub}"), None),
-        ("PATCH", format!("/api/v1/subscriptions/{sub}"), Some(json!({"name": "hijacked"}))),
+        (
+            "PATCH",
+            format!("/api/v1/subscriptions/{sub}"),
+            Some(json!({"name": "hijacked"})),
+        ),
         ("DELETE", format!("/api/v1/subscriptions/{sub}"), None),
         // endpoints, rotation, direct send: by A's subscription, and by B's own subscription
         // with A's endpoint
-        ("GET", format!("/api/v1/subscriptions/{sub}/endpoints"), None),
-        ("POST", format!("/api/v1/subscriptions/{sub}/endpoints"), Some(endpoint_body.clone())),
-        ("GET", format!("/api/v1/subscriptions/{sub}/endpoints/{ep}"), None),
+        (
+            "GET",
+            format!("/api/v1/subscriptions/{sub}/endpoints"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/subscriptions/{sub}/endpoints"),
+            Some(endpoint_body.clone()),
+        ),
+        (
+            "GET",
+            format!("/api/v1/subscriptions/{sub}/endpoints/{ep}"),
+            None,
+        ),
         (
             "PATCH",
             format!("/api/v1/subscriptions/{sub}/endpoints/{ep}"),
             Some(json!({"url": "https://evil.example/hook", "status": "disabled"})),
         ),
-        ("DELETE", format!("/api/v1/subscriptions/{sub}/endpoints/{ep}"), None),
-        ("POST", format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/secret/rotate"), None),
+        (
+            "DELETE",
+            format!("/api/v1/subscriptions/{sub}/endpoints/{ep}"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/secret/rotate"),
+            None,
+        ),
         (
             "POST",
             format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/secret/rotate"),
             Some(json!({"secret": hookd_signing::generate_secret()})),
         ),
-        ("POST", format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/messages"), Some(send.clone())),
-        ("GET", format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}"), None),
+        (
+            "POST",
+            format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/messages"),
+            Some(send.clone()),
+        ),
+        (
+            "GET",
+            format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}"),
+            None,
+        ),
         (
             "PATCH",
             format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}"),
             Some(json!({"status": "disabled"})),
         ),
-        ("DELETE", format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}"), None),
-        ("POST", format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}/secret/rotate"), None),
-        ("POST", format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}/messages"), Some(send.clone())),
+        (
+            "DELETE",
+            format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}/secret/rotate"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}/messages"),
+            Some(send.clone()),
+        ),
         // messages
-        ("POST", format!("/api/v1/apps/{app}/messages"), Some(send.clone())),
-        ("POST", format!("/api/v1/app/{app}/messages"), Some(send.clone())),
+        (
+            "POST",
+            format!("/api/v1/apps/{app}/messages"),
+            Some(send.clone()),
+        ),
+        (
+            "POST",
+            format!("/api/v1/app/{app}/messages"),
+            Some(send.clone()),
+        ),
         ("GET", format!("/api/v1/apps/{app}/messages"), None),
         ("GET", format!("/api/v1/messages/{msg}"), None),
         // deliveries and attempts
         ("GET", format!("/api/v1/messages/{msg}/deliveries"), None),
         ("GET", format!("/api/v1/endpoints/{ep}/deliveries"), None),
         ("POST", format!("/api/v1/deliveries/{delivery}/retry"), None),
-        ("POST", format!("/api/v1/apps/{app}/deliveries/retry"), Some(json!({}))),
-        ("POST", format!("/api/v1/apps/{app}/deliveries/retry"), Some(json!({"status": "succeeded"}))),
-        ("GET", format!("/api/v1/deliveries/{delivery}/attempts"), None),
+        (
+            "POST",
+            format!("/api/v1/apps/{app}/deliveries/retry"),
+            Some(json!({})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/apps/{app}/deliveries/retry"),
+            Some(json!({"status": "succeeded"})),
+        ),
+        (
+            "GET",
+            format!("/api/v1/deliveries/{delivery}/attempts"),
+            None,
+        ),
         ("GET", format!("/api/v1/endpoints/{ep}/attempts"), None),
         // API keys
         ("DELETE", format!("/api/v1/api_keys/{}", w.api_key_id), None),
@@ -136,15 +223,28 @@ async fn another_organization_gets_404_on_every_id_route_and_changes_nothing() {
         );
         assert_error(&r, 404);
         // Nothing of A's data in the answer.
-        for leak in [secret, msg.as_str(), delivery.as_str(), "succeeded", "user.created"] {
-            assert!(!r.text.contains(leak), "{method} {path} leaks {leak}: {}", r.text);
+        for leak in [
+            secret,
+            msg.as_str(),
+            delivery.as_str(),
+            "succeeded",
+            "user.created",
+        ] {
+            assert!(
+                !r.text.contains(leak),
+                "{method} {path} leaks {leak}: {}",
+                r.text
+            );
         }
     }
 
     // B's own lists show none of A's data.
     assert_eq!(ids(&ok(b.get("/api/v1/apps").await)), vec![b_app.clone()]);
     assert!(!ids(&ok(b.get("/api/v1/api_keys").await)).contains(&w.api_key_id));
-    assert_eq!(ok(b.get(&format!("/api/v1/apps/{b_app}/messages")).await)["count"], 0);
+    assert_eq!(
+        ok(b.get(&format!("/api/v1/apps/{b_app}/messages")).await)["count"],
+        0
+    );
 
     // A sees exactly what it saw before, and its key and endpoint still work.
     let after = snapshot(&stack, &w).await;
