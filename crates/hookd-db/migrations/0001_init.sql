@@ -69,6 +69,8 @@ CREATE TABLE endpoints (
     -- Set at the first failure after a success, cleared by a success: sustained failure
     -- past delivery.disable_after disables the endpoint.
     failing_since       timestamptz,
+    -- Optional cap on deliveries per second to this endpoint.
+    rate_limit          integer CHECK (rate_limit > 0),
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now()
 );

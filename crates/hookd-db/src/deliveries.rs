@@ -172,7 +172,7 @@ pub async fn claim_due(
                 m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.task_id,
                 n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
                 n.event_types, n.headers, n.secret, n.previous_secret,
-                n.previous_secret_expires_at
+                n.previous_secret_expires_at, n.rate_limit
              FROM claimed c
              JOIN messages m ON m.id = c.message_id
              JOIN endpoints n ON n.id = c.endpoint_id",
@@ -211,6 +211,7 @@ pub async fn claim_due(
                     event_types: r.get("event_types"),
                     headers: r.get("headers"),
                     secrets,
+                    rate_limit: r.get("rate_limit"),
                 },
             }
         })

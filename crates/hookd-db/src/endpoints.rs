@@ -7,7 +7,8 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 const COLUMNS: &str = "n.id, n.subscription_id, n.app_id, n.url, n.version, n.status, \
-    n.event_types, n.description, n.headers, n.secret, n.disabled_reason, n.created_at, n.updated_at";
+    n.event_types, n.description, n.headers, n.secret, n.disabled_reason, n.rate_limit, n.created_at, \
+    n.updated_at";
 
 fn from_row(r: &Row) -> Endpoint {
     let status: &str = r.get("status");
@@ -23,6 +24,7 @@ fn from_row(r: &Row) -> Endpoint {
         headers: r.get("headers"),
         secret: r.get("secret"),
         disabled_reason: r.get("disabled_reason"),
+        rate_limit: r.get("rate_limit"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
     }
@@ -37,6 +39,8 @@ pub struct EndpointFields {
     pub event_types: Option<Vec<String>>,
     pub description: Option<Option<String>>,
     pub headers: Option<Value>,
+    /// `Some(None)` removes the limit.
+    pub rate_limit: Option<Option<i32>>,
 }
 
 pub async fn create(
@@ -50,8 +54,8 @@ pub async fn create(
         .query_one(
             &format!(
                 "INSERT INTO endpoints AS n (id, subscription_id, app_id, url, version, status,
-                    event_types, description, headers, secret)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+                    event_types, description, headers, secret, rate_limit)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
             ),
             &[
                 &new_id(),
@@ -68,6 +72,7 @@ pub async fn create(
                     .clone()
                     .unwrap_or_else(|| Value::Object(Default::default())),
                 &secret,
+                &f.rate_limit.flatten(),
             ],
         )
         .await?;
@@ -146,6 +151,7 @@ pub async fn update(
                     event_types = COALESCE($6, n.event_types),
                     description = CASE WHEN $7 THEN $8 ELSE n.description END,
                     headers = COALESCE($9, n.headers),
+                    rate_limit = CASE WHEN $10 THEN $11 ELSE n.rate_limit END,
                     updated_at = now()
                  WHERE n.id = $1 AND n.subscription_id = $2 RETURNING {COLUMNS}"
             ),
@@ -159,6 +165,8 @@ pub async fn update(
                 &f.description.is_some(),
                 &f.description.clone().flatten(),
                 &f.headers,
+                &f.rate_limit.is_some(),
+                &f.rate_limit.flatten(),
             ],
         )
         .await?
@@ -271,6 +279,7 @@ pub struct Route {
     pub event_types: Vec<String>,
     pub headers: Value,
     pub secrets: Vec<String>,
+    pub rate_limit: Option<i32>,
 }
 
 impl Route {
@@ -306,12 +315,13 @@ fn route_from_row(r: &Row) -> Route {
         event_types: r.get("event_types"),
         headers: r.get("headers"),
         secrets,
+        rate_limit: r.get("rate_limit"),
     }
 }
 
 const ROUTE_COLUMNS: &str =
     "n.id, n.app_id, n.url, n.version, n.status, n.event_types, n.headers, \
-    n.secret, n.previous_secret, n.previous_secret_expires_at";
+    n.secret, n.previous_secret, n.previous_secret_expires_at, n.rate_limit";
 
 /// Every endpoint with the routing version it belongs to, read in one snapshot.
 pub async fn load_routes(client: &mut Client) -> Result<(i64, Vec<Route>), DbError> {

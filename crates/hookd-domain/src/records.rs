@@ -64,6 +64,8 @@ pub struct Endpoint {
     pub secret: String,
     /// Why the endpoint was disabled by hookd (410 Gone, sustained failure).
     pub disabled_reason: Option<String>,
+    /// Deliveries per second at most; `null` for no limit.
+    pub rate_limit: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -40,6 +40,16 @@ impl ApiClient {
         }
     }
 
+    /// Like `post`, but a failed connection is an error instead of a panic (chaos, benchmarks).
+    pub async fn try_post(&self, path: &str, body: &Value) -> Result<ApiResponse, String> {
+        self.try_raw("POST", path, Some(body.to_string().into()), &[])
+            .await
+    }
+
+    pub async fn try_get(&self, path: &str) -> Result<ApiResponse, String> {
+        self.try_raw("GET", path, None, &[]).await
+    }
+
     pub async fn get(&self, path: &str) -> ApiResponse {
         self.raw("GET", path, None, &[]).await
     }
@@ -66,6 +76,18 @@ impl ApiClient {
         body: Option<Bytes>,
         headers: &[(&str, &str)],
     ) -> ApiResponse {
+        self.try_raw(method, path, body, headers)
+            .await
+            .expect("API request")
+    }
+
+    pub async fn try_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Bytes>,
+        headers: &[(&str, &str)],
+    ) -> Result<ApiResponse, String> {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(format!("{}{}", self.base, path))
@@ -79,7 +101,11 @@ impl ApiClient {
         let request = builder
             .body(Full::new(body.unwrap_or_default()))
             .expect("request");
-        let response = self.client.request(request).await.expect("API request");
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response
@@ -90,11 +116,11 @@ impl ApiClient {
             .to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        ApiResponse {
+        Ok(ApiResponse {
             status,
             headers,
             body,
             text,
-        }
+        })
     }
 }

@@ -5,6 +5,7 @@ mod attempt;
 mod circuit;
 mod limiter;
 mod metrics;
+mod pacer;
 mod recorder;
 mod retry;
 mod scheduler;

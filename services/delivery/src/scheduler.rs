@@ -47,6 +47,7 @@ pub async fn schedule_due(
             attempt: d.attempt as u32,
             accepted_at_micros: d.message.created_at.timestamp_micros(),
             task_id: d.task_id.map(|t| t.to_string()),
+            rate_limit: d.endpoint.rate_limit.map(|r| r as u32),
         };
         async move {
             publisher

@@ -39,6 +39,7 @@ impl DeliveryWorker {
             limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
             recorder: Recorder::start(pool.clone()),
             global: Arc::new(tokio::sync::Semaphore::new(settings.delivery.concurrency)),
+            pacer: crate::pacer::Pacer::default(),
             circuits: crate::circuit::Circuits::new(
                 settings.delivery.circuit_failures,
                 settings.delivery.circuit_cooldown,

@@ -27,6 +27,7 @@ pub struct Worker {
     pub global: Arc<tokio::sync::Semaphore>,
     pub cipher: hookd_signing::SecretCipher,
     pub circuits: crate::circuit::Circuits,
+    pub pacer: crate::pacer::Pacer,
 }
 
 /// What became of one job.
@@ -130,6 +131,12 @@ impl Worker {
         if let Gate::Wait(delay) = self.circuits.gate(endpoint_id) {
             // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
             return self.postpone(delivery_id, attempt, delay).await;
+        }
+        if let Some(rate) = job.rate_limit {
+            if let Err(wait) = self.pacer.take(endpoint_id, rate) {
+                // Over the endpoint's own rate limit: try again when a token is there.
+                return self.postpone(delivery_id, attempt, wait).await;
+            }
         }
         let _global = self.global.acquire().await.map_err(|e| e.to_string())?;
         let result = try_once(&self.client, job).await;

@@ -80,6 +80,7 @@ pub async fn route_message(
             attempt: 1,
             accepted_at_micros: envelope.accepted_at_micros,
             task_id: envelope.task_id.clone(),
+            rate_limit: route.rate_limit.map(|r| r as u32),
         };
         Some(async move {
             publisher

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod circuit;
+mod pacing;
 mod ratelimit;
 mod shutdown;
 mod ssrf;

@@ -40,6 +40,8 @@ pub struct EndpointInput {
     headers: Option<Map<String, Value>>,
     /// A `whsec_` secret of your own; generated when absent.
     secret: Option<String>,
+    /// Deliveries per second at most (optional; `null` removes the limit).
+    rate_limit: Option<i32>,
 }
 
 /// Header names hookd sets itself.
@@ -112,6 +114,18 @@ fn parse_fields(body: &Map<String, Value>) -> Result<EndpointFields, ApiError> {
         Some(Value::Null) => f.description = Some(None),
         Some(Value::String(s)) => f.description = Some(Some(s.clone())),
         Some(_) => return Err(ApiError::invalid("description must be a string")),
+    }
+    match body.get("rate_limit") {
+        None => {}
+        Some(Value::Null) => f.rate_limit = Some(None),
+        Some(v) => match v.as_i64() {
+            Some(n) if (1..=100_000).contains(&n) => f.rate_limit = Some(Some(n as i32)),
+            _ => {
+                return Err(ApiError::invalid(
+                    "rate_limit must be a whole number of deliveries per second, 1 to 100000",
+                ))
+            }
+        },
     }
     match body.get("headers") {
         None | Some(Value::Null) => {}
