@@ -142,6 +142,27 @@ fn problems(doc: &Value) -> Vec<String> {
         if bodies == Both && op.get("requestBody").and_then(json_schema).is_none() {
             problems.push(format!("{method} {doc_path}: no request body schema"));
         }
+        // Lists document their pagination and the created_at filters.
+        let is_list = success
+            .iter()
+            .any(|(_, r)| json_schema(r).is_some_and(|s| s.to_string().contains("ListResponse")));
+        if method == "GET" && is_list {
+            for query in [
+                "limit",
+                "order_by",
+                "dir",
+                "next",
+                "prev",
+                "created_at[gte]",
+                "created_at[lte]",
+            ] {
+                if !params.contains(&query) {
+                    problems.push(format!(
+                        "{method} {doc_path}: list parameter {query} undocumented"
+                    ));
+                }
+            }
+        }
         // Errors are documented in the error format.
         for (code, r) in responses.iter().filter(|(c, _)| c.starts_with('4')) {
             let schema = json_schema(r).map(Value::to_string).unwrap_or_default();
