@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test services build release lint fmt unit deploy-check bench
+.PHONY: run test services build release lint fmt unit deploy-check bench chaos fuzz
 
 run: services release
 	@scripts/run.sh
@@ -35,3 +35,7 @@ ifeq ($(NEXTEST),yes)
 else
 	$(CARGO) test --workspace --no-fail-fast
 endif
+
+# Restarts the local RabbitMQ and PostgreSQL: see scripts/chaos.sh.
+chaos: services
+	scripts/chaos.sh
