@@ -126,12 +126,17 @@ impl Generator {
 
     /// One GET; `Some(status)` or `None` without an answer in time.
     pub async fn get(&self, url: &str) -> Option<u16> {
+        self.fetch(url).await.map(|(status, _)| status)
+    }
+
+    /// One GET with its body.
+    pub async fn fetch(&self, url: &str) -> Option<(u16, Bytes)> {
         let req = http::Request::get(url).body(Full::default()).ok()?;
         let call = async {
             let response = self.client.request(req).await.ok()?;
             let status = response.status().as_u16();
-            response.into_body().collect().await.ok()?;
-            Some(status)
+            let body = response.into_body().collect().await.ok()?.to_bytes();
+            Some((status, body))
         };
         tokio::time::timeout(REQUEST_TIMEOUT, call).await.ok()?
     }

@@ -127,7 +127,11 @@ fn row(v: &Value) -> String {
         latencies(ingest, &["p50_ms", "p99_ms"]),
         with_ratio(&v["deliveries_per_s"], &v["vs_L"]["deliveries_per_s"]),
         latencies(&v["e2e_ms"], &["p50_ms", "p99_ms", "max_ms"]),
-        num(&v["vs_L"]["e2e_p99"]),
+        if is_l {
+            "1.00".into()
+        } else {
+            num(&v["vs_L"]["e2e_p99"])
+        },
         num(&v["missing"]),
         num(&v["duplicates"]),
         services(v, "peak_rss_mib"),

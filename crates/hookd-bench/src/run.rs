@@ -111,6 +111,7 @@ pub async fn against_hookd(
         clock_start_us,
         drained,
     );
+    save_metrics(&gen, cfg, scenario).await;
     stack.stop().await;
     receiver.stop().await;
     Ok(measured)
@@ -163,6 +164,19 @@ fn measure(
         },
         clock_start_us,
         drained,
+    }
+}
+
+/// Keeps each service's Prometheus metrics at the end of the run beside its log
+/// (`<log-dir>/<scenario>-<service>.metrics`), for looking into where the time went.
+async fn save_metrics(gen: &Generator, cfg: &StackConfig, scenario: &str) {
+    for (name, port) in crate::stack::SERVICES.iter().zip(cfg.ports) {
+        if let Some((200, body)) = gen.fetch(&format!("http://127.0.0.1:{port}/metrics")).await {
+            let path = cfg.log_dir.join(format!("{scenario}-{name}.metrics"));
+            if let Err(e) = std::fs::write(&path, &body) {
+                eprintln!("  could not write {}: {e}", path.display());
+            }
+        }
     }
 }
 
