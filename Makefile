@@ -39,3 +39,7 @@ endif
 # Restarts the local RabbitMQ and PostgreSQL: see scripts/chaos.sh.
 chaos: services
 	scripts/chaos.sh
+
+# The benchmark suite on the real stack; writes BENCHMARKS.md (scripts/bench.sh --quick for a short run).
+bench: services
+	scripts/bench.sh
