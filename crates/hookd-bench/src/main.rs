@@ -8,6 +8,7 @@ use hookd_bench::scenarios::Suite;
 use hookd_bench::stack::StackConfig;
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: hookd-bench [options]
@@ -23,7 +24,7 @@ scenarios L, S1..S5 and prints one JSON object per scenario on stdout.
   --database NAME    database dropped and recreated per scenario (default hookd_bench)
   --amqp URL         RabbitMQ URL (default amqp://guest:guest@127.0.0.1:5672/%2f)
   --prefix P         broker name prefix, its queues deleted per scenario (default bench.)
-  --port-base N      ports N, N+1, N+2 for ingest, router, delivery (default 18080)
+  --port-base N      ports N, N+1, N+2 for ingest, router, delivery (default 39180; scripts/fuzz.sh uses 18080)
   --log-dir DIR      the services' output, one file per scenario and service (default target/bench)
   --write-md FILE    also write the table into FILE between the bench markers
   --command TEXT     the command named in FILE (default: this command line)";
@@ -48,7 +49,7 @@ fn parse_args() -> Result<Args> {
             database: "hookd_bench".into(),
             amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
             amqp_prefix: "bench.".into(),
-            ports: [18080, 18081, 18082],
+            ports: [39180, 39181, 39182],
             log_dir: "target/bench".into(),
         },
         write_md: None,
@@ -96,6 +97,7 @@ async fn run(args: &Args) -> Result<bool> {
     } else {
         Plan::full()
     };
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut suite = Suite::new(args.cfg.clone(), plan);
     let mut results = Vec::new();
     let mut ok = true;
@@ -121,7 +123,15 @@ async fn run(args: &Args) -> Result<bool> {
     }
     if let Some(path) = &args.write_md {
         let date = chrono::Utc::now().format("%Y-%m-%d %H:%M").to_string();
-        let section = report::render(&results, &Machine::detect(), &args.command, &date);
+        let machine = Machine {
+            load_before: load_before
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..Machine::detect()
+        };
+        let section = report::render(&results, &machine, &args.command, &date);
         report::write_into(path, &section)
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("hookd-bench: wrote the table into {}", path.display());
@@ -130,17 +140,34 @@ async fn run(args: &Args) -> Result<bool> {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let args = parse_args()?;
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    // On a signal the run future is dropped, and with it the stack: its children are killed.
-    let ok = tokio::select! {
-        r = run(&args) => r?,
-        _ = tokio::signal::ctrl_c() => bail!("interrupted; the services were stopped"),
-        _ = term.recv() => bail!("terminated; the services were stopped"),
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("hookd-bench: {e:#}");
+            return ExitCode::from(2);
+        }
     };
-    if !ok {
-        bail!("some scenarios failed (see above)");
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        eprintln!("hookd-bench: cannot listen for SIGTERM");
+        return ExitCode::FAILURE;
+    };
+    // On a signal the run future is dropped, and with it the stack: its children are killed.
+    let result = tokio::select! {
+        r = run(&args) => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted; the services were stopped")),
+        _ = term.recv() => Err(anyhow::anyhow!("terminated; the services were stopped")),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("hookd-bench: some scenarios failed (see above)");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("hookd-bench: {e:#}");
+            ExitCode::FAILURE
+        }
     }
-    Ok(())
 }

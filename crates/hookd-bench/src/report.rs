@@ -13,6 +13,8 @@ pub struct Machine {
     pub cores: usize,
     pub memory_gib: f64,
     pub cpu_model: String,
+    /// `/proc/loadavg` (1, 5, 15 min) when the run began: other work on the machine.
+    pub load_before: String,
 }
 
 impl Machine {
@@ -23,6 +25,7 @@ impl Machine {
             cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
             memory_gib: mem_total_gib(&meminfo).unwrap_or(0.0),
             cpu_model: cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
+            load_before: String::new(),
         }
     }
 }
@@ -181,8 +184,8 @@ pub fn render(results: &[Value], machine: &Machine, command: &str, date: &str) -
         format!("Command: `{command}` · date: {date} (UTC)"),
         String::new(),
         format!(
-            "Machine: {} cores (`nproc`), {} GiB memory, {}; PostgreSQL, RabbitMQ, the three services, the generator and the receiver all on it.",
-            machine.cores, machine.memory_gib, machine.cpu_model
+            "Machine: {} cores (`nproc`), {} GiB memory, CPU \"{}\"; PostgreSQL, RabbitMQ, the three services, the generator and the receiver all on it. Load average when the run began: {}.",
+            machine.cores, machine.memory_gib, machine.cpu_model, machine.load_before
         ),
         String::new(),
         "| scenario | load | accepted/s (L: requests/s) | ingest p50 / p99 ms | deliveries/s | e2e p50 / p99 / max ms | e2e p99 ×L | missing | dup | peak RSS MiB ingest / router / delivery | CPU s ingest / router / delivery / postgres / rabbitmq |".into(),
@@ -273,10 +276,12 @@ mod tests {
             cores: 2,
             memory_gib: 24.0,
             cpu_model: "Test CPU".into(),
+            load_before: "0.50 0.40 0.30".into(),
         };
         let md = render(&results, &m, "make bench", "2026-11-23 12:00");
         assert!(md.starts_with(BEGIN) && md.ends_with(END));
-        assert!(md.contains("2 cores (`nproc`), 24 GiB memory, Test CPU"));
+        assert!(md.contains("2 cores (`nproc`), 24 GiB memory, CPU \"Test CPU\""));
+        assert!(md.contains("began: 0.50 0.40 0.30."));
         assert!(md.contains("| L | 1000 requests | 25000 (1.00×L) | 2.50 / 5.00 |"));
         assert!(md.contains("| S1 | 5000 messages | 5000 (0.20×L) | 10.0 / 40.0 | 4900 (0.20×L) | 20.0 / 90.0 / 120 | 30.0 | 0 | 1 | 30.0 / 20.0 / 25.0 | 5.00 / 2.00 / 3.00 / 4.00 / 2.50 |"));
         assert!(md.contains("| S1 missing = 0 | 0.00 | 0.00 | yes |"));
