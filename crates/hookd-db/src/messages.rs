@@ -146,3 +146,65 @@ pub async fn unrouted(
         })
         .collect())
 }
+
+/// Stores many messages in one statement (the ingest batcher's flush). Each answer is as
+/// `insert` would give for that message; a message whose `event_id` the app already has (or
+/// that an earlier message of the same batch carries) answers the stored one and `false`.
+pub async fn insert_many(
+    client: &impl GenericClient,
+    batch: &[NewMessage],
+) -> Result<Vec<(Message, bool)>, DbError> {
+    let ids: Vec<Uuid> = batch.iter().map(|m| m.id).collect();
+    let apps: Vec<Uuid> = batch.iter().map(|m| m.app_id).collect();
+    let types: Vec<&str> = batch.iter().map(|m| m.event_type.as_str()).collect();
+    let versions: Vec<&str> = batch.iter().map(|m| m.version.as_str()).collect();
+    let event_ids: Vec<Option<&str>> = batch.iter().map(|m| m.event_id.as_deref()).collect();
+    let data: Vec<&Value> = batch.iter().map(|m| &m.data).collect();
+    let endpoints: Vec<Option<Uuid>> = batch.iter().map(|m| m.endpoint_id).collect();
+    let tasks: Vec<Option<Uuid>> = batch.iter().map(|m| m.task_id).collect();
+    let times: Vec<DateTime<Utc>> = batch.iter().map(|m| m.created_at).collect();
+    let inserted: std::collections::HashSet<Uuid> = client
+        .query(
+            "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
+                endpoint_id, task_id, created_at)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                $6::jsonb[], $7::uuid[], $8::uuid[], $9::timestamptz[])
+             ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+             RETURNING m.id",
+            &[
+                &ids, &apps, &types, &versions, &event_ids, &data, &endpoints, &tasks, &times,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut answers = Vec::with_capacity(batch.len());
+    for m in batch {
+        if inserted.contains(&m.id) {
+            answers.push((
+                Message {
+                    id: m.id,
+                    event_type: m.event_type.clone(),
+                    version: m.version.clone(),
+                    event_id: m.event_id.clone(),
+                    data: m.data.clone(),
+                    created_at: m.created_at,
+                },
+                true,
+            ));
+        } else {
+            // Not inserted: its event_id is taken, so the stored message is the answer.
+            let row = client
+                .query_one(
+                    &format!(
+                        "SELECT {COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.event_id = $2"
+                    ),
+                    &[&m.app_id, &m.event_id],
+                )
+                .await?;
+            answers.push((from_row(&row), false));
+        }
+    }
+    Ok(answers)
+}

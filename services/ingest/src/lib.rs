@@ -2,6 +2,7 @@
 //! publishes one bus envelope per accepted message.
 
 mod auth;
+mod batcher;
 mod body;
 mod caches;
 mod error;

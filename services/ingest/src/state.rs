@@ -24,6 +24,8 @@ pub struct AppState {
     pub schemas: TtlCache<(Uuid, String), SchemaEntry>,
     /// Seals endpoint secrets at rest.
     pub cipher: hookd_signing::SecretCipher,
+    /// Groups message inserts of concurrent sends.
+    pub batcher: crate::batcher::InsertBatcher,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
         default_org: Uuid,
         cipher: hookd_signing::SecretCipher,
     ) -> Self {
+        let batcher = crate::batcher::InsertBatcher::start(pool.clone());
         let bootstrap_key_hash = settings
             .auth
             .bootstrap_api_key
@@ -49,6 +52,7 @@ impl AppState {
             app_orgs: TtlCache::new(Duration::from_secs(5)),
             schemas: TtlCache::new(Duration::from_secs(5)),
             cipher,
+            batcher,
         }
     }
 

@@ -136,11 +136,12 @@ async fn accept(
         task_id: None,
         created_at,
     };
-    let client = state.client().await?;
-    let (message, created) = hookd_db::messages::insert(&client, &new)
+    // Batched with concurrent sends: one statement, one commit for many messages.
+    let (message, created) = state
+        .batcher
+        .insert(new)
         .await
         .map_err(ApiError::from_db("app"))?;
-    drop(client);
     if !created {
         state.metrics.messages_duplicate.inc();
         return Ok(HttpResponse::Ok().json(message));
