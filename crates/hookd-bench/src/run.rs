@@ -33,6 +33,8 @@ pub struct Measured {
     pub clock_start_us: u64,
     /// Every awaited endpoint got every accepted message before the deadline.
     pub drained: bool,
+    /// The services' [`COUNTERS`] at the end of the run.
+    pub counters: BTreeMap<&'static str, f64>,
 }
 
 impl Measured {
@@ -111,7 +113,8 @@ pub async fn against_hookd(
         clock_start_us,
         drained,
     );
-    save_metrics(&gen, cfg, scenario).await;
+    let mut measured = measured;
+    measured.counters = save_metrics(&gen, cfg, scenario).await;
     stack.stop().await;
     receiver.stop().await;
     Ok(measured)
@@ -164,20 +167,65 @@ fn measure(
         },
         clock_start_us,
         drained,
+        counters: BTreeMap::new(),
     }
 }
 
+/// Counters of the services that show where work went (warm-up included), kept in the JSON.
+pub const COUNTERS: [&str; 8] = [
+    "hookd_ingest_publish_failures_total",
+    "hookd_router_messages_relayed_total",
+    "hookd_router_jobs_published_total",
+    "hookd_delivery_attempts_total",
+    "hookd_delivery_postponed_total",
+    "hookd_delivery_jobs_scheduled_total",
+    "hookd_delivery_retries_scheduled_total",
+    "hookd_delivery_circuits_opened_total",
+];
+
+/// The sum of every sample of metric `name` (all label sets) in Prometheus text.
+pub fn metric_sum(text: &str, name: &str) -> Option<f64> {
+    let mut found = None;
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some(rest) = line.strip_prefix(name) else {
+            continue;
+        };
+        if !(rest.starts_with(' ') || rest.starts_with('{')) {
+            continue; // a longer name with this prefix
+        }
+        let value = rest.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
+        if let Some(v) = value {
+            *found.get_or_insert(0.0) += v;
+        }
+    }
+    found
+}
+
 /// Keeps each service's Prometheus metrics at the end of the run beside its log
-/// (`<log-dir>/<scenario>-<service>.metrics`), for looking into where the time went.
-async fn save_metrics(gen: &Generator, cfg: &StackConfig, scenario: &str) {
+/// (`<log-dir>/<scenario>-<service>.metrics`), for looking into where the time went, and
+/// returns the [`COUNTERS`] found in them.
+async fn save_metrics(
+    gen: &Generator,
+    cfg: &StackConfig,
+    scenario: &str,
+) -> BTreeMap<&'static str, f64> {
+    let mut counters = BTreeMap::new();
     for (name, port) in crate::stack::SERVICES.iter().zip(cfg.ports) {
-        if let Some((200, body)) = gen.fetch(&format!("http://127.0.0.1:{port}/metrics")).await {
-            let path = cfg.log_dir.join(format!("{scenario}-{name}.metrics"));
-            if let Err(e) = std::fs::write(&path, &body) {
-                eprintln!("  could not write {}: {e}", path.display());
+        let Some((200, body)) = gen.fetch(&format!("http://127.0.0.1:{port}/metrics")).await else {
+            continue;
+        };
+        let path = cfg.log_dir.join(format!("{scenario}-{name}.metrics"));
+        if let Err(e) = std::fs::write(&path, &body) {
+            eprintln!("  could not write {}: {e}", path.display());
+        }
+        let text = String::from_utf8_lossy(&body);
+        for c in COUNTERS {
+            if let Some(v) = metric_sum(&text, c) {
+                counters.insert(c, v);
             }
         }
     }
+    counters
 }
 
 /// Sends warm-up messages until every endpoint has seen one (30 s at most): the router's view
@@ -270,4 +318,27 @@ pub async fn loopback(plan: &Plan) -> Result<(GenReport, EndpointReport, f64)> {
     receiver.stop().await;
     let cpu = procstat::ticks_to_seconds(after.cpu_ticks - before.cpu_ticks);
     Ok((report, endpoint, cpu))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_a_metric_over_its_labels() {
+        let text = "# HELP hookd_delivery_attempts_total x\n\
+            hookd_delivery_attempts_total{outcome=\"ok\"} 120\n\
+            hookd_delivery_attempts_total{outcome=\"error\"} 3\n\
+            hookd_delivery_attempts_total_extra 99\n\
+            hookd_delivery_postponed_total 7\n";
+        assert_eq!(
+            metric_sum(text, "hookd_delivery_attempts_total"),
+            Some(123.0)
+        );
+        assert_eq!(
+            metric_sum(text, "hookd_delivery_postponed_total"),
+            Some(7.0)
+        );
+        assert_eq!(metric_sum(text, "hookd_missing_total"), None);
+    }
 }

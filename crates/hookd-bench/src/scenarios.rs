@@ -183,6 +183,7 @@ impl Suite {
             "rabbitmq_cpu_s": m.rabbitmq_cpu_s,
             "bench_cpu_s": m.bench_cpu_s,
             "machine_busy": m.machine_busy,
+            "hookd_counters": m.counters,
         });
         match v {
             Value::Object(map) => map,
