@@ -24,45 +24,6 @@ fn from_row(r: &Row) -> Delivery {
     }
 }
 
-/// Records one delivery per endpoint (none twice for one message, so a message routed again
-/// adds nothing) and marks the message routed, in one statement. Returns the deliveries it
-/// created, already leased until `lease_until` because their jobs are about to be published.
-pub async fn fan_out(
-    client: &impl GenericClient,
-    message_id: Uuid,
-    app_id: Uuid,
-    event_type: &str,
-    endpoint_ids: &[Uuid],
-    lease_until: DateTime<Utc>,
-) -> Result<Vec<(Uuid, Uuid)>, DbError> {
-    let ids: Vec<Uuid> = endpoint_ids.iter().map(|_| new_id()).collect();
-    let rows = client
-        .query(
-            "WITH ins AS (
-                INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type,
-                    next_attempt_at, queued)
-                SELECT d.id, $1, d.endpoint_id, $2, $3, $6, true
-                FROM unnest($4::uuid[], $5::uuid[]) AS d(id, endpoint_id)
-                WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
-                ON CONFLICT (message_id, endpoint_id) DO NOTHING
-                RETURNING id, endpoint_id
-             ), routed AS (
-                UPDATE messages SET routed_at = now() WHERE id = $1 AND routed_at IS NULL
-             )
-             SELECT id, endpoint_id FROM ins",
-            &[
-                &message_id,
-                &app_id,
-                &event_type,
-                &ids,
-                &endpoint_ids,
-                &lease_until,
-            ],
-        )
-        .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}
-
 /// What became of one try.
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
@@ -353,4 +314,75 @@ pub async fn postpone(
         )
         .await?;
     Ok(())
+}
+
+/// One message's fan-out, for `fan_out_many`.
+#[derive(Debug, Clone)]
+pub struct FanOut {
+    pub message_id: Uuid,
+    pub app_id: Uuid,
+    pub event_type: String,
+    pub endpoint_ids: Vec<Uuid>,
+}
+
+/// `fan_out` for many messages in one statement (the router's batcher). Answers, per message,
+/// the deliveries created now.
+pub async fn fan_out_many(
+    client: &impl GenericClient,
+    batch: &[FanOut],
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<Vec<(Uuid, Uuid)>>, DbError> {
+    let mut ids = Vec::new();
+    let mut messages = Vec::new();
+    let mut endpoints = Vec::new();
+    let mut apps = Vec::new();
+    let mut types: Vec<&str> = Vec::new();
+    for f in batch {
+        for e in &f.endpoint_ids {
+            ids.push(new_id());
+            messages.push(f.message_id);
+            endpoints.push(*e);
+            apps.push(f.app_id);
+            types.push(&f.event_type);
+        }
+    }
+    let all_messages: Vec<Uuid> = batch.iter().map(|f| f.message_id).collect();
+    let rows = client
+        .query(
+            "WITH d AS (
+                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[])
+                AS d(id, message_id, endpoint_id, app_id, event_type)
+             ), ins AS (
+                INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type,
+                    next_attempt_at, queued)
+                SELECT d.id, d.message_id, d.endpoint_id, d.app_id, d.event_type, $6, true
+                FROM d WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
+                ON CONFLICT (message_id, endpoint_id) DO NOTHING
+                RETURNING id, message_id, endpoint_id
+             ), routed AS (
+                UPDATE messages SET routed_at = now() WHERE id = ANY($7) AND routed_at IS NULL
+             )
+             SELECT id, message_id, endpoint_id FROM ins",
+            &[
+                &ids,
+                &messages,
+                &endpoints,
+                &apps,
+                &types,
+                &lease_until,
+                &all_messages,
+            ],
+        )
+        .await?;
+    let mut created: std::collections::HashMap<Uuid, Vec<(Uuid, Uuid)>> = Default::default();
+    for r in &rows {
+        created
+            .entry(r.get(1))
+            .or_default()
+            .push((r.get(0), r.get(2)));
+    }
+    Ok(batch
+        .iter()
+        .map(|f| created.remove(&f.message_id).unwrap_or_default())
+        .collect())
 }

@@ -1,5 +1,6 @@
 //! PostgreSQL access: the pool, migrations, and one module of queries per resource.
 
+mod batch;
 mod error;
 mod list;
 mod migrate;
@@ -16,6 +17,7 @@ pub mod organizations;
 pub mod subscriptions;
 pub mod tasks;
 
+pub use batch::{all_failed, Batcher};
 pub use deadpool_postgres::{Client, GenericClient, Pool, Transaction};
 pub use error::DbError;
 pub use list::{Cursor, Dir, Filter, FilterValue, Listed, Op, Page};

@@ -1,6 +1,5 @@
 use crate::limiter::EndpointLimiter;
 use crate::metrics::DeliveryMetrics;
-use crate::recorder::Recorder;
 use crate::worker::Worker;
 use futures_util::FutureExt;
 use hookd_bus::{ConsumerConfig, Publisher, Route, Topology};
@@ -37,7 +36,7 @@ impl DeliveryWorker {
         let metrics = DeliveryMetrics::new();
         let worker = Arc::new(Worker {
             limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
-            recorder: Recorder::start(pool.clone()),
+            recorder: crate::recorder::start(pool.clone()),
             global: Arc::new(tokio::sync::Semaphore::new(settings.delivery.concurrency)),
             pacer: crate::pacer::Pacer::default(),
             circuits: crate::circuit::Circuits::new(

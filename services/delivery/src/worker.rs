@@ -190,7 +190,11 @@ impl Worker {
             status,
             next_attempt_at: next,
         };
-        let finished = self.recorder.record(record).await?;
+        let finished = self
+            .recorder
+            .submit(record)
+            .await
+            .map_err(|e| e.to_string())?;
         self.track_health(endpoint_id, outcome == Outcome::Succeeded)
             .await?;
         self.metrics

@@ -36,7 +36,7 @@ impl AppState {
         default_org: Uuid,
         cipher: hookd_signing::SecretCipher,
     ) -> Self {
-        let batcher = crate::batcher::InsertBatcher::start(pool.clone());
+        let batcher = crate::batcher::start(pool.clone());
         let bootstrap_key_hash = settings
             .auth
             .bootstrap_api_key

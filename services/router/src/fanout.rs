@@ -2,7 +2,8 @@ use crate::metrics::RouterMetrics;
 use crate::view::RoutingView;
 use hookd_bus::envelopes::{DeliveryJob, MessageAccepted};
 use hookd_bus::{Ack, Publisher, Route};
-use hookd_db::{DbError, Pool};
+use hookd_db::deliveries::FanOut;
+use hookd_db::{Batcher, DbError, Pool};
 use prost::Message as _;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -20,14 +21,40 @@ fn parse_uuid(s: &str) -> Option<Uuid> {
     Uuid::parse_str(s).ok()
 }
 
+/// Records fan-outs of concurrent messages in one statement.
+pub type FanOutBatcher = Batcher<FanOut, Vec<(Uuid, Uuid)>>;
+
+const MAX_BATCH: usize = 128;
+const FLUSHES: usize = 4;
+
+/// Starts the fan-out batcher; every delivery it records is leased for `lease`.
+pub fn start_batcher(pool: Pool, lease: Duration) -> FanOutBatcher {
+    Batcher::start(MAX_BATCH, FLUSHES, move |batch: Vec<FanOut>| {
+        let pool = pool.clone();
+        async move {
+            let lease_until =
+                chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
+            let result = async {
+                let client = pool.get().await?;
+                hookd_db::deliveries::fan_out_many(&client, &batch, lease_until).await
+            }
+            .await;
+            match result {
+                Ok(created) => created.into_iter().map(Ok).collect(),
+                Err(e) => hookd_db::all_failed(batch.len(), &e),
+            }
+        }
+    })
+}
+
 /// Fans one `MessageAccepted` out: records a delivery per matching endpoint and publishes a
 /// job for each. The deliveries are leased before their jobs are published, so a job lost
 /// after the commit is sent again by the retry scheduler when the lease runs out.
 pub async fn route_message(
     pool: &Pool,
+    batcher: &FanOutBatcher,
     publisher: &Publisher,
     view: &RoutingView,
-    lease: Duration,
     envelope: &MessageAccepted,
     metrics: &RouterMetrics,
 ) -> Result<Routed, DbError> {
@@ -50,21 +77,18 @@ pub async fn route_message(
         None => snapshot.matching(app_id, &envelope.event_type, &envelope.version),
     };
     let ids: Vec<Uuid> = targets.iter().map(|r| r.id).collect();
-    let lease_until = chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
-    let client = pool.get().await?;
-    let created = hookd_db::deliveries::fan_out(
-        &client,
-        message_id,
-        app_id,
-        &envelope.event_type,
-        &ids,
-        lease_until,
-    )
-    .await?;
+    let created = batcher
+        .submit(FanOut {
+            message_id,
+            app_id,
+            event_type: envelope.event_type.clone(),
+            endpoint_ids: ids.clone(),
+        })
+        .await?;
     if let Some(task_id) = envelope.task_id.as_deref().and_then(parse_uuid) {
+        let client = pool.get().await?;
         hookd_db::tasks::mark_routed(&client, task_id, ids.first().copied()).await?;
     }
-    drop(client);
     metrics.fanout.observe(ids.len() as f64);
     let by_id: HashMap<Uuid, _> = targets.iter().map(|r| (r.id, r)).collect();
     let publishes = created.iter().filter_map(|(delivery_id, endpoint_id)| {
@@ -108,9 +132,9 @@ pub async fn route_message(
 /// The consumer's decision for one envelope.
 pub async fn handle(
     pool: &Pool,
+    batcher: &FanOutBatcher,
     publisher: &Publisher,
     view: &RoutingView,
-    lease: Duration,
     metrics: &RouterMetrics,
     bytes: &[u8],
 ) -> Ack {
@@ -118,7 +142,7 @@ pub async fn handle(
         tracing::error!("undecodable MessageAccepted envelope; dead-lettering it");
         return Ack::Reject;
     };
-    match route_message(pool, publisher, view, lease, &envelope, metrics).await {
+    match route_message(pool, batcher, publisher, view, &envelope, metrics).await {
         Ok(_) => Ack::Ack,
         Err(e) => {
             metrics.route_errors.inc();

@@ -9,6 +9,6 @@ mod startup;
 pub mod tasks;
 pub mod view;
 
-pub use fanout::{route_message, Routed};
+pub use fanout::{route_message, start_batcher, FanOutBatcher, Routed};
 pub use startup::Router;
 pub use view::RoutingView;

@@ -182,16 +182,18 @@ impl Router {
                 metrics.clone(),
             );
             let shutdown = shutdown.clone();
+            let batcher = crate::fanout::start_batcher(pool.clone(), lease);
             tasks.spawn(async move {
                 hookd_bus::consume(config, shutdown, move |bytes, _redelivered| {
-                    let (pool, publisher, view, metrics) = (
+                    let (pool, batcher, publisher, view, metrics) = (
                         pool.clone(),
+                        batcher.clone(),
                         publisher.clone(),
                         view.clone(),
                         metrics.clone(),
                     );
                     async move {
-                        crate::fanout::handle(&pool, &publisher, &view, lease, &metrics, &bytes)
+                        crate::fanout::handle(&pool, &batcher, &publisher, &view, &metrics, &bytes)
                             .await
                     }
                 })

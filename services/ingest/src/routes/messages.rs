@@ -139,7 +139,7 @@ async fn accept(
     // Batched with concurrent sends: one statement, one commit for many messages.
     let (message, created) = state
         .batcher
-        .insert(new)
+        .submit(new)
         .await
         .map_err(ApiError::from_db("app"))?;
     if !created {
