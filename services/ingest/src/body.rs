@@ -60,11 +60,32 @@ fn read_json<T: DeserializeOwned + 'static>(
             serde_json::from_slice(&bytes)
                 .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?
         };
-        if !value.is_object() {
+        let Some(object) = value.as_object() else {
             return Err(ApiError::bad_request("body must be a JSON object"));
+        };
+        if let Some(field) = object
+            .iter()
+            .find(|(key, v)| key.contains('\0') || holds_nul(v))
+            .map(|(key, _)| key)
+        {
+            return Err(ApiError::invalid(format!(
+                "{field}: strings must not contain the NUL character (\\u0000)"
+            ))
+            .with_data(serde_json::json!({ "field": field })));
         }
         serde_json::from_value(value.clone()).map_err(|e| shape_error::<T>(&value, e))
     })
+}
+
+/// Whether a string or key anywhere in `value` holds U+0000, which PostgreSQL stores in neither
+/// text nor jsonb. (Recursion is bounded: serde_json refuses nesting deeper than 128.)
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// A 422 for a body of the wrong shape, naming the field when one top-level field is to blame

@@ -103,6 +103,16 @@ impl From<DbError> for ApiError {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError::unavailable()
             }
+            // Class 22 is a data exception: a value from the request that the database cannot
+            // store or compare (a NUL character in text, a number or time out of range).
+            DbError::Query(cause)
+                if cause
+                    .code()
+                    .is_some_and(|code| code.code().starts_with("22")) =>
+            {
+                tracing::warn!(error = %cause, "database refused a value of the request");
+                ApiError::invalid("a value of the request cannot be stored")
+            }
             DbError::Query(cause) => {
                 // Logged in full, answered without internals.
                 tracing::error!(error = ?cause, "database query failed");

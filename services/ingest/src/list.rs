@@ -171,6 +171,10 @@ fn parse_filter(
                     "{name} only supports exact match"
                 )));
             }
+            if value.contains('\0') {
+                // PostgreSQL text cannot hold it: no row could match, and the query would fail.
+                return Err(bad("free of the NUL character"));
+            }
             FilterValue::Text(value.to_owned())
         }
     };

@@ -3,10 +3,12 @@
 
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{OpenApi, RefOr, Required};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Required};
 use utoipa::{Modify, ToSchema};
 
 /// The body of every 4xx and 5xx.
@@ -55,7 +57,104 @@ pub fn document() -> OpenApi {
         .split_for_parts();
     let mut doc = doc;
     add_list_parameters(&mut doc);
+    add_common_errors(&mut doc);
     doc
+}
+
+/// Adds the errors that come from code shared by every route rather than from the handler
+/// itself, each with the `ErrorBody` schema, where the route's own annotation has not already
+/// documented that status: 401 (the key extractor), 429 (the rate limiter, with `Retry-After`
+/// and `X-RateLimit-*`) and 503 (database or broker down) everywhere; 400, 413 and 422 where a
+/// JSON body is read (not JSON or not an object, over the size limit, a field of the wrong
+/// type); 404 where a path takes ids (an id that is not a UUID is a 404 too); 422 where query
+/// parameters are validated.
+fn add_common_errors(doc: &mut OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let takes = |place: ParameterIn| {
+                params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+            };
+            let (path_ids, query) = (takes(ParameterIn::Path), takes(ParameterIn::Query));
+            // A path parameter that is text, not a UUID (an event type's name), reaches the
+            // database as it is: one that cannot be stored there (a NUL character) is a 422.
+            let text_path = params.iter().any(|p| match p {
+                RefOr::T(p) => p.parameter_in == ParameterIn::Path && !is_uuid(p),
+                RefOr::Ref(_) => false,
+            });
+            let body = op.request_body.is_some();
+            let statuses: [(u16, bool, &str); 7] = [
+                (400, body, "The body is not JSON, or not a JSON object."),
+                (401, true, "Missing or unknown API key."),
+                (404, path_ids, "No such resource for this key."),
+                (413, body, "The body is larger than the configured limit."),
+                (
+                    422,
+                    body || query || text_path,
+                    "A well-formed request that fails validation (the message names the field).",
+                ),
+                (
+                    429,
+                    true,
+                    "Rate limited: retry after `Retry-After` seconds.",
+                ),
+                (
+                    503,
+                    true,
+                    "A dependency (database, broker) is unavailable: retry later.",
+                ),
+            ];
+            for (status, applies, description) in statuses {
+                let responses = &mut op.responses.responses;
+                if applies && !responses.contains_key(&status.to_string()) {
+                    responses.insert(
+                        status.to_string(),
+                        RefOr::T(error_response(status, description)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn is_uuid(parameter: &Parameter) -> bool {
+    matches!(
+        &parameter.schema,
+        Some(RefOr::T(Schema::Object(o)))
+            if o.format == Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))
+    )
+}
+
+fn error_response(status: u16, description: &str) -> Response {
+    let integer = || Header::new(ObjectBuilder::new().schema_type(Type::Integer).build());
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/json",
+        Content::new(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody")))),
+    );
+    if status == 429 || status == 503 {
+        response = response.header("Retry-After", integer());
+    }
+    if status == 429 {
+        for name in [
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ] {
+            response = response.header(name, integer());
+        }
+    }
+    response.build()
 }
 
 /// Adds the query parameters every list takes (API.md, Conventions) to each GET that answers
