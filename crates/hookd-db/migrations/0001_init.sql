@@ -17,6 +17,16 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_org ON api_keys (organization_id, created_at, id);
 
+-- Ingest replicas cache keys; a deleted key must be refused at once by every replica.
+CREATE FUNCTION notify_api_keys_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('hookd_api_keys', '');
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER api_keys_deleted AFTER DELETE ON api_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_api_keys_deleted();
+
 CREATE TABLE apps (
     id              uuid PRIMARY KEY,
     organization_id uuid NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,

@@ -3,6 +3,7 @@
 mod batch;
 mod error;
 mod list;
+mod listen;
 mod migrate;
 mod pool;
 
@@ -21,6 +22,7 @@ pub use batch::{all_failed, Batcher};
 pub use deadpool_postgres::{Client, GenericClient, Pool, Transaction};
 pub use error::DbError;
 pub use list::{Cursor, Dir, Filter, FilterValue, Listed, Op, Page};
+pub use listen::listen;
 pub use migrate::migrate;
 pub use pool::{connect, create_database_if_missing, drop_database, ensure_database};
 pub use tokio_postgres;

@@ -69,15 +69,23 @@ impl FromRequest for Caller {
                     });
                 }
             }
-            // Looked up by hash on every request, so a deleted key is refused at once.
-            let client = state.pool.get().await.map_err(hookd_db::DbError::from)?;
-            match hookd_db::api_keys::find_by_hash(&client, &hash).await? {
-                Some(owner) => Ok(Caller {
-                    organization_id: owner.organization_id,
-                    is_admin: owner.is_admin,
-                }),
-                None => Err(ApiError::unauthorized()),
-            }
+            // Cached briefly; a deletion anywhere clears every replica's cache at once (the
+            // api_keys trigger NOTIFYs hookd_api_keys). Unknown keys are not cached.
+            let owner = match state.keys.get(&hash) {
+                Some(owner) => owner,
+                None => {
+                    let client = state.pool.get().await.map_err(hookd_db::DbError::from)?;
+                    let owner = hookd_db::api_keys::find_by_hash(&client, &hash)
+                        .await?
+                        .ok_or_else(ApiError::unauthorized)?;
+                    state.keys.insert(hash, owner);
+                    owner
+                }
+            };
+            Ok(Caller {
+                organization_id: owner.organization_id,
+                is_admin: owner.is_admin,
+            })
         })
     }
 }

@@ -65,6 +65,7 @@ impl Application {
     /// Serves until `shutdown`; then stops accepting and lets requests in flight finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let state = self.state;
+        let state_for_keys = state.clone();
         let limiter = web::Data::new(crate::ratelimit::RateLimiter::new(
             state.settings.ratelimit.clone(),
         ));
@@ -103,6 +104,25 @@ impl Application {
         .listen(self.listener)?
         .run();
         let handle = server.handle();
+        // Forget cached API keys whenever one is deleted, in any replica.
+        let deleted = std::sync::Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(hookd_db::listen(
+            state_for_keys.settings.database.url.expose().clone(),
+            "hookd_api_keys",
+            deleted.clone(),
+            shutdown.clone(),
+        ));
+        {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = deleted.notified() => state_for_keys.keys.remove_where(|_| true),
+                    }
+                }
+            });
+        }
         tokio::spawn(async move {
             shutdown.cancelled().await;
             handle.stop(true).await;

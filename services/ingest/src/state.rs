@@ -18,6 +18,8 @@ pub struct AppState {
     pub metrics: IngestMetrics,
     pub bootstrap_key_hash: Option<[u8; 32]>,
     pub default_org: Uuid,
+    /// API key hash → its owner; cleared when any key is deleted (LISTEN hookd_api_keys).
+    pub keys: TtlCache<[u8; 32], hookd_db::api_keys::KeyOwner>,
     /// app id → organization id.
     pub app_orgs: TtlCache<Uuid, Uuid>,
     /// (app id, event type) → compiled schema.
@@ -49,6 +51,7 @@ impl AppState {
             metrics: IngestMetrics::new(),
             bootstrap_key_hash,
             default_org,
+            keys: TtlCache::new(Duration::from_secs(10)),
             app_orgs: TtlCache::new(Duration::from_secs(5)),
             schemas: TtlCache::new(Duration::from_secs(5)),
             cipher,

@@ -1,5 +1,5 @@
 use crate::metrics::RouterMetrics;
-use crate::view::{listen_for_changes, RoutingView};
+use crate::view::RoutingView;
 use futures_util::FutureExt;
 use hookd_bus::{ConsumerConfig, Publisher, Route, Topology};
 use hookd_config::Settings;
@@ -97,8 +97,9 @@ impl Router {
 
         let changed = Arc::new(tokio::sync::Notify::new());
         tasks.spawn(
-            listen_for_changes(
+            hookd_db::listen(
                 settings.database.url.expose().clone(),
+                "hookd_routing",
                 changed.clone(),
                 shutdown.clone(),
             )

@@ -101,49 +101,6 @@ impl RoutingView {
     }
 }
 
-/// Wakes `notify` on every `NOTIFY hookd_routing` (sent by a trigger on endpoint changes), so
-/// the view reloads at once; reconnects when the connection drops. The periodic check in the
-/// refresh loop covers the moments this is down.
-pub async fn listen_for_changes(
-    url: String,
-    notify: Arc<tokio::sync::Notify>,
-    shutdown: tokio_util::sync::CancellationToken,
-) {
-    use futures_util::StreamExt;
-    while !shutdown.is_cancelled() {
-        if let Ok((client, mut connection)) =
-            tokio_postgres::connect(&url, tokio_postgres::NoTls).await
-        {
-            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-            let listen = client.batch_execute("LISTEN hookd_routing");
-            let driven = async {
-                // The connection must be polled for LISTEN to complete.
-                tokio::pin!(listen);
-                loop {
-                    tokio::select! {
-                        r = &mut listen => { if r.is_err() { return; } break; }
-                        m = messages.next() => if m.is_none() { return; },
-                    }
-                }
-                notify.notify_one();
-                while let Some(Ok(m)) = messages.next().await {
-                    if let tokio_postgres::AsyncMessage::Notification(_) = m {
-                        notify.notify_one();
-                    }
-                }
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = driven => {}
-            }
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
-        }
-    }
-}
-
 /// The route's secrets opened; one that cannot be opened is left out (and logged), so the
 /// endpoint's webhooks fail to verify rather than carry a sealed value.
 pub fn open_secrets(cipher: &hookd_signing::SecretCipher, route: &Route) -> Vec<String> {

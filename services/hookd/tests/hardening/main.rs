@@ -5,6 +5,7 @@
 mod helpers;
 
 mod circuit;
+mod keys;
 mod pacing;
 mod ratelimit;
 mod shutdown;

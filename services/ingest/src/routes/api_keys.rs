@@ -93,8 +93,10 @@ async fn remove(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let client = state.client().await?;
-    hookd_db::api_keys::delete(&client, caller.organization_id, *id)
+    let hash = hookd_db::api_keys::delete(&client, caller.organization_id, *id)
         .await
         .map_err(ApiError::from_db("API key"))?;
+    // Refused from the next request on, here without waiting for the NOTIFY.
+    state.keys.remove_where(|k| k.as_slice() == hash.as_slice());
     Ok(HttpResponse::NoContent().finish())
 }
