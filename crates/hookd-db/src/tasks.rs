@@ -153,7 +153,7 @@ pub async fn claim_due(tx: &Transaction<'_>, limit: i64) -> Result<Vec<Claimed>,
              WHERE status IS NULL AND scheduled_run_time <= now()
              ORDER BY scheduled_run_time
              LIMIT $1
-             ",
+             FOR UPDATE SKIP LOCKED",
             &[&limit],
         )
         .await?;

@@ -290,3 +290,47 @@ async fn cancel_racing_the_run_has_one_clean_winner() {
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_task_whose_endpoint_is_disabled_between_tries_fails() {
+    // Room between the first try and the second to disable the endpoint.
+    let stack = TestStack::spawn_with(|s| {
+        s.delivery.retry_schedule = vec![Duration::ZERO, Duration::from_secs(2)];
+    })
+    .await;
+    let f = stack.fixture().await;
+    let endpoint = stack
+        .endpoint(&f, "/flaky", json!({"version": "1.0"}))
+        .await;
+    stack.receiver.set("/flaky", Behavior::Status(503));
+    let task = create_task(
+        &stack,
+        &f,
+        json!({"event_type": "user.created", "data": {"n": 1}}),
+    )
+    .await;
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(10), |got| !got.is_empty())
+            .await,
+        "the first try never came"
+    );
+    let r = stack
+        .api
+        .patch(
+            &format!(
+                "/api/v1/subscriptions/{}/endpoints/{}",
+                f.subscription_id,
+                endpoint["id"].as_str().unwrap()
+            ),
+            &json!({"status": "disabled"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The retry scheduler ends the delivery without a try; the task must not stay running.
+    let done = task_until(&stack, id_of(&task), |t| t["status"] == "failed").await;
+    assert_eq!(done["endpoint_id"], endpoint["id"]);
+    assert_eq!(stack.receiver.received_at("/flaky").len(), 1);
+    stack.stop().await;
+}

@@ -189,7 +189,11 @@ async fn list(
             ("scheduled_run_time", "t.scheduled_run_time", Kind::Time),
             ("event_type", "t.event_type", Kind::Text),
             // A task that has not run has no status; `status=null` selects those.
-            ("status", "COALESCE(t.status, 'null')", Kind::Text),
+            (
+                "status",
+                "COALESCE(t.status, 'null')",
+                Kind::OneOf(&["null", "running", "completed", "failed", "cancelled"]),
+            ),
             ("endpoint_id", "t.endpoint_id", Kind::Uuid),
         ],
     )?;
