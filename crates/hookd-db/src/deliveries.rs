@@ -71,6 +71,9 @@ pub async fn record_attempts(
                     response_status, response_body, error, duration_ms)
                 SELECT id, delivery_id, message_id, endpoint_id, attempt, response_status,
                     response_body, error, duration_ms FROM r
+                -- A delivery deleted meanwhile (its endpoint or app was deleted) has nothing to
+                -- record; skipping it keeps one row from failing the whole batch.
+                WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)
              )
              UPDATE deliveries d SET status = r.status, attempt_count = r.attempt,
                 next_attempt_at = r.next_attempt_at, queued = false, updated_at = now()
@@ -357,6 +360,7 @@ pub async fn fan_out_many(
                     next_attempt_at, queued)
                 SELECT d.id, d.message_id, d.endpoint_id, d.app_id, d.event_type, $6, true
                 FROM d WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
+                    AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id)
                 ON CONFLICT (message_id, endpoint_id) DO NOTHING
                 RETURNING id, message_id, endpoint_id
              ), routed AS (

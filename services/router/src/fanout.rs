@@ -41,7 +41,31 @@ pub fn start_batcher(pool: Pool, lease: Duration) -> FanOutBatcher {
             .await;
             match result {
                 Ok(created) => created.into_iter().map(Ok).collect(),
-                Err(e) => hookd_db::all_failed(batch.len(), &e),
+                Err(e) if e.is_unavailable() => hookd_db::all_failed(batch.len(), &e),
+                // A row raced a deletion: fan out one by one, so one cannot fail the others.
+                Err(_) => {
+                    let mut answers = Vec::with_capacity(batch.len());
+                    for f in &batch {
+                        answers.push(
+                            match pool.get().await {
+                                Ok(client) => hookd_db::deliveries::fan_out_many(
+                                    &client,
+                                    std::slice::from_ref(f),
+                                    lease_until,
+                                )
+                                .await
+                                .map(|mut created| created.pop().unwrap_or_default()),
+                                Err(e) => Err(e.into()),
+                            }
+                            // Its message or endpoints are gone: nothing to deliver.
+                            .or_else(|e| match e {
+                                DbError::NotFound => Ok(Vec::new()),
+                                e => Err(e),
+                            }),
+                        );
+                    }
+                    answers
+                }
             }
         }
     })

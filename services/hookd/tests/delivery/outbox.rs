@@ -83,3 +83,71 @@ async fn a_lost_job_is_sent_again_when_its_lease_runs_out() {
     assert_eq!(d["models"][0]["attempt_count"], 1);
     stack.stop().await;
 }
+
+/// Deleting an endpoint while a try to it is in flight loses nothing else: its attempt has
+/// nowhere to go and is dropped, and the tries batched with it are recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_an_endpoint_mid_try_does_not_poison_other_records() {
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    stack.receiver.set(
+        "/doomed",
+        hookd_testkit::Behavior::Delay(Duration::from_millis(700)),
+    );
+    let doomed = stack.endpoint(&f, "/doomed", json!({})).await;
+    stack.endpoint(&f, "/fine", json!({})).await;
+    let m = stack
+        .send(&f, json!({"event_type": "user.created", "data": 1}))
+        .await
+        .body;
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(10), |r| r
+                .iter()
+                .any(|x| x.path == "/doomed"))
+            .await
+    );
+    let r = stack
+        .api
+        .delete(&format!(
+            "/api/v1/subscriptions/{}/endpoints/{}",
+            f.subscription_id,
+            doomed["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(r.status, 204);
+    let mut later = Vec::new();
+    for i in 0..5 {
+        later.push(
+            stack
+                .send(&f, json!({"event_type": "user.created", "data": i}))
+                .await
+                .body,
+        );
+    }
+    for msg in later.iter().chain(std::iter::once(&m)) {
+        stack
+            .eventually(
+                &format!(
+                    "/api/v1/messages/{}/deliveries",
+                    msg["id"].as_str().unwrap()
+                ),
+                Duration::from_secs(15),
+                |b| {
+                    b["models"]
+                        .as_array()
+                        .is_some_and(|d| d.len() == 1 && d[0]["status"] == "succeeded")
+                },
+            )
+            .await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        stack.receiver.received_at("/doomed").len(),
+        1,
+        "the deleted endpoint was tried again"
+    );
+    assert_eq!(stack.receiver.received_at("/fine").len(), 6);
+    stack.stop().await;
+}
