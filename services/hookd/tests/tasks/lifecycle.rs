@@ -266,6 +266,11 @@ async fn cancel_racing_the_run_has_one_clean_winner() {
             other => panic!("cancel answered {other}: {}", r.text),
         }
     }
+    eprintln!(
+        "cancel race: {} cancelled, {} ran",
+        outcomes.len() - ran.len(),
+        ran.len()
+    );
     // Those that ran complete, delivered once.
     for (n, id) in &ran {
         task_until(&stack, *id, |t| t["status"] == "completed").await;
