@@ -105,6 +105,23 @@ async fn a_missing_or_unknown_key_is_401_and_bearer_and_basic_both_work() {
         0,
         "an anonymous POST created an app"
     );
+    // The key is checked before anything else: an anonymous caller learns nothing about
+    // ids, bodies or routes of the API.
+    let unknown = uuid::Uuid::now_v7();
+    for r in [
+        anonymous.get(&format!("/api/v1/apps/{unknown}")).await,
+        anonymous.get("/api/v1/apps/not-a-uuid").await,
+        anonymous
+            .raw("POST", "/api/v1/apps", Some("{bad".into()), &[])
+            .await,
+        anonymous
+            .raw("POST", "/api/v1/apps", Some("[]".into()), &[])
+            .await,
+        anonymous.post("/api/v1/apps", &json!({"name": 5})).await,
+        anonymous.get("/api/v1/apps?limit=9999").await,
+    ] {
+        assert_error(&r, 401);
+    }
 
     // The admin key and a created key, each by Bearer and by Basic (key as user name, empty
     // password).

@@ -650,3 +650,58 @@ async fn deliveries_and_attempts_list_filter_and_retry() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_a_delivery_while_a_try_is_in_flight_is_409() {
+    let stack = TestStack::spawn_with(|s| s.delivery.timeout = Duration::from_secs(30)).await;
+    let api = &stack.api;
+    let f = stack.fixture().await;
+    // The endpoint holds the first try for a while before answering 200.
+    stack
+        .receiver
+        .set("/slow", Behavior::Delay(Duration::from_secs(4)));
+    stack.endpoint(&f, "/slow", json!({})).await;
+    let message = id(&stack
+        .send(&f, json!({"event_type": "user.created", "data": {}}))
+        .await
+        .body);
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(15), |got| !got.is_empty())
+            .await
+    );
+    let deliveries = ok(api
+        .get(&format!("/api/v1/messages/{message}/deliveries"))
+        .await);
+    let delivery = id(&deliveries["models"][0]);
+    let retry = format!("/api/v1/deliveries/{delivery}/retry");
+    let r = api.raw("POST", &retry, None, &[]).await;
+    assert_error(&r, 409);
+    // Once the try is over, a retry is accepted and sends again.
+    stack
+        .eventually(
+            &format!("/api/v1/messages/{message}/deliveries"),
+            Duration::from_secs(20),
+            |b| b["models"][0]["status"] == "succeeded",
+        )
+        .await;
+    stack.receiver.set("/slow", Behavior::Status(200));
+    let r = api.raw("POST", &retry, None, &[]).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(15), |got| got.len() >= 2)
+            .await,
+        "the retry was not sent"
+    );
+    stack
+        .eventually(
+            &format!("/api/v1/deliveries/{delivery}/attempts"),
+            Duration::from_secs(15),
+            |b| b["count"] == 2,
+        )
+        .await;
+    stack.stop().await;
+}
