@@ -705,3 +705,38 @@ async fn retrying_a_delivery_while_a_try_is_in_flight_is_409() {
         .await;
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_send_reaches_that_endpoint_only_whatever_its_event_types() {
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    let a = stack.endpoint(&f, "/a", json!({})).await;
+    stack.endpoint(&f, "/b", json!({})).await;
+    // Both endpoints receive user.created only; the direct send is a user.deleted.
+    let r = stack
+        .api
+        .post(
+            &format!(
+                "/api/v1/subscriptions/{}/endpoints/{}/messages",
+                f.subscription_id,
+                id(&a)
+            ),
+            &json!({"event_type": "user.deleted", "data": {"n": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let message = id(&r.body);
+    // Deliveries are recorded when the message is routed, all at once.
+    let deliveries = stack
+        .eventually(
+            &format!("/api/v1/messages/{message}/deliveries"),
+            Duration::from_secs(15),
+            |b| b["models"][0]["status"] == "succeeded",
+        )
+        .await;
+    assert_eq!(deliveries["count"], 1, "{deliveries}");
+    assert_eq!(deliveries["models"][0]["endpoint_id"], a["id"]);
+    assert_eq!(stack.receiver.received_at("/a").len(), 1);
+    assert!(stack.receiver.received_at("/b").is_empty());
+    stack.stop().await;
+}
