@@ -16,6 +16,8 @@ pub enum Kind {
     OneOf(&'static [&'static str]),
     Uuid,
     Time,
+    /// A whole number: exact match and the `gte`, `gt`, `lte`, `lt` operators.
+    Int,
 }
 
 /// A column a list may be filtered on: its query name and its SQL expression.
@@ -154,6 +156,7 @@ fn parse_filter(
                 .with_timezone(&Utc),
         ),
         Kind::Uuid => FilterValue::Uuid(value.parse().map_err(|_| bad("a UUID"))?),
+        Kind::Int => FilterValue::Int(value.parse().map_err(|_| bad("a whole number"))?),
         Kind::OneOf(allowed) => {
             if op != Op::Eq {
                 return Err(ApiError::invalid(format!(

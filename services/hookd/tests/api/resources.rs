@@ -599,6 +599,45 @@ async fn deliveries_and_attempts_list_filter_and_retry() {
         1,
         "good only receives user.created"
     );
+    // Numeric filters, with operators.
+    let d1_attempts = format!("/api/v1/deliveries/{}/attempts", id(&d1));
+    let count = |query: String| {
+        let api = api.clone();
+        async move { ok(api.get(&query).await)["count"].as_u64().unwrap() }
+    };
+    assert_eq!(
+        count(format!("{d1_attempts}?response_status[gte]=500")).await,
+        3
+    );
+    assert_eq!(
+        count(format!("{d1_attempts}?response_status[lt]=500")).await,
+        0
+    );
+    assert_eq!(count(format!("{d1_attempts}?response_status=500")).await, 3);
+    assert_eq!(count(format!("{d1_attempts}?attempt[gt]=1")).await, 2);
+    assert_eq!(
+        count(format!("{d1_attempts}?attempt[lte]=1&duration_ms[gte]=0")).await,
+        1
+    );
+    assert_eq!(
+        count(format!("{bad_deliveries}?attempt_count[gte]=3")).await,
+        2
+    );
+    assert_eq!(
+        count(format!("{bad_deliveries}?attempt_count[lt]=3")).await,
+        0
+    );
+    assert_eq!(count(format!("{good_deliveries}?attempt_count=1")).await, 1);
+    assert_error(
+        &api.get(&format!("{d1_attempts}?response_status[gte]=5xx"))
+            .await,
+        422,
+    );
+    assert_error(
+        &api.get(&format!("{bad_deliveries}?attempt_count=1.5"))
+            .await,
+        422,
+    );
 
     // Retry one: 202 with the delivery pending again, then it succeeds once /bad recovers.
     stack.receiver.set("/bad", Behavior::Status(200));

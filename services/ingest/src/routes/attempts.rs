@@ -16,6 +16,9 @@ const FILTERS: &[crate::list::Filterable] = &[
     ("created_at", "t.created_at", Kind::Time),
     ("delivery_id", "t.delivery_id", Kind::Uuid),
     ("message_id", "t.message_id", Kind::Uuid),
+    ("attempt", "t.attempt", Kind::Int),
+    ("response_status", "t.response_status", Kind::Int),
+    ("duration_ms", "t.duration_ms", Kind::Int),
 ];
 
 /// List a delivery's attempts (one per HTTP try).

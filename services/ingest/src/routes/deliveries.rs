@@ -31,6 +31,7 @@ const FILTERS: &[crate::list::Filterable] = &[
     ),
     ("event_type", "d.event_type", Kind::Text),
     ("endpoint_id", "d.endpoint_id", Kind::Uuid),
+    ("attempt_count", "d.attempt_count", Kind::Int),
 ];
 
 /// List a message's deliveries (one per endpoint).
