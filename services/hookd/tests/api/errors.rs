@@ -936,3 +936,42 @@ async fn a_database_outage_is_503_without_internals_and_recovers() {
     assert_eq!(stack.send(&f, send).await.status, 202);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_query_is_500_without_internals() {
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    let path = format!("/api/v1/apps/{}/subscriptions", f.app_id);
+    ok(stack.api.get(&path).await);
+    // A query that PostgreSQL rejects (the table is not there): a bug, not an outage.
+    let db = stack.db().await;
+    db.batch_execute("ALTER TABLE subscriptions RENAME TO subscriptions_moved")
+        .await
+        .unwrap();
+    let r = stack.api.get(&path).await;
+    let created = stack
+        .api
+        .post(&path, &json!({"name": "while-broken"}))
+        .await;
+    db.batch_execute("ALTER TABLE subscriptions_moved RENAME TO subscriptions")
+        .await
+        .unwrap();
+    for r in [&r, &created] {
+        assert_error(r, 500);
+        assert_eq!(r.body["message"], "internal error", "{}", r.text);
+        let text = r.text.to_lowercase();
+        for leak in [
+            "subscriptions",
+            "relation",
+            "sql",
+            "select",
+            "insert",
+            "42p01",
+            "postgres",
+        ] {
+            assert!(!text.contains(leak), "the 500 leaks `{leak}`: {}", r.text);
+        }
+    }
+    assert_eq!(ok(stack.api.get(&path).await)["count"], 1);
+    stack.stop().await;
+}
