@@ -106,6 +106,14 @@ async fn event_types_create_get_list_patch_delete() {
     let messages = format!("/api/v1/apps/{app}/messages");
     let send = json!({"event_type": "user.created", "data": {"name": "x"}});
     assert_error(&api.post(&messages, &send).await, 422);
+    let r = api.patch(&one, &json!({"name": "user.renamed"})).await;
+    assert_error(&r, 422);
+    assert_error(&api.get(&format!("{base}/user.renamed")).await, 404);
+    assert_eq!(
+        ok(api.get(&one).await),
+        et,
+        "a refused rename changed something"
+    );
     let patched = ok(api.patch(&one, &json!({"description": "changed"})).await);
     assert_eq!(patched["description"], "changed");
     assert_eq!(patched["schema"], schema, "a PATCH without schema keeps it");

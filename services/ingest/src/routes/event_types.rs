@@ -30,7 +30,7 @@ pub struct CreateEventType {
     schema: Option<Value>,
 }
 
-/// Fields to change; `schema: null` removes the schema.
+/// Fields to change; `schema: null` removes the schema. The name cannot change.
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)] // Parsed by hand (to tell null from absent); the schema documents it.
 pub struct UpdateEventType {
@@ -142,6 +142,17 @@ async fn update(
     let (app_id, name) = path.into_inner();
     check_app(&state, &caller, app_id).await?;
     let fields = body.0;
+    // The name is the event type's identity (its path, and what endpoints subscribe to): a
+    // rename would be silently ignored, so it is refused.
+    if fields
+        .get("name")
+        .is_some_and(|n| n.as_str() != Some(name.as_str()))
+    {
+        return Err(
+            ApiError::invalid("name cannot be changed; create a new event type")
+                .with_data(serde_json::json!({ "field": "name" })),
+        );
+    }
     let description = match fields.get("description") {
         None => None,
         Some(Value::Null) => Some(None),
