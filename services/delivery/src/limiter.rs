@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
@@ -17,22 +18,31 @@ impl EndpointLimiter {
         }
     }
 
-    /// A slot for the endpoint, or `None` when its cap is reached (the caller puts the job off
-    /// instead of waiting, so it never blocks other endpoints' jobs).
-    pub fn try_acquire(&self, endpoint: Uuid) -> Option<OwnedSemaphorePermit> {
-        let semaphore = {
-            let mut slots = self.slots.lock().expect("limiter lock");
-            if slots.len() > 100_000 {
-                // Forget idle endpoints.
-                let cap = self.per_endpoint;
-                slots.retain(|_, s| s.available_permits() < cap);
-            }
-            slots
-                .entry(endpoint)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint)))
-                .clone()
-        };
-        semaphore.try_acquire_owned().ok()
+    /// A slot for the endpoint, waiting at most `wait` for one. A fast endpoint frees slots in
+    /// milliseconds, so its jobs queue here briefly; a slow one does not, and its jobs come back
+    /// `None` to be put off, so they never hold consumer slots that other endpoints need.
+    pub async fn acquire(&self, endpoint: Uuid, wait: Duration) -> Option<OwnedSemaphorePermit> {
+        let semaphore = self.semaphore(endpoint);
+        if let Ok(permit) = semaphore.clone().try_acquire_owned() {
+            return Some(permit);
+        }
+        tokio::time::timeout(wait, semaphore.acquire_owned())
+            .await
+            .ok()?
+            .ok()
+    }
+
+    fn semaphore(&self, endpoint: Uuid) -> Arc<Semaphore> {
+        let mut slots = self.slots.lock().expect("limiter lock");
+        if slots.len() > 100_000 {
+            // Forget idle endpoints.
+            let cap = self.per_endpoint;
+            slots.retain(|_, s| s.available_permits() < cap);
+        }
+        slots
+            .entry(endpoint)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint)))
+            .clone()
     }
 }
 
@@ -40,15 +50,33 @@ impl EndpointLimiter {
 mod tests {
     use super::*;
 
-    #[test]
-    fn caps_each_endpoint_separately() {
+    #[tokio::test]
+    async fn caps_each_endpoint_separately() {
         let limiter = EndpointLimiter::new(2);
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let p1 = limiter.try_acquire(a).unwrap();
-        let _p2 = limiter.try_acquire(a).unwrap();
-        assert!(limiter.try_acquire(a).is_none());
-        assert!(limiter.try_acquire(b).is_some());
+        let now = Duration::ZERO;
+        let p1 = limiter.acquire(a, now).await.unwrap();
+        let _p2 = limiter.acquire(a, now).await.unwrap();
+        assert!(limiter.acquire(a, now).await.is_none());
+        assert!(limiter.acquire(b, now).await.is_some());
         drop(p1);
-        assert!(limiter.try_acquire(a).is_some());
+        assert!(limiter.acquire(a, now).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn waits_a_bounded_time_for_a_slot() {
+        let limiter = EndpointLimiter::new(1);
+        let a = Uuid::now_v7();
+        let held = limiter.acquire(a, Duration::ZERO).await.unwrap();
+        assert!(limiter
+            .acquire(a, Duration::from_millis(20))
+            .await
+            .is_none());
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            drop(held);
+        });
+        assert!(limiter.acquire(a, Duration::from_secs(5)).await.is_some());
+        release.await.unwrap();
     }
 }

@@ -30,6 +30,9 @@ pub struct Worker {
     pub pacer: crate::pacer::Pacer,
 }
 
+/// How long a job waits for its endpoint's in-flight cap before it is put off.
+const SLOT_WAIT: Duration = Duration::from_millis(250);
+
 /// What became of one job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -123,8 +126,9 @@ impl Worker {
             return Err("malformed ids in job".into());
         };
         let attempt = job.attempt.max(1) as i32;
-        let Some(_slot) = self.limiter.try_acquire(endpoint_id) else {
-            // Its endpoint is at its cap: put it off rather than hold a consumer slot.
+        let Some(slot) = self.limiter.acquire(endpoint_id, SLOT_WAIT).await else {
+            // Its endpoint is at its cap and slow to free a slot: put the job off rather than
+            // hold a consumer slot that other endpoints' jobs need.
             let delay = self.settings.delivery.timeout.min(Duration::from_secs(5));
             return self.postpone(delivery_id, attempt, delay).await;
         };
@@ -138,8 +142,11 @@ impl Worker {
                 return self.postpone(delivery_id, attempt, wait).await;
             }
         }
-        let _global = self.global.acquire().await.map_err(|e| e.to_string())?;
+        let global = self.global.acquire().await.map_err(|e| e.to_string())?;
         let result = try_once(&self.client, job).await;
+        // The caps bound requests in flight, not the bookkeeping after them.
+        drop(global);
+        drop(slot);
         self.metrics
             .attempt_duration
             .observe(result.duration.as_secs_f64());
