@@ -90,7 +90,24 @@ fn parse_args() -> Result<Args> {
     Ok(args)
 }
 
+/// One run at a time per bench database: a second one would drop the first one's database.
+fn lock(args: &Args) -> Result<std::fs::File> {
+    let path = std::env::temp_dir().join(format!("hookd-bench-{}.lock", args.cfg.database));
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another hookd-bench is running on database {} ({} is locked); wait for it or pass --database and --port-base",
+            args.cfg.database,
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the bench"),
+    }
+}
+
 async fn run(args: &Args) -> Result<bool> {
+    let _lock = lock(args)?;
     let scenarios = plan::select(args.only.as_deref()).map_err(anyhow::Error::msg)?;
     let plan = if args.quick {
         Plan::quick()
