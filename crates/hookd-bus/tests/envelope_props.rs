@@ -1,0 +1,131 @@
+//! Property tests of the bus envelopes: consumers decode whatever bytes arrive on their queue
+//! (another version of hookd, a misconfigured publisher, a corrupted message).
+
+use hookd_bus::envelopes::{DeliveryJob, MessageAccepted};
+use proptest::prelude::*;
+use prost::Message;
+use std::collections::HashMap;
+
+fn message_accepted() -> impl Strategy<Value = MessageAccepted> {
+    (
+        (
+            any::<String>(),
+            any::<String>(),
+            any::<String>(),
+            any::<String>(),
+        ),
+        prop::collection::vec(any::<u8>(), 0..256),
+        (any::<Option<String>>(), any::<Option<String>>()),
+        any::<i64>(),
+    )
+        .prop_map(
+            |((message_id, app_id, event_type, version), payload, (endpoint_id, task_id), at)| {
+                MessageAccepted {
+                    message_id,
+                    app_id,
+                    event_type,
+                    version,
+                    payload,
+                    endpoint_id,
+                    task_id,
+                    accepted_at_micros: at,
+                }
+            },
+        )
+}
+
+fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
+    (
+        (
+            any::<String>(),
+            any::<String>(),
+            any::<String>(),
+            any::<String>(),
+        ),
+        prop::collection::vec(any::<u8>(), 0..256),
+        prop::collection::vec(any::<String>(), 0..3),
+        prop::collection::hash_map(any::<String>(), any::<String>(), 0..4),
+        (
+            any::<u32>(),
+            any::<i64>(),
+            any::<Option<String>>(),
+            any::<Option<u32>>(),
+        ),
+    )
+        .prop_map(
+            |((delivery_id, message_id, endpoint_id, url), payload, secrets, headers, rest)| {
+                let (attempt, accepted_at_micros, task_id, rate_limit) = rest;
+                DeliveryJob {
+                    delivery_id,
+                    message_id,
+                    endpoint_id,
+                    url,
+                    payload,
+                    secrets,
+                    headers: headers.into_iter().collect::<HashMap<_, _>>(),
+                    attempt,
+                    accepted_at_micros,
+                    task_id,
+                    rate_limit,
+                }
+            },
+        )
+}
+
+/// Bytes that look like protobuf more often than random ones: a valid envelope with a few of
+/// its bytes changed, cut short, or with junk appended.
+fn mangled(valid: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+    let len = valid.len();
+    (
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        0..=len,
+        prop::collection::vec(any::<u8>(), 0..8),
+    )
+        .prop_map(move |(changes, keep, tail)| {
+            let mut bytes = valid.clone();
+            for (at, byte) in changes {
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = byte;
+                }
+            }
+            bytes.truncate(keep);
+            bytes.extend(tail);
+            bytes
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = MessageAccepted::decode(bytes.as_slice());
+        let _ = DeliveryJob::decode(bytes.as_slice());
+    }
+
+    #[test]
+    fn message_accepted_round_trips(m in message_accepted()) {
+        let bytes = m.encode_to_vec();
+        prop_assert_eq!(bytes.len(), m.encoded_len());
+        prop_assert_eq!(MessageAccepted::decode(bytes.as_slice()).unwrap(), m);
+    }
+
+    #[test]
+    fn delivery_job_round_trips(j in delivery_job()) {
+        let bytes = j.encode_to_vec();
+        prop_assert_eq!(bytes.len(), j.encoded_len());
+        prop_assert_eq!(DeliveryJob::decode(bytes.as_slice()).unwrap(), j);
+    }
+
+    #[test]
+    fn mangled_envelopes_never_panic(
+        bytes in message_accepted().prop_flat_map(|m| mangled(m.encode_to_vec())),
+        job in delivery_job().prop_flat_map(|j| mangled(j.encode_to_vec())),
+    ) {
+        for b in [&bytes, &job] {
+            let _ = MessageAccepted::decode(b.as_slice());
+            let _ = DeliveryJob::decode(b.as_slice());
+        }
+    }
+}
