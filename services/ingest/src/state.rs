@@ -26,6 +26,9 @@ pub struct AppState {
     pub schemas: TtlCache<(Uuid, String), SchemaEntry>,
     /// Seals endpoint secrets at rest.
     pub cipher: hookd_signing::SecretCipher,
+    /// Bounds the bus publishes in flight behind answered sends (memory stays bounded while the
+    /// broker is down; what is not published is relayed).
+    pub publishes: Arc<tokio::sync::Semaphore>,
     /// Groups message inserts of concurrent sends.
     pub batcher: crate::batcher::InsertBatcher,
 }
@@ -56,6 +59,7 @@ impl AppState {
             schemas: TtlCache::new(Duration::from_secs(5)),
             cipher,
             batcher,
+            publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
         }
     }
 

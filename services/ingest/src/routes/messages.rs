@@ -146,12 +146,23 @@ async fn accept(
         state.metrics.messages_duplicate.inc();
         return Ok(HttpResponse::Ok().json(message));
     }
-    // Committed: the 202 holds from here. The publish is the fast path to the router; if it
-    // fails the router's relay finds the message unrouted and publishes it.
+    // Committed: the 202 holds from here, so the answer does not wait for the broker. The
+    // publish is the fast path to the router; if it fails, or too many are in flight (the
+    // broker is down), the router's relay finds the message unrouted and publishes it.
     let envelope = hookd_bus::message_accepted(&message, app_id, endpoint_id, None);
-    if let Err(e) = state.publisher.publish(Route::Messages, &envelope).await {
-        state.metrics.publish_failures.inc();
-        tracing::warn!(message_id = %message.id, error = %e, "publish failed; the relay will send it");
+    match state.publishes.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let (publisher, metrics, id) =
+                (state.publisher.clone(), state.metrics.clone(), message.id);
+            tokio::spawn(async move {
+                if let Err(e) = publisher.publish(Route::Messages, &envelope).await {
+                    metrics.publish_failures.inc();
+                    tracing::warn!(message_id = %id, error = %e, "publish failed; the relay will send it");
+                }
+                drop(permit);
+            });
+        }
+        Err(_) => state.metrics.publish_failures.inc(),
     }
     state.metrics.messages_accepted.inc();
     Ok(HttpResponse::Accepted().json(message))
