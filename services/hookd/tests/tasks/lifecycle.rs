@@ -300,7 +300,7 @@ async fn cancel_racing_the_run_has_one_clean_winner() {
 async fn a_task_whose_endpoint_is_disabled_between_tries_fails() {
     // Room between the first try and the second to disable the endpoint.
     let stack = TestStack::spawn_with(|s| {
-        s.delivery.retry_schedule = vec![Duration::ZERO, Duration::from_secs(2)];
+        s.delivery.retry_schedule = vec![Duration::ZERO, Duration::from_secs(6)];
     })
     .await;
     let f = stack.fixture().await;
