@@ -12,6 +12,7 @@ mod metrics;
 pub mod openapi;
 mod ratelimit;
 mod routes;
+mod schemas;
 mod startup;
 mod state;
 

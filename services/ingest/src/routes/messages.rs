@@ -4,14 +4,13 @@ use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
 use crate::routes::{check_app, load_subscription};
-use crate::state::{AppState, SchemaEntry};
+use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use hookd_bus::Route;
 use hookd_db::messages::NewMessage;
 use hookd_domain::{new_id, EndpointStatus, Message, DEFAULT_VERSION};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::sync::Arc;
 use std::time::Instant;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -78,29 +77,6 @@ fn parse_input(mut body: Map<String, Value>) -> Result<Input, ApiError> {
     })
 }
 
-/// The compiled schema of the app's event type (cached), if it has one.
-async fn schema_for(
-    state: &AppState,
-    app_id: Uuid,
-    event_type: &str,
-) -> Result<SchemaEntry, ApiError> {
-    let key = (app_id, event_type.to_owned());
-    if let Some(entry) = state.schemas.get(&key) {
-        return Ok(entry);
-    }
-    let client = state.client().await?;
-    let entry = match hookd_db::event_types::get(&client, app_id, event_type).await {
-        Ok(et) => et
-            .schema
-            .and_then(|s| jsonschema::validator_for(&s).ok())
-            .map(Arc::new),
-        Err(hookd_db::DbError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    state.schemas.insert(key, entry.clone());
-    Ok(entry)
-}
-
 /// Validates, stores and publishes a message: the one path of every send.
 async fn accept(
     state: &AppState,
@@ -108,20 +84,7 @@ async fn accept(
     input: Input,
     endpoint_id: Option<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(validator) = schema_for(state, app_id, &input.event_type).await? {
-        let errors: Vec<String> = validator
-            .iter_errors(&input.data)
-            .take(10)
-            .map(|e| format!("{}: {}", e.instance_path(), e))
-            .collect();
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(format!(
-                "data does not match the schema of {}: {}",
-                input.event_type, errors[0]
-            ))
-            .with_data(serde_json::json!({ "errors": errors })));
-        }
-    }
+    crate::schemas::check_data(state, app_id, &input.event_type, &input.data).await?;
     let now = chrono::Utc::now();
     // Whole microseconds, as PostgreSQL stores them, so every rendering of the body agrees.
     let created_at = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);

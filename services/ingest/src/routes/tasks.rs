@@ -15,7 +15,6 @@ use hookd_db::tasks::{Cancel, NewTask};
 use hookd_domain::Task;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -105,46 +104,6 @@ fn parse_input(app_id: Uuid, mut body: Map<String, Value>) -> Result<NewTask, Ap
     })
 }
 
-/// The data is delivered as a message of the event type, so it must satisfy the event type's
-/// schema when it has one; better refused now than delivered wrong later. Shares the schema
-/// cache of the message routes.
-async fn check_schema(state: &AppState, task: &NewTask) -> Result<(), ApiError> {
-    let key = (task.app_id, task.event_type.clone());
-    let validator = match state.schemas.get(&key) {
-        Some(entry) => entry,
-        None => {
-            let client = state.client().await?;
-            let entry =
-                match hookd_db::event_types::get(&client, task.app_id, &task.event_type).await {
-                    Ok(et) => et
-                        .schema
-                        .and_then(|s| jsonschema::validator_for(&s).ok())
-                        .map(Arc::new),
-                    Err(hookd_db::DbError::NotFound) => None,
-                    Err(e) => return Err(e.into()),
-                };
-            state.schemas.insert(key, entry.clone());
-            entry
-        }
-    };
-    let Some(validator) = validator else {
-        return Ok(());
-    };
-    let errors: Vec<String> = validator
-        .iter_errors(&task.data)
-        .take(10)
-        .map(|e| format!("{}: {}", e.instance_path(), e))
-        .collect();
-    match errors.first() {
-        None => Ok(()),
-        Some(first) => Err(ApiError::invalid(format!(
-            "data does not match the schema of {}: {first}",
-            task.event_type
-        ))
-        .with_data(json!({ "errors": errors }))),
-    }
-}
-
 /// Schedule a task: its `data` is delivered at `scheduled_run_time` (now when absent or past)
 /// to the app's enabled endpoints of version `1.0` subscribed to `event_type`. `status` is
 /// `null` until it runs, then `running`, then `completed` or `failed`.
@@ -161,7 +120,9 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let input = parse_input(*app_id, body.0)?;
     check_app(&state, &caller, *app_id).await?;
-    check_schema(&state, &input).await?;
+    // Delivered as a message of the event type, so it must satisfy the type's schema: better
+    // refused now than delivered wrong later.
+    crate::schemas::check_data(&state, input.app_id, &input.event_type, &input.data).await?;
     let client = state.client().await?;
     let task = hookd_db::tasks::create(&client, &input)
         .await
