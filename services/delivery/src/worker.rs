@@ -61,10 +61,9 @@ impl Worker {
         Ok(Outcome::Postponed)
     }
 
-    /// Feeds the circuit, and writes only on transitions: the start of a run of failures, its
-    /// end, and (when the circuit opens) the check for sustained failure that disables.
-    async fn track_health(&self, endpoint_id: Uuid, success: bool) -> Result<(), String> {
-        let transition = self.circuits.record(endpoint_id, success);
+    /// Writes what a circuit transition means, and only then: the start of a run of failures,
+    /// its end, and (when the circuit opens) the check for sustained failure that disables.
+    async fn track_health(&self, endpoint_id: Uuid, transition: Transition) -> Result<(), String> {
         if transition == Transition::None {
             return Ok(());
         }
@@ -144,6 +143,8 @@ impl Worker {
         }
         let global = self.global.acquire().await.map_err(|e| e.to_string())?;
         let result = try_once(&self.client, job).await;
+        // The circuit learns before the slot frees, so no try slips past a circuit that opens.
+        let transition = self.circuits.record(endpoint_id, result.succeeded());
         // The caps bound requests in flight, not the bookkeeping after them.
         drop(global);
         drop(slot);
@@ -202,8 +203,7 @@ impl Worker {
             .submit(record)
             .await
             .map_err(|e| e.to_string())?;
-        self.track_health(endpoint_id, outcome == Outcome::Succeeded)
-            .await?;
+        self.track_health(endpoint_id, transition).await?;
         self.metrics
             .attempts
             .with_label_values(&[if outcome == Outcome::Succeeded {
