@@ -202,7 +202,8 @@ st_run() { # seconds, then filter options
   local seconds=$1
   shift
   # From the report directory: schemathesis keeps its example database (.schemathesis/) there.
-  (cd "$REPORT_DIR" && timeout --kill-after=10 $((seconds + 60)) "${ST[@]}" --config-file "$config" run \
+  # In the background, so that a signal to this script is handled at once (`wait` returns).
+  (cd "$REPORT_DIR" && exec timeout --kill-after=10 $((seconds + 60)) "${ST[@]}" --config-file "$config" run \
     "$BASE/api/v1/openapi.json" \
     --url "$BASE" \
     --header "Authorization: Bearer $KEY" \
@@ -216,7 +217,10 @@ st_run() { # seconds, then filter options
     --report har,junit \
     --report-dir "$REPORT_DIR/report" \
     --no-color \
-    "$@")
+    "$@") &
+  local pid=$!
+  pids+=("$pid")
+  wait "$pid"
 }
 say "schemathesis $wanted: $MAX_EXAMPLES examples per operation and phase, at most ${MAX_TIME}s, seed $seed"
 set +e
