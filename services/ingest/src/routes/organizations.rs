@@ -31,8 +31,9 @@ pub struct CreatedOrganization {
 
 /// Create an organization (admin key only).
 #[utoipa::path(tag = "organizations", request_body = CreateOrganization,
-    responses((status = 201, body = CreatedOrganization), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedOrganization),
+        (status = 403, body = ErrorBody, description = "Only the admin key manages organizations."),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/organizations")]
 async fn create(
     state: web::Data<AppState>,
@@ -61,7 +62,8 @@ async fn create(
 
 /// List organizations (admin key only).
 #[utoipa::path(tag = "organizations",
-    responses((status = 200, body = ListResponse<Organization>)))]
+    responses((status = 200, body = ListResponse<Organization>),
+        (status = 403, body = ErrorBody, description = "Only the admin key manages organizations.")))]
 #[get("/organizations")]
 async fn list(
     state: web::Data<AppState>,
