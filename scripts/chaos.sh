@@ -9,7 +9,8 @@ scripts/ensure-services.sh
 cargo build --release -p hookd -p hookd-ingest -p hookd-router -p hookd-delivery -p hookd-chaos
 out=$(mktemp)
 status=0
-target/release/hookd-chaos target/release | tee "$out" || status=$?
+bin="${CARGO_TARGET_DIR:-target}/release"
+"$bin/hookd-chaos" "$bin" | tee "$out" || status=$?
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 {
   echo "# Reliability"

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HOOKD_PROFILE="${HOOKD_PROFILE:-local}"
-bin=target/release
+bin="${CARGO_TARGET_DIR:-target}/release"
 "$bin/hookd" migrate
 pids=()
 stop() {
