@@ -4,7 +4,7 @@
 # and writes the table into BENCHMARKS.md (between its bench markers; the prose stays).
 #
 # Arguments go to hookd-bench, e.g. `scripts/bench.sh --quick --only S1,S2` (see
-# `target/release/hookd-bench --help`). The services' own output is in target/bench/.
+# `target/release/hookd-bench --help`). The services' output and metrics go to target/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO="${CARGO:-cargo}"
@@ -14,7 +14,9 @@ scripts/ensure-services.sh
 
 command="make bench"
 if (($#)); then command="scripts/bench.sh $*"; fi
-mkdir -p target/bench
+bin="${CARGO_TARGET_DIR:-target}/release"
+logs="${CARGO_TARGET_DIR:-target}/bench"
+mkdir -p "$logs"
 # hookd-bench stops the services it started on every exit (error, Ctrl-C, SIGTERM included).
-target/release/hookd-bench --write-md BENCHMARKS.md --command "$command" "$@" \
-  | tee target/bench/results.jsonl
+"$bin/hookd-bench" --bin-dir "$bin" --log-dir "$logs" --write-md BENCHMARKS.md \
+  --command "$command" "$@" | tee "$logs/results.jsonl"
