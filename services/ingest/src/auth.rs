@@ -1,8 +1,11 @@
 use crate::error::ApiError;
 use crate::state::AppState;
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
+use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{HttpMessage, ResponseError};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use rand::RngCore;
@@ -50,42 +53,76 @@ fn presented_key(req: &HttpRequest) -> Option<String> {
     None
 }
 
+/// The caller of a key: the bootstrap admin key, or a stored key (cached briefly; a deletion
+/// anywhere clears every replica's cache at once, the api_keys trigger NOTIFYs hookd_api_keys).
+/// Unknown keys are not cached.
+async fn resolve(state: &AppState, key: Option<String>) -> Result<Caller, ApiError> {
+    let key = key.ok_or_else(ApiError::unauthorized)?;
+    let hash = hash_api_key(&key);
+    if let Some(bootstrap) = &state.bootstrap_key_hash {
+        if bool::from(bootstrap.ct_eq(&hash)) {
+            return Ok(Caller {
+                organization_id: state.default_org,
+                is_admin: true,
+            });
+        }
+    }
+    let owner = match state.keys.get(&hash) {
+        Some(owner) => owner,
+        None => {
+            let client = state.pool.get().await.map_err(hookd_db::DbError::from)?;
+            let owner = hookd_db::api_keys::find_by_hash(&client, &hash)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            state.keys.insert(hash, owner);
+            owner
+        }
+    };
+    Ok(Caller {
+        organization_id: owner.organization_id,
+        is_admin: owner.is_admin,
+    })
+}
+
+/// Middleware: every `/api/v1` route but the OpenAPI document needs a key, checked before any
+/// extractor runs, so a bad key is a 401 whatever else is wrong with the request (a malformed
+/// id, a bad body). The caller is left in the request for the `Caller` extractor.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let path = req.path();
+    if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    match resolve(&state, presented_key(req.request())).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(e) => {
+            let response = e.error_response();
+            Ok(req.into_response(response))
+        }
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(caller) = req.extensions().get::<Caller>().copied() {
+            return Box::pin(async move { Ok(caller) });
+        }
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let key = presented_key(req);
         Box::pin(async move {
             let state = state.ok_or_else(ApiError::unauthorized)?;
-            let key = key.ok_or_else(ApiError::unauthorized)?;
-            let hash = hash_api_key(&key);
-            if let Some(bootstrap) = &state.bootstrap_key_hash {
-                if bool::from(bootstrap.ct_eq(&hash)) {
-                    return Ok(Caller {
-                        organization_id: state.default_org,
-                        is_admin: true,
-                    });
-                }
-            }
-            // Cached briefly; a deletion anywhere clears every replica's cache at once (the
-            // api_keys trigger NOTIFYs hookd_api_keys). Unknown keys are not cached.
-            let owner = match state.keys.get(&hash) {
-                Some(owner) => owner,
-                None => {
-                    let client = state.pool.get().await.map_err(hookd_db::DbError::from)?;
-                    let owner = hookd_db::api_keys::find_by_hash(&client, &hash)
-                        .await?
-                        .ok_or_else(ApiError::unauthorized)?;
-                    state.keys.insert(hash, owner);
-                    owner
-                }
-            };
-            Ok(Caller {
-                organization_id: owner.organization_id,
-                is_admin: owner.is_admin,
-            })
+            resolve(&state, key).await
         })
     }
 }

@@ -92,6 +92,7 @@ impl Application {
                 )
                 .configure(crate::routes::configure)
                 .into_app()
+                .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
                 .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)

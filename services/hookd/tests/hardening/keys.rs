@@ -54,3 +54,23 @@ async fn a_deleted_key_is_refused_by_every_replica() {
     let _ = server.await;
     stack.stop().await;
 }
+
+/// The key is checked before anything else about the request: a bad key is a 401 even when
+/// the path or the body is wrong too, so nobody without a key learns what exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_key_is_401_whatever_else_is_wrong() {
+    let stack = TestStack::spawn().await;
+    let stranger = stack.api.with_key(Some("hk_unknown"));
+    assert_error(&stranger.get("/api/v1/apps/not-a-uuid").await, 401);
+    assert_error(&stranger.get("/api/v1/no-such-route").await, 401);
+    assert_error(
+        &stranger
+            .raw("POST", "/api/v1/apps", Some("not json".into()), &[])
+            .await,
+        401,
+    );
+    // The document stays public.
+    assert_eq!(stranger.get("/api/v1/openapi.json").await.status, 200);
+    assert_error(&stack.api.get("/api/v1/apps/not-a-uuid").await, 404);
+    stack.stop().await;
+}
