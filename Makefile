@@ -43,3 +43,7 @@ chaos: services
 # The benchmark suite on the real stack; writes BENCHMARKS.md (scripts/bench.sh --quick for a short run).
 bench: services
 	scripts/bench.sh
+
+# schemathesis against the served OpenAPI document (scripts/fuzz.sh; results in FUZZ.md).
+fuzz:
+	@scripts/fuzz.sh
