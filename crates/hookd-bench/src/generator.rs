@@ -94,7 +94,9 @@ impl Generator {
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(pool)
-            .pool_idle_timeout(Duration::from_secs(60))
+            // Below actix-web's 5 s keep-alive, so the client retires an idle connection before
+            // the server closes it under a request in flight.
+            .pool_idle_timeout(Duration::from_secs(4))
             .build(connector);
         Self { client }
     }

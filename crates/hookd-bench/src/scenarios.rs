@@ -258,6 +258,7 @@ impl Suite {
         out.insert("e2e_ms".into(), json!(t.e2e));
         out.insert("missing".into(), json!(t.missing));
         out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
         out.insert("duplicates_pct".into(), json!(dup_pct));
         out.insert(
             "vs_L".into(),
@@ -298,6 +299,7 @@ impl Suite {
         out.insert("e2e_ms".into(), json!(t.e2e));
         out.insert("missing".into(), json!(t.missing));
         out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
         out.insert(
             "vs_L".into(),
             self.vs_l(&[("accepted_per_s", accepted_per_s)], &latencies),
@@ -348,6 +350,7 @@ impl Suite {
         out.insert("e2e_ms".into(), json!(t.e2e));
         out.insert("missing".into(), json!(t.missing));
         out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
         out.insert(
             "vs_L".into(),
             self.vs_l(
@@ -408,6 +411,7 @@ impl Suite {
         out.insert("e2e_ms".into(), json!(t.e2e));
         out.insert("missing".into(), json!(t.missing));
         out.insert("duplicates".into(), json!(t.duplicates));
+        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
         out.insert("hanging_requests".into(), json!(hanging.requests));
         out.insert("s2_e2e_p99_ms".into(), json!(self.s2_p99_ms));
         out.insert(
@@ -485,6 +489,7 @@ impl Suite {
         out.insert("e2e_ms".into(), json!(healthy.e2e));
         out.insert("missing".into(), json!(all_t.missing));
         out.insert("duplicates".into(), json!(all_t.duplicates));
+        out.insert("unexpected_arrivals".into(), json!(all_t.unexpected));
         out.insert("failing_e2e_ms".into(), json!(sick.e2e));
         out.insert("failing_missing".into(), json!(sick.missing));
         out.insert("failed_attempts".into(), json!(failed_requests));
