@@ -6,9 +6,26 @@ use tokio_postgres::NoTls;
 /// A pool for `url` with `size` connections; waits at most 5 s for a connection so a dead
 /// database answers 503 promptly instead of hanging requests.
 pub fn connect(url: &str, size: usize) -> Result<Pool, DbError> {
-    let config: tokio_postgres::Config = url
+    build(url, size, false)
+}
+
+/// A pool whose commits do not wait for the disk flush (`synchronous_commit = off`), for the
+/// router and the delivery worker. What a database crash can lose there is redone: an unrouted
+/// message is relayed, a delivery whose record is lost is resent after its lease (a rare
+/// duplicate, which at-least-once allows). Ingest keeps synchronous commits: its 202 is the
+/// promise.
+pub fn connect_relaxed(url: &str, size: usize) -> Result<Pool, DbError> {
+    build(url, size, true)
+}
+
+fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
+    let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e: tokio_postgres::Error| DbError::Unavailable(e.to_string()))?;
+    if relaxed {
+        let options = config.get_options().unwrap_or_default().to_owned();
+        config.options(format!("{options} -c synchronous_commit=off").trim());
+    }
     let manager = Manager::from_config(
         config,
         NoTls,

@@ -22,7 +22,8 @@ pub struct DeliveryWorker {
 impl DeliveryWorker {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let pool = hookd_db::connect(settings.database.url.expose(), settings.database.pool_size)?;
+        let pool =
+            hookd_db::connect_relaxed(settings.database.url.expose(), settings.database.pool_size)?;
         // Fail at start, not at the first send, when the database is not there.
         drop(pool.get().await?);
         let topology = Topology::new(settings.amqp.prefix.clone());

@@ -23,7 +23,8 @@ pub struct Router {
 impl Router {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let pool = hookd_db::connect(settings.database.url.expose(), settings.database.pool_size)?;
+        let pool =
+            hookd_db::connect_relaxed(settings.database.url.expose(), settings.database.pool_size)?;
         let topology = Topology::new(settings.amqp.prefix.clone());
         let publisher = Arc::new(Publisher::connect(settings.amqp.url.expose(), topology).await?);
         let view = RoutingView::default();

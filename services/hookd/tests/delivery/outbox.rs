@@ -151,3 +151,26 @@ async fn deleting_an_endpoint_mid_try_does_not_poison_other_records() {
     assert_eq!(stack.receiver.received_at("/fine").len(), 6);
     stack.stop().await;
 }
+
+/// Router and delivery commit without waiting for the disk (what a crash loses there is
+/// redone); ingest, whose 202 is the promise, waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_ingest_waits_for_the_disk_on_commit() {
+    let settings = test_settings();
+    prepare_database(&settings).await;
+    let url = settings.database.url.expose();
+    let show = |pool: hookd_db::Pool| async move {
+        let client = pool.get().await.unwrap();
+        let row = client
+            .query_one("SHOW synchronous_commit", &[])
+            .await
+            .unwrap();
+        row.get::<_, String>(0)
+    };
+    assert_eq!(show(hookd_db::connect(url, 1).unwrap()).await, "on");
+    assert_eq!(
+        show(hookd_db::connect_relaxed(url, 1).unwrap()).await,
+        "off"
+    );
+    cleanup(&settings);
+}
