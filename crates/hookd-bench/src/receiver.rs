@@ -183,8 +183,13 @@ impl Receiver {
     /// Marks the start of the load: `FailFor` periods count from now. Returns the moment.
     pub fn start_clock(&self) -> u64 {
         let now = unix_micros();
-        self.state.clock_start_us.store(now, Relaxed);
+        self.start_clock_at(now);
         now
+    }
+
+    /// Sets the start of the load to a given moment (unix micros).
+    pub fn start_clock_at(&self, unix_us: u64) {
+        self.state.clock_start_us.store(unix_us, Relaxed);
     }
 
     /// Distinct sequence numbers received (2xx) so far at `path`.
@@ -441,22 +446,30 @@ mod tests {
 
     #[tokio::test]
     async fn fails_for_a_period_after_the_clock_starts() {
-        let r = Receiver::start(&[spec("/f", Behavior::FailFor(Duration::from_millis(300)), 4)])
-            .await
-            .unwrap();
+        let r = Receiver::start(&[
+            spec("/long", Behavior::FailFor(Duration::from_secs(60)), 4),
+            spec("/short", Behavior::FailFor(Duration::from_secs(5)), 4),
+        ])
+        .await
+        .unwrap();
         let sent = unix_micros();
+        // Before the clock starts (set-up, warm-up) every endpoint answers 200.
         let warmup = r#"{"data":{"warmup":true}}"#.to_string();
-        assert_eq!(post(&r.url("/f"), warmup).await, 200);
-        r.start_clock();
-        assert_eq!(post(&r.url("/f"), webhook(0, sent)).await, 500);
-        tokio::time::sleep(Duration::from_millis(350)).await;
-        assert_eq!(post(&r.url("/f"), webhook(0, sent)).await, 200);
-        let rep = r.report("/f", &[true, true, false, false]);
-        assert_eq!(rep.requests, 3);
-        assert_eq!(rep.warmups, 1);
-        assert_eq!(rep.delivered, 1); // the 500 is not a delivery, and not a duplicate
-        assert_eq!(rep.duplicates, 0);
-        assert_eq!(rep.missing, 1);
+        assert_eq!(post(&r.url("/long"), warmup).await, 200);
+        // The load began 10 s ago: /long still fails, /short has recovered.
+        r.start_clock_at(unix_micros() - 10_000_000);
+        assert_eq!(post(&r.url("/long"), webhook(0, sent)).await, 500);
+        assert_eq!(post(&r.url("/short"), webhook(0, sent)).await, 200);
+        let long = r.report("/long", &[true, true, false, false]);
+        assert_eq!(long.requests, 2);
+        assert_eq!(long.warmups, 1);
+        assert_eq!(long.delivered, 0); // a 500 is not a delivery
+        assert_eq!(long.missing, 2);
+        let short = r.report("/short", &[true, true, false, false]);
+        assert_eq!(
+            (short.delivered, short.duplicates, short.missing),
+            (1, 0, 1)
+        );
     }
 
     #[tokio::test]
