@@ -59,6 +59,18 @@ struct Totals {
     last_arrival_us: Option<u64>,
 }
 
+impl Totals {
+    /// The delivery figures every hookd scenario reports; `e2e` is the latency that scenario
+    /// reports (all endpoints', or the healthy ones').
+    fn insert_into(&self, out: &mut serde_json::Map<String, Value>, e2e: &Summary) {
+        out.insert("deliveries".into(), json!(self.delivered));
+        out.insert("e2e_ms".into(), json!(e2e));
+        out.insert("missing".into(), json!(self.missing));
+        out.insert("duplicates".into(), json!(self.duplicates));
+        out.insert("unexpected_arrivals".into(), json!(self.unexpected));
+    }
+}
+
 fn totals(reports: &[&EndpointReport]) -> Totals {
     let mut lat: Vec<u64> = Vec::new();
     let mut t = Totals::default();
@@ -162,8 +174,7 @@ impl Suite {
 
     /// The parts every hookd scenario reports alike.
     fn common(&self, scenario: &str, load: String, m: &Measured) -> serde_json::Map<String, Value> {
-        let mut lat = m.gen.latencies_us.clone();
-        let ingest = Summary::of_micros(&mut lat);
+        let ingest = Self::ingest_summary(m);
         let accepted_per_s = per_second(m.gen.accepted_count, m.gen.elapsed.as_secs_f64());
         let v = json!({
             "scenario": scenario,
@@ -253,12 +264,8 @@ impl Suite {
             ("ingest_p99", ingest.p99_ms, l.request.p99_ms),
         ];
         latencies.extend(self.e2e_vs_l(&t.e2e));
-        out.insert("deliveries".into(), json!(t.delivered));
+        t.insert_into(&mut out, &t.e2e);
         out.insert("deliveries_per_s".into(), json!(deliveries_per_s));
-        out.insert("e2e_ms".into(), json!(t.e2e));
-        out.insert("missing".into(), json!(t.missing));
-        out.insert("duplicates".into(), json!(t.duplicates));
-        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
         out.insert("duplicates_pct".into(), json!(dup_pct));
         out.insert(
             "vs_L".into(),
@@ -295,11 +302,7 @@ impl Suite {
         let ingest = Self::ingest_summary(&m);
         let l = self.baseline.unwrap_or_default();
         latencies.push(("ingest_p99", ingest.p99_ms, l.request.p99_ms));
-        out.insert("deliveries".into(), json!(t.delivered));
-        out.insert("e2e_ms".into(), json!(t.e2e));
-        out.insert("missing".into(), json!(t.missing));
-        out.insert("duplicates".into(), json!(t.duplicates));
-        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
+        t.insert_into(&mut out, &t.e2e);
         out.insert(
             "vs_L".into(),
             self.vs_l(&[("accepted_per_s", accepted_per_s)], &latencies),
@@ -345,12 +348,8 @@ impl Suite {
             &m,
         );
         let l = self.baseline.unwrap_or_default();
-        out.insert("deliveries".into(), json!(t.delivered));
+        t.insert_into(&mut out, &t.e2e);
         out.insert("deliveries_per_s".into(), json!(deliveries_per_s));
-        out.insert("e2e_ms".into(), json!(t.e2e));
-        out.insert("missing".into(), json!(t.missing));
-        out.insert("duplicates".into(), json!(t.duplicates));
-        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
         out.insert(
             "vs_L".into(),
             self.vs_l(
@@ -407,11 +406,7 @@ impl Suite {
         );
         let accepted_per_s = out["accepted_per_s"].as_f64().unwrap_or(0.0);
         out.insert("healthy_endpoints".into(), json!(healthy.len()));
-        out.insert("deliveries".into(), json!(t.delivered));
-        out.insert("e2e_ms".into(), json!(t.e2e));
-        out.insert("missing".into(), json!(t.missing));
-        out.insert("duplicates".into(), json!(t.duplicates));
-        out.insert("unexpected_arrivals".into(), json!(t.unexpected));
+        t.insert_into(&mut out, &t.e2e);
         out.insert("hanging_requests".into(), json!(hanging.requests));
         out.insert("s2_e2e_p99_ms".into(), json!(self.s2_p99_ms));
         out.insert(
@@ -485,11 +480,7 @@ impl Suite {
             &m,
         );
         let all_t = totals(&m.endpoints_where(|_| true));
-        out.insert("deliveries".into(), json!(all_t.delivered));
-        out.insert("e2e_ms".into(), json!(healthy.e2e));
-        out.insert("missing".into(), json!(all_t.missing));
-        out.insert("duplicates".into(), json!(all_t.duplicates));
-        out.insert("unexpected_arrivals".into(), json!(all_t.unexpected));
+        all_t.insert_into(&mut out, &healthy.e2e);
         out.insert("failing_e2e_ms".into(), json!(sick.e2e));
         out.insert("failing_missing".into(), json!(sick.missing));
         out.insert("failed_attempts".into(), json!(failed_requests));
