@@ -21,13 +21,14 @@ use uuid::Uuid;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/api/v1")
+            // actix tries routes in registration order: the hot path (message sends) first.
+            .configure(messages::configure)
             .configure(organizations::configure)
             .configure(api_keys::configure)
             .configure(apps::configure)
             .configure(event_types::configure)
             .configure(subscriptions::configure)
             .configure(endpoints::configure)
-            .configure(messages::configure)
             .configure(deliveries::configure)
             .configure(attempts::configure)
             .configure(tasks::configure),
