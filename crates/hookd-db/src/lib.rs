@@ -24,7 +24,9 @@ pub use error::DbError;
 pub use list::{Cursor, Dir, Filter, FilterValue, Listed, Op, Page};
 pub use listen::listen;
 pub use migrate::migrate;
-pub use pool::{connect, connect_relaxed, create_database_if_missing, drop_database, ensure_database};
+pub use pool::{
+    connect, connect_relaxed, create_database_if_missing, drop_database, ensure_database,
+};
 pub use tokio_postgres;
 
 /// Boxes query parameters for the list builder.
