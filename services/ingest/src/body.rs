@@ -1,4 +1,3 @@
-use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -10,11 +9,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 /// A JSON object body: over the size limit is 413, not JSON or not an object is 400, the wrong
-/// shape (a field of the wrong type) is 422 naming the field.
-///
-/// The key is checked first: actix polls a handler's extractors together, so without this a
-/// bad body would be answered (400, 413) before an unknown key, whose lookup takes a database
-/// round trip, is (401). Known keys are cached, so the second check costs no query.
+/// shape (a field of the wrong type) is 422 naming the field. (The key was checked before any
+/// extractor runs, by `auth::authenticate`.)
 pub struct JsonBody<T>(pub T);
 
 fn too_large(limit: usize) -> ApiError {
@@ -118,12 +114,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::extract(req);
         let body = read_json(req, payload, false);
-        Box::pin(async move {
-            caller.await?;
-            body.await.map(JsonBody)
-        })
+        Box::pin(async move { body.await.map(JsonBody) })
     }
 }
 
@@ -132,12 +124,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::extract(req);
         let body = read_json(req, payload, true);
-        Box::pin(async move {
-            caller.await?;
-            body.await.map(OptionalJsonBody)
-        })
+        Box::pin(async move { body.await.map(OptionalJsonBody) })
     }
 }
 
