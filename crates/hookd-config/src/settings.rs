@@ -47,6 +47,8 @@ pub struct Settings {
     pub ratelimit: RateLimitSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
+    #[serde(default)]
+    pub gateway: GatewaySettings,
     pub log: LogSettings,
 }
 
@@ -54,6 +56,13 @@ pub struct Settings {
 pub struct SecretSettings {
     #[serde(default)]
     pub encryption_key: Option<Secret<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GatewaySettings {
+    /// Base of source URLs (`{public_url}/e/{source_id}`); `http://<ingest.listen>` when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 fn local() -> Profile {

@@ -13,6 +13,7 @@ pub mod attempts;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
+pub mod gateway;
 pub mod messages;
 pub mod organizations;
 pub mod subscriptions;

@@ -6,6 +6,7 @@ mod batcher;
 mod body;
 mod caches;
 mod error;
+mod gateway;
 mod health;
 mod list;
 mod metrics;

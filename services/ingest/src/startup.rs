@@ -39,13 +39,16 @@ impl Application {
             n => n,
         };
         let cipher = secret_cipher(&settings)?;
-        let state = web::Data::new(AppState::new(
-            settings,
-            pool,
-            publisher,
-            default_org,
-            cipher,
-        ));
+        let gateway_url = settings
+            .gateway
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")))
+            .trim_end_matches('/')
+            .to_owned();
+        let mut state = AppState::new(settings, pool, publisher, default_org, cipher);
+        state.gateway_url = gateway_url;
+        let state = web::Data::new(state);
         Ok(Self {
             listener,
             state,
@@ -91,12 +94,18 @@ impl Application {
                         .error_handler(|e, _| ApiError::invalid(e.to_string()).into()),
                 )
                 .configure(crate::routes::configure)
+                .configure(crate::gateway::configure)
                 .into_app()
                 .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
                 .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)
+                // Source URLs: any method, no key (the source's verification is the proof).
+                .service(
+                    web::resource(["/e/{source_id}", "/e/{source_id}/{suffix:.*}"])
+                        .route(web::route().to(crate::gateway::inbound::receive)),
+                )
                 .default_service(web::to(unrouted))
         })
         .workers(self.workers)

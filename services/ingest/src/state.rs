@@ -31,6 +31,9 @@ pub struct AppState {
     pub publishes: Arc<tokio::sync::Semaphore>,
     /// Groups message inserts of concurrent sends.
     pub batcher: crate::batcher::InsertBatcher,
+    /// Where source URLs point: `gateway.public_url`, else this server's address.
+    pub gateway_url: String,
+    pub gateway_metrics: crate::gateway::GatewayMetrics,
 }
 
 impl AppState {
@@ -47,11 +50,14 @@ impl AppState {
             .bootstrap_api_key
             .as_ref()
             .map(|k| crate::hash_api_key(k.expose()));
+        let metrics = IngestMetrics::new();
+        let gateway_metrics = crate::gateway::GatewayMetrics::register(&metrics.registry);
         Self {
             settings,
             pool,
             publisher,
-            metrics: IngestMetrics::new(),
+            metrics,
+            gateway_metrics,
             bootstrap_key_hash,
             default_org,
             keys: TtlCache::new(Duration::from_secs(10)),
@@ -60,6 +66,7 @@ impl AppState {
             cipher,
             batcher,
             publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
+            gateway_url: String::new(),
         }
     }
 
