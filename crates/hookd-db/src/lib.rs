@@ -10,11 +10,14 @@ mod pool;
 pub mod api_keys;
 pub mod apps;
 pub mod attempts;
+pub mod console_sessions;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
+pub mod message_log;
 pub mod messages;
 pub mod organizations;
+pub mod portal;
 pub mod subscriptions;
 pub mod tasks;
 

@@ -39,12 +39,18 @@ impl Application {
             n => n,
         };
         let cipher = secret_cipher(&settings)?;
+        // Without a configured public URL, the bound address (port 0 resolved).
+        let public_url = match &settings.console.public_url {
+            Some(_) => settings.public_url(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
         let state = web::Data::new(AppState::new(
             settings,
             pool,
             publisher,
             default_org,
             cipher,
+            public_url,
         ));
         Ok(Self {
             listener,
@@ -69,6 +75,7 @@ impl Application {
         let limiter = web::Data::new(crate::ratelimit::RateLimiter::new(
             state.settings.ratelimit.clone(),
         ));
+        let login_limiter = web::Data::new(crate::console::LoginLimiter::default());
         let document = crate::openapi::document();
         let allowed = web::Data::new(allowed_methods(&document));
         let doc = web::Data::new(serde_json::to_string(&document).expect("OpenAPI serialises"));
@@ -92,6 +99,8 @@ impl Application {
                 )
                 .configure(crate::routes::configure)
                 .into_app()
+                .app_data(login_limiter.clone())
+                .configure(crate::console::configure)
                 .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
                 .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
                 .service(crate::health::healthz)

@@ -31,6 +31,8 @@ pub struct AppState {
     pub publishes: Arc<tokio::sync::Semaphore>,
     /// Groups message inserts of concurrent sends.
     pub batcher: crate::batcher::InsertBatcher,
+    /// Base URL of the console and portal (portal links, the origin forms come from).
+    pub public_url: String,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
         publisher: Arc<Publisher>,
         default_org: Uuid,
         cipher: hookd_signing::SecretCipher,
+        public_url: String,
     ) -> Self {
         let batcher = crate::batcher::start(pool.clone());
         let bootstrap_key_hash = settings
@@ -60,6 +63,7 @@ impl AppState {
             cipher,
             batcher,
             publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
+            public_url,
         }
     }
 
