@@ -22,7 +22,12 @@ async fn two_routers_and_two_workers_send_each_message_once() {
     let (router_port, worker_port) = (router.port(), worker.port());
     let r = tokio::spawn(router.run_until_stopped(token.clone()));
     let w = tokio::spawn(worker.run_until_stopped(token.clone()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while view.snapshot().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second router never saw both endpoints"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let n = 150;
