@@ -10,12 +10,15 @@ mod pool;
 pub mod api_keys;
 pub mod apps;
 pub mod attempts;
+pub mod console_sessions;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
 pub mod gateway;
+pub mod message_log;
 pub mod messages;
 pub mod organizations;
+pub mod portal;
 pub mod subscriptions;
 pub mod tasks;
 

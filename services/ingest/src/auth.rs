@@ -56,9 +56,13 @@ fn presented_key(req: &HttpRequest) -> Option<String> {
 /// The caller of a key: the bootstrap admin key, or a stored key (cached briefly; a deletion
 /// anywhere clears every replica's cache at once, the api_keys trigger NOTIFYs hookd_api_keys).
 /// Unknown keys are not cached.
-async fn resolve(state: &AppState, key: Option<String>) -> Result<Caller, ApiError> {
+pub async fn resolve(state: &AppState, key: Option<String>) -> Result<Caller, ApiError> {
     let key = key.ok_or_else(ApiError::unauthorized)?;
-    let hash = hash_api_key(&key);
+    resolve_hash(state, hash_api_key(&key)).await
+}
+
+/// The caller of a key's hash (a console session keeps only the hash of its key).
+pub async fn resolve_hash(state: &AppState, hash: [u8; 32]) -> Result<Caller, ApiError> {
     if let Some(bootstrap) = &state.bootstrap_key_hash {
         if bool::from(bootstrap.ct_eq(&hash)) {
             return Ok(Caller {

@@ -5,6 +5,7 @@ mod auth;
 mod batcher;
 mod body;
 mod caches;
+mod console;
 mod error;
 mod gateway;
 mod health;

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Where source URLs point: `gateway.public_url`, else this server's address.
     pub gateway_url: String,
     pub gateway_metrics: crate::gateway::GatewayMetrics,
+    /// Base URL of the console and portal (portal links, the origin forms come from).
+    pub public_url: String,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
         publisher: Arc<Publisher>,
         default_org: Uuid,
         cipher: hookd_signing::SecretCipher,
+        public_url: String,
     ) -> Self {
         let batcher = crate::batcher::start(pool.clone());
         let bootstrap_key_hash = settings
@@ -67,6 +70,7 @@ impl AppState {
             batcher,
             publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
             gateway_url: String::new(),
+            public_url,
         }
     }
 
