@@ -33,9 +33,7 @@ fn fields_match(fields: &[(String, Schema)], input: Option<&Value>) -> bool {
         return true;
     }
     match input {
-        Some(Value::Array(items)) => items
-            .iter()
-            .any(|item| fields_match(fields, Some(item))),
+        Some(Value::Array(items)) => items.iter().any(|item| fields_match(fields, Some(item))),
         Some(Value::Object(map)) => fields.iter().all(|(k, s)| schema(s, map.get(k))),
         // A field of a primitive or of nothing is missing.
         _ => fields.iter().all(|(_, s)| schema(s, None)),

@@ -98,11 +98,6 @@ fn operator(key: &str, operand: &Value, path: &mut Vec<String>) -> Result<Operat
             }
         }
         "$not" => Operator::Not(Box::new(schema(operand, path)?)),
-        other => {
-            return Err(FilterError::at(
-                path,
-                format!("unknown operator `{other}`"),
-            ))
-        }
+        other => return Err(FilterError::at(path, format!("unknown operator `{other}`"))),
     })
 }

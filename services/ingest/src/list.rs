@@ -222,13 +222,17 @@ fn parse_filter(
         },
         "contains" => {
             if !matches!(kind, Kind::Text) {
-                return Err(ApiError::invalid(format!("{name} does not support contains")));
+                return Err(ApiError::invalid(format!(
+                    "{name} does not support contains"
+                )));
             }
             push(Op::Contains, scalar(name, kind, single()?)?);
         }
         "gte" | "gt" | "lte" | "lt" | "le" => {
             if !matches!(kind, Kind::Time | Kind::Int) {
-                return Err(ApiError::invalid(format!("{name} only supports exact match")));
+                return Err(ApiError::invalid(format!(
+                    "{name} only supports exact match"
+                )));
             }
             let raw = single()?;
             // A bare date is that whole day: `lte` a day includes it, `gt` a day excludes it.
@@ -278,8 +282,9 @@ fn scalar(name: &str, kind: Kind, value: &str) -> Result<FilterValue, ApiError> 
         ),
         Kind::Uuid => FilterValue::Uuid(value.parse().map_err(|_| bad("a UUID"))?),
         // An id that cannot exist matches nothing (like any other unknown id).
-        Kind::Id(prefix) => FilterValue::Uuid(crate::gateway::ids::parse(prefix, value)
-            .unwrap_or(uuid::Uuid::nil())),
+        Kind::Id(prefix) => FilterValue::Uuid(
+            crate::gateway::ids::parse(prefix, value).unwrap_or(uuid::Uuid::nil()),
+        ),
         Kind::Int => FilterValue::Int(value.parse().map_err(|_| bad("a whole number"))?),
         Kind::Bool => FilterValue::Bool(match value {
             "true" => true,
@@ -363,8 +368,14 @@ mod tests {
             ops("created_at=2026-01-21"),
             [("x.created_at", Op::Gte), ("x.created_at", Op::Lt)]
         );
-        assert_eq!(ops("created_at[lte]=2026-01-21"), [("x.created_at", Op::Lt)]);
-        assert_eq!(ops("created_at[gt]=2026-01-21"), [("x.created_at", Op::Gte)]);
+        assert_eq!(
+            ops("created_at[lte]=2026-01-21"),
+            [("x.created_at", Op::Lt)]
+        );
+        assert_eq!(
+            ops("created_at[gt]=2026-01-21"),
+            [("x.created_at", Op::Gte)]
+        );
         assert_eq!(ops("unknown=1"), []);
     }
 
@@ -382,10 +393,15 @@ mod tests {
             "created_at=yesterday",
             "n[xx]=1",
         ] {
-            let e = ListQuery::parse_query(q, &SPEC).err().unwrap_or_else(|| panic!("{q}"));
+            let e = ListQuery::parse_query(q, &SPEC)
+                .err()
+                .unwrap_or_else(|| panic!("{q}"));
             assert_eq!(e.status.as_u16(), 422, "{q}");
         }
         let q = ListQuery::parse_query("order_by=updated_at", &SPEC).unwrap();
-        assert_eq!((q.order_by, q.page.order), ("updated_at", Some("x.updated_at")));
+        assert_eq!(
+            (q.order_by, q.page.order),
+            ("updated_at", Some("x.updated_at"))
+        );
     }
 }

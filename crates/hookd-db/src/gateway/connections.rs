@@ -116,7 +116,9 @@ pub async fn find_by_name(
 ) -> Result<Option<Connection>, DbError> {
     Ok(client
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM gw_connections c WHERE c.source_id = $1 AND c.name = $2"),
+            &format!(
+                "SELECT {COLUMNS} FROM gw_connections c WHERE c.source_id = $1 AND c.name = $2"
+            ),
             &[&source_id, &name],
         )
         .await?

@@ -101,7 +101,9 @@ pub async fn get(
 ) -> Result<Source, DbError> {
     client
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM gw_sources s WHERE s.id = $1 AND s.organization_id = $2"),
+            &format!(
+                "SELECT {COLUMNS} FROM gw_sources s WHERE s.id = $1 AND s.organization_id = $2"
+            ),
             &[&id, &organization_id],
         )
         .await?

@@ -11,7 +11,10 @@ async fn a_connection_is_created_inline_or_by_ids() {
     assert!(cid.starts_with("web_"), "{cid}");
     assert_eq!(c["full_name"], "orders-src -> orders");
     assert_eq!(c["source"]["name"], "orders-src");
-    assert!(c["source"]["url"].as_str().unwrap().ends_with(&format!("/e/{}", id(&c["source"]))));
+    assert!(c["source"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/e/{}", id(&c["source"]))));
     assert_eq!(c["destination"]["url"], "https://example.com/orders");
     assert_eq!(c["rules"], json!([]));
     assert!(c["paused_at"].is_null() && c["disabled_at"].is_null());
@@ -68,7 +71,10 @@ async fn a_connection_is_created_inline_or_by_ids() {
     )
     .await;
     gw_error(&transform, 422, "UNPROCESSABLE_ENTITY");
-    assert_eq!(transform.body["message"], "transformations are not supported");
+    assert_eq!(
+        transform.body["message"],
+        "transformations are not supported"
+    );
     // Names are unique per source.
     let dup = call(
         api,
@@ -99,7 +105,8 @@ async fn connections_are_upserted_updated_paused_disabled_and_deleted() {
     });
     let first = ok(call(api, "PUT", "/connections", Some(body.clone())).await);
     let mut changed = body.clone();
-    changed["rules"] = json!([{"type": "retry", "strategy": "linear", "count": 2, "interval": 100}]);
+    changed["rules"] =
+        json!([{"type": "retry", "strategy": "linear", "count": 2, "interval": 100}]);
     let second = ok(call(api, "PUT", "/connections", Some(changed)).await);
     assert_eq!(id(&first), id(&second));
     assert_eq!(second["rules"][0]["type"], "retry");
@@ -122,10 +129,20 @@ async fn connections_are_upserted_updated_paused_disabled_and_deleted() {
     assert_eq!(ids(&listed), vec![cid.clone()]);
     let unpaused = ok(call(api, "PUT", &format!("/connections/{cid}/unpause"), None).await);
     assert!(unpaused["paused_at"].is_null());
-    assert!(ids(&ok(call(api, "GET", "/connections?paused_at[any]=true", None).await)).is_empty());
+    assert!(ids(&ok(call(
+        api,
+        "GET",
+        "/connections?paused_at[any]=true",
+        None
+    )
+    .await))
+    .is_empty());
 
     ok(call(api, "PUT", &format!("/connections/{cid}/disable"), None).await);
-    assert_eq!(ok(call(api, "GET", "/connections/count", None).await)["count"], 0);
+    assert_eq!(
+        ok(call(api, "GET", "/connections/count", None).await)["count"],
+        0
+    );
     assert_eq!(
         ok(call(api, "GET", "/connections/count?disabled=true", None).await)["count"],
         1
@@ -135,12 +152,31 @@ async fn connections_are_upserted_updated_paused_disabled_and_deleted() {
     // Deleting the source drops the connection.
     let sid = id(&first["source"]);
     ok(call(api, "DELETE", &format!("/sources/{sid}"), None).await);
-    gw_error(&call(api, "GET", &format!("/connections/{cid}"), None).await, 404, "NOT_FOUND");
+    gw_error(
+        &call(api, "GET", &format!("/connections/{cid}"), None).await,
+        404,
+        "NOT_FOUND",
+    );
     let again = connection(api, "x", "https://example.com/x").await;
     let xid = id(&again);
-    assert_eq!(ok(call(api, "DELETE", &format!("/connections/{xid}"), None).await)["id"], xid);
+    assert_eq!(
+        ok(call(api, "DELETE", &format!("/connections/{xid}"), None).await)["id"],
+        xid
+    );
     // The source and destination stay.
-    ok(call(api, "GET", &format!("/sources/{}", id(&again["source"])), None).await);
-    ok(call(api, "GET", &format!("/destinations/{}", id(&again["destination"])), None).await);
+    ok(call(
+        api,
+        "GET",
+        &format!("/sources/{}", id(&again["source"])),
+        None,
+    )
+    .await);
+    ok(call(
+        api,
+        "GET",
+        &format!("/destinations/{}", id(&again["destination"])),
+        None,
+    )
+    .await);
     stack.stop().await;
 }

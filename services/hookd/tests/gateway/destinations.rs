@@ -34,7 +34,10 @@ async fn destinations_take_a_url_or_cli_path_and_seal_their_credentials() {
         .await
         .unwrap()
         .get(0);
-    assert!(!stored.contains("hunter22"), "credentials stored in clear: {stored}");
+    assert!(
+        !stored.contains("hunter22"),
+        "credentials stored in clear: {stored}"
+    );
 
     let cli = ok(call(
         api,
@@ -50,8 +53,10 @@ async fn destinations_take_a_url_or_cli_path_and_seal_their_credentials() {
         api,
         "PUT",
         &format!("/destinations/{did}"),
-        Some(json!({"http_method": "put", "path_forwarding_disabled": true,
-            "auth_method": {"type": "BEARER_TOKEN", "config": {"token": "t0k"}}})),
+        Some(
+            json!({"http_method": "put", "path_forwarding_disabled": true,
+            "auth_method": {"type": "BEARER_TOKEN", "config": {"token": "t0k"}}}),
+        ),
     )
     .await);
     assert_eq!(updated["http_method"], "PUT");
@@ -74,19 +79,40 @@ async fn destinations_take_a_url_or_cli_path_and_seal_their_credentials() {
         gw_error(&r, 422, "UNPROCESSABLE_ENTITY");
     }
     // Clearing the URL of a destination without cli_path leaves it nowhere to deliver.
-    let r = call(api, "PUT", &format!("/destinations/{did}"), Some(json!({"url": null}))).await;
+    let r = call(
+        api,
+        "PUT",
+        &format!("/destinations/{did}"),
+        Some(json!({"url": null})),
+    )
+    .await;
     gw_error(&r, 422, "UNPROCESSABLE_ENTITY");
     gw_error(
-        &call(api, "POST", "/destinations", Some(json!({"name": "api", "url": "https://e.com"})))
-            .await,
+        &call(
+            api,
+            "POST",
+            "/destinations",
+            Some(json!({"name": "api", "url": "https://e.com"})),
+        )
+        .await,
         409,
         "CONFLICT",
     );
 
     let disabled = ok(call(api, "PUT", &format!("/destinations/{did}/disable"), None).await);
     assert!(disabled["disabled_at"].is_string());
-    assert_eq!(ids(&ok(call(api, "GET", "/destinations", None).await)), vec![id(&cli)]);
-    assert_eq!(ok(call(api, "DELETE", &format!("/destinations/{did}"), None).await)["id"], did);
-    gw_error(&call(api, "GET", &format!("/destinations/{did}"), None).await, 404, "NOT_FOUND");
+    assert_eq!(
+        ids(&ok(call(api, "GET", "/destinations", None).await)),
+        vec![id(&cli)]
+    );
+    assert_eq!(
+        ok(call(api, "DELETE", &format!("/destinations/{did}"), None).await)["id"],
+        did
+    );
+    gw_error(
+        &call(api, "GET", &format!("/destinations/{did}"), None).await,
+        404,
+        "NOT_FOUND",
+    );
     stack.stop().await;
 }

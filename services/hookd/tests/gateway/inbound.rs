@@ -13,7 +13,12 @@ fn hmac_b64(key: &str, body: &[u8]) -> String {
 
 /// The path of a source URL (`/e/src_...`), from the source's `url`.
 fn source_path(source: &serde_json::Value, base: &str) -> String {
-    source["url"].as_str().unwrap().strip_prefix(base).unwrap().to_owned()
+    source["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(base)
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -44,7 +49,10 @@ async fn an_accepted_request_is_stored_byte_for_byte_without_a_key() {
     assert!(got["rejection_cause"].is_null());
     assert_eq!(got["data"]["path"], "/orders/7");
     assert_eq!(got["data"]["query"], "x=1&x=2&y=z");
-    assert_eq!(got["data"]["parsed_query"], json!({"x": ["1", "2"], "y": "z"}));
+    assert_eq!(
+        got["data"]["parsed_query"],
+        json!({"x": ["1", "2"], "y": "z"})
+    );
     assert_eq!(got["data"]["headers"]["x-shop"], "eu");
     assert!(got["data"]["body"].as_str().unwrap().starts_with("plain "));
     let stored: Vec<u8> = stack
@@ -55,7 +63,13 @@ async fn an_accepted_request_is_stored_byte_for_byte_without_a_key() {
         .unwrap()
         .get(0);
     assert_eq!(stored, body);
-    let raw = ok(call(&stack.api, "GET", &format!("/requests/{rid}/raw_body"), None).await);
+    let raw = ok(call(
+        &stack.api,
+        "GET",
+        &format!("/requests/{rid}/raw_body"),
+        None,
+    )
+    .await);
     assert!(raw["body"].as_str().unwrap().starts_with("plain "));
 
     // JSON bodies are parsed into data.body; lists show data only on request.
@@ -64,7 +78,10 @@ async fn an_accepted_request_is_stored_byte_for_byte_without_a_key() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let list = ok(call(&stack.api, "GET", "/requests?include=data&limit=1", None).await);
-    assert_eq!(list["models"][0]["data"]["body"], json!({"type": "order.paid"}));
+    assert_eq!(
+        list["models"][0]["data"]["body"],
+        json!({"type": "order.paid"})
+    );
     assert_eq!(list["models"][0]["data"]["path"], "/");
     let bare = ok(call(&stack.api, "GET", "/requests", None).await);
     assert_eq!(bare["count"], 2);
@@ -75,7 +92,10 @@ async fn an_accepted_request_is_stored_byte_for_byte_without_a_key() {
         let r = anonymous.raw("POST", p, Some("{}".into()), &[]).await;
         assert_eq!(r.status, 404, "{p}: {}", r.text);
     }
-    assert_eq!(ok(call(&stack.api, "GET", "/requests", None).await)["count"], 2);
+    assert_eq!(
+        ok(call(&stack.api, "GET", "/requests", None).await)["count"],
+        2
+    );
     stack.stop().await;
 }
 
@@ -101,7 +121,12 @@ async fn rejected_requests_are_recorded_with_their_cause() {
         let path = path.clone();
         async move {
             anonymous
-                .raw(method, &path, Some(body.into()), &[("x-signature", sig.as_str())])
+                .raw(
+                    method,
+                    &path,
+                    Some(body.into()),
+                    &[("x-signature", sig.as_str())],
+                )
                 .await
         }
     };
@@ -110,17 +135,38 @@ async fn rejected_requests_are_recorded_with_their_cause() {
     assert_eq!(r.status, 200, "{}", r.text);
     let accepted = r.body["request_id"].as_str().unwrap().to_owned();
     let cases = [
-        (send("POST", body.to_vec(), hmac_b64("wrong", body)).await, 401, "VERIFICATION_FAILED"),
-        (send("POST", b"{\"n\":2}".to_vec(), good.clone()).await, 401, "VERIFICATION_FAILED"),
-        (send("GET", vec![], good.clone()).await, 405, "UNSUPPORTED_HTTP_METHOD"),
-        (send("POST", vec![b'x'; 1025], good.clone()).await, 413, "PAYLOAD_TOO_LARGE"),
+        (
+            send("POST", body.to_vec(), hmac_b64("wrong", body)).await,
+            401,
+            "VERIFICATION_FAILED",
+        ),
+        (
+            send("POST", b"{\"n\":2}".to_vec(), good.clone()).await,
+            401,
+            "VERIFICATION_FAILED",
+        ),
+        (
+            send("GET", vec![], good.clone()).await,
+            405,
+            "UNSUPPORTED_HTTP_METHOD",
+        ),
+        (
+            send("POST", vec![b'x'; 1025], good.clone()).await,
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
     ];
     let sid = id(&source);
     ok(call(api, "PUT", &format!("/sources/{sid}/disable"), None).await);
     let disabled = send("POST", body.to_vec(), good.clone()).await;
-    for (r, status, cause) in cases.into_iter().chain([(disabled, 403, "SOURCE_DISABLED")]) {
+    for (r, status, cause) in cases
+        .into_iter()
+        .chain([(disabled, 403, "SOURCE_DISABLED")])
+    {
         gw_error(&r, status, cause);
-        let rid = r.body["data"]["request_id"].as_str().unwrap_or_else(|| panic!("{}", r.text));
+        let rid = r.body["data"]["request_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", r.text));
         let stored = ok(call(api, "GET", &format!("/requests/{rid}"), None).await);
         assert_eq!(stored["rejection_cause"], cause, "{stored}");
         assert_eq!(stored["verified"], json!(false));
@@ -138,8 +184,13 @@ async fn rejected_requests_are_recorded_with_their_cause() {
     assert_eq!(q(&format!("source_id={sid}")).await, 6);
     // Counted in the gateway's metrics.
     let metrics = api.get("/metrics").await.text;
-    assert!(metrics.contains("hookd_gateway_requests_accepted_total 1"), "{metrics}");
-    assert!(metrics.contains(r#"hookd_gateway_requests_rejected_total{cause="VERIFICATION_FAILED"} 2"#));
+    assert!(
+        metrics.contains("hookd_gateway_requests_accepted_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"hookd_gateway_requests_rejected_total{cause="VERIFICATION_FAILED"} 2"#)
+    );
     stack.stop().await;
 }
 
@@ -150,11 +201,17 @@ async fn a_custom_response_answers_accepted_requests() {
         &stack.api,
         "POST",
         "/sources",
-        Some(json!({"name": "custom", "custom_response": {"content_type": "xml", "body": "<ok/>"}})),
+        Some(
+            json!({"name": "custom", "custom_response": {"content_type": "xml", "body": "<ok/>"}}),
+        ),
     )
     .await);
     let path = source_path(&source, &stack.base);
-    let r = stack.api.with_key(None).raw("POST", &path, Some("a=b".into()), &[]).await;
+    let r = stack
+        .api
+        .with_key(None)
+        .raw("POST", &path, Some("a=b".into()), &[])
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text, "<ok/>");
     assert_eq!(r.headers["content-type"], "application/xml");

@@ -22,7 +22,10 @@ async fn sources_are_created_read_updated_disabled_and_deleted() {
     assert!(sid.starts_with("src_"), "{sid}");
     assert_eq!(created["url"], json!(format!("{}/e/{sid}", stack.base)));
     assert_eq!(created["verification"], json!({"type": "HMAC"}));
-    assert_eq!(created["allowed_http_methods"], json!(["POST", "PUT", "PATCH", "DELETE"]));
+    assert_eq!(
+        created["allowed_http_methods"],
+        json!(["POST", "PUT", "PATCH", "DELETE"])
+    );
     assert!(created["team_id"].is_string() && created["disabled_at"].is_null());
 
     // Configs only on request; sealed at rest.
@@ -35,7 +38,10 @@ async fn sources_are_created_read_updated_disabled_and_deleted() {
         None,
     )
     .await);
-    assert_eq!(full["verification"]["configs"]["webhook_secret_key"], "very-secret-key");
+    assert_eq!(
+        full["verification"]["configs"]["webhook_secret_key"],
+        "very-secret-key"
+    );
     assert_eq!(full["verification"]["configs"]["algorithm"], "sha256");
     let stored: String = stack
         .db()
@@ -44,15 +50,20 @@ async fn sources_are_created_read_updated_disabled_and_deleted() {
         .await
         .unwrap()
         .get(0);
-    assert!(!stored.contains("very-secret-key"), "configs stored in clear: {stored}");
+    assert!(
+        !stored.contains("very-secret-key"),
+        "configs stored in clear: {stored}"
+    );
 
     // Partial update: the rest stays.
     let updated = ok(call(
         api,
         "PUT",
         &format!("/sources/{sid}"),
-        Some(json!({"allowed_http_methods": ["post", "GET", "POST"], "custom_response":
-            {"content_type": "text", "body": "thanks"}})),
+        Some(
+            json!({"allowed_http_methods": ["post", "GET", "POST"], "custom_response":
+            {"content_type": "text", "body": "thanks"}}),
+        ),
     )
     .await);
     assert_eq!(updated["name"], "shop");
@@ -69,11 +80,7 @@ async fn sources_are_created_read_updated_disabled_and_deleted() {
     assert!(cleared["description"].is_null() && cleared["verification"].is_null());
 
     // disable/enable and the older archive/unarchive; disabled ones listed on request only.
-    for (action, disabled) in [
-        ("disable", true),
-        ("enable", false),
-        ("archive", true),
-    ] {
+    for (action, disabled) in [("disable", true), ("enable", false), ("archive", true)] {
         let s = ok(call(api, "PUT", &format!("/sources/{sid}/{action}"), None).await);
         assert_eq!(s["disabled_at"].is_string(), disabled, "{action}: {s}");
     }
@@ -89,8 +96,16 @@ async fn sources_are_created_read_updated_disabled_and_deleted() {
 
     let deleted = ok(call(api, "DELETE", &format!("/sources/{sid}"), None).await);
     assert_eq!(deleted, json!({"id": sid}));
-    gw_error(&call(api, "GET", &format!("/sources/{sid}"), None).await, 404, "NOT_FOUND");
-    gw_error(&call(api, "DELETE", &format!("/sources/{sid}"), None).await, 404, "NOT_FOUND");
+    gw_error(
+        &call(api, "GET", &format!("/sources/{sid}"), None).await,
+        404,
+        "NOT_FOUND",
+    );
+    gw_error(
+        &call(api, "DELETE", &format!("/sources/{sid}"), None).await,
+        404,
+        "NOT_FOUND",
+    );
     stack.stop().await;
 }
 
@@ -110,7 +125,11 @@ async fn put_on_the_collection_upserts_by_name() {
     assert_eq!(id(&first), id(&second));
     assert_eq!(second["verification"]["type"], "GITHUB");
     assert_eq!(ids(&ok(call(api, "GET", "/sources", None).await)).len(), 1);
-    gw_error(&call(api, "PUT", "/sources", Some(json!({}))).await, 422, "UNPROCESSABLE_ENTITY");
+    gw_error(
+        &call(api, "PUT", "/sources", Some(json!({}))).await,
+        422,
+        "UNPROCESSABLE_ENTITY",
+    );
     stack.stop().await;
 }
 
@@ -120,7 +139,12 @@ async fn bad_source_input_is_refused_and_changes_nothing() {
     let api = &stack.api;
     ok(call(api, "POST", "/sources", Some(json!({"name": "taken"}))).await);
     let bad_json = api
-        .raw("POST", &format!("{BASE}/sources"), Some("{nope".into()), &[])
+        .raw(
+            "POST",
+            &format!("{BASE}/sources"),
+            Some("{nope".into()),
+            &[],
+        )
         .await;
     gw_error(&bad_json, 400, "BAD_REQUEST");
     for body in [
@@ -145,13 +169,32 @@ async fn bad_source_input_is_refused_and_changes_nothing() {
     // Malformed ids and ids of another kind are unknown.
     let sid = id(&ok(call(api, "GET", "/sources", None).await)["models"][0]);
     let as_destination = sid.replacen("src_", "des_", 1);
-    for bad in ["nope", "src_123", &as_destination, "00000000-0000-0000-0000-000000000000"] {
-        gw_error(&call(api, "GET", &format!("/sources/{bad}"), None).await, 404, "NOT_FOUND");
+    for bad in [
+        "nope",
+        "src_123",
+        &as_destination,
+        "00000000-0000-0000-0000-000000000000",
+    ] {
+        gw_error(
+            &call(api, "GET", &format!("/sources/{bad}"), None).await,
+            404,
+            "NOT_FOUND",
+        );
     }
     let anonymous = api.with_key(None);
-    gw_error(&call(&anonymous, "GET", "/sources", None).await, 401, "UNAUTHORIZED");
     gw_error(
-        &call(&anonymous, "POST", "/sources", Some(json!({"name": "sneaky"}))).await,
+        &call(&anonymous, "GET", "/sources", None).await,
+        401,
+        "UNAUTHORIZED",
+    );
+    gw_error(
+        &call(
+            &anonymous,
+            "POST",
+            "/sources",
+            Some(json!({"name": "sneaky"})),
+        )
+        .await,
         401,
         "UNAUTHORIZED",
     );

@@ -13,17 +13,33 @@ async fn another_organizations_ids_are_not_found_anywhere() {
     let (cid, sid, did) = (id(&c), id(&c["source"]), id(&c["destination"]));
 
     let mut routes = Vec::new();
-    for (kind, id) in [("sources", &sid), ("destinations", &did), ("connections", &cid)] {
+    for (kind, id) in [
+        ("sources", &sid),
+        ("destinations", &did),
+        ("connections", &cid),
+    ] {
         routes.push(("GET", format!("/{kind}/{id}"), None));
-        routes.push(("PUT", format!("/{kind}/{id}"), Some(json!({"description": "mine now"}))));
+        routes.push((
+            "PUT",
+            format!("/{kind}/{id}"),
+            Some(json!({"description": "mine now"})),
+        ));
         for action in ["disable", "enable", "archive", "unarchive"] {
             routes.push(("PUT", format!("/{kind}/{id}/{action}"), None));
         }
     }
     routes.push(("PUT", format!("/connections/{cid}/pause"), None));
     routes.push(("PUT", format!("/connections/{cid}/unpause"), None));
-    routes.push(("GET", format!("/sources/{sid}?include=verification.configs"), None));
-    for (kind, id) in [("connections", &cid), ("destinations", &did), ("sources", &sid)] {
+    routes.push((
+        "GET",
+        format!("/sources/{sid}?include=verification.configs"),
+        None,
+    ));
+    for (kind, id) in [
+        ("connections", &cid),
+        ("destinations", &did),
+        ("sources", &sid),
+    ] {
         routes.push(("DELETE", format!("/{kind}/{id}"), None));
     }
     for (method, path, body) in routes {
@@ -32,10 +48,21 @@ async fn another_organizations_ids_are_not_found_anywhere() {
         gw_error(&r, 404, "NOT_FOUND");
     }
     // Their lists and counts do not see mine; they cannot connect to my source or destination.
-    for path in ["/sources", "/destinations", "/connections", "/sources?disabled=true"] {
-        assert!(ids(&ok(call(&theirs, "GET", path, None).await)).is_empty(), "{path}");
+    for path in [
+        "/sources",
+        "/destinations",
+        "/connections",
+        "/sources?disabled=true",
+    ] {
+        assert!(
+            ids(&ok(call(&theirs, "GET", path, None).await)).is_empty(),
+            "{path}"
+        );
     }
-    assert_eq!(ok(call(&theirs, "GET", "/connections/count", None).await)["count"], 0);
+    assert_eq!(
+        ok(call(&theirs, "GET", "/connections/count", None).await)["count"],
+        0
+    );
     let steal = call(
         &theirs,
         "POST",

@@ -50,11 +50,19 @@ impl AuthMethodInput {
                 let to = match given.get("to") {
                     None | Some(Value::Null) => "header".to_owned(),
                     Some(Value::String(s)) if s == "header" || s == "query" => s.clone(),
-                    _ => return Err(ApiError::invalid("auth_method.config.to must be header or query")),
+                    _ => {
+                        return Err(ApiError::invalid(
+                            "auth_method.config.to must be header or query",
+                        ))
+                    }
                 };
                 let key = text("key")?;
-                if to == "header" && actix_web::http::header::HeaderName::try_from(key.as_str()).is_err() {
-                    return Err(ApiError::invalid("auth_method.config.key must be a header name"));
+                if to == "header"
+                    && actix_web::http::header::HeaderName::try_from(key.as_str()).is_err()
+                {
+                    return Err(ApiError::invalid(
+                        "auth_method.config.key must be a header name",
+                    ));
                 }
                 json!({"key": key, "api_key": text("api_key")?, "to": to})
             }
@@ -81,8 +89,16 @@ mod tests {
 
     #[test]
     fn each_type_needs_its_credentials() {
-        assert_eq!(input("hookdeck_signature", json!(null)).check().unwrap().kind, DEFAULT);
-        let a = input("API_KEY", json!({"key": "x-api-key", "api_key": "s"})).check().unwrap();
+        assert_eq!(
+            input("hookdeck_signature", json!(null))
+                .check()
+                .unwrap()
+                .kind,
+            DEFAULT
+        );
+        let a = input("API_KEY", json!({"key": "x-api-key", "api_key": "s"}))
+            .check()
+            .unwrap();
         assert_eq!(a.config["to"], "header");
         assert!(input("BEARER_TOKEN", json!({"token": "t"})).check().is_ok());
         for (kind, config) in [
@@ -91,7 +107,11 @@ mod tests {
             ("API_KEY", json!({"key": "k", "api_key": "s", "to": "body"})),
             ("BEARER_TOKEN", json!({})),
         ] {
-            assert_eq!(input(kind, config).check().unwrap_err().status.as_u16(), 422, "{kind}");
+            assert_eq!(
+                input(kind, config).check().unwrap_err().status.as_u16(),
+                422,
+                "{kind}"
+            );
         }
     }
 }

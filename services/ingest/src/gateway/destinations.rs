@@ -175,8 +175,11 @@ fn apply(state: &AppState, input: &DestinationInput, d: &mut Destination) -> Res
             Some(a) => {
                 let checked = a.check()?;
                 d.auth_type = checked.kind;
-                d.auth_config = (!checked.config.is_empty())
-                    .then(|| state.cipher.seal(&Value::Object(checked.config).to_string()));
+                d.auth_config = (!checked.config.is_empty()).then(|| {
+                    state
+                        .cipher
+                        .seal(&Value::Object(checked.config).to_string())
+                });
             }
         }
     }
@@ -184,8 +187,9 @@ fn apply(state: &AppState, input: &DestinationInput, d: &mut Destination) -> Res
         d.path_forwarding_disabled = disabled;
     }
     if d.url.is_none() && d.cli_path.is_none() {
-        return Err(ApiError::invalid("url or cli_path is required")
-            .with_data(json!({"field": "url"})));
+        return Err(
+            ApiError::invalid("url or cli_path is required").with_data(json!({"field": "url"}))
+        );
     }
     Ok(())
 }

@@ -41,7 +41,9 @@ pub fn required_name(name: &Option<String>, field: &str) -> Result<String, ApiEr
 /// A description: at most 2,000 characters.
 pub fn check_description(d: &Option<String>) -> Result<(), ApiError> {
     if d.as_ref().is_some_and(|d| d.chars().count() > 2000) {
-        return Err(ApiError::invalid("description must be at most 2000 characters"));
+        return Err(ApiError::invalid(
+            "description must be at most 2000 characters",
+        ));
     }
     Ok(())
 }

@@ -102,7 +102,8 @@ async fn handle(
                 Some(sealed) => super::sources::open_json(state, sealed)?,
                 None => json!({}),
             };
-            let ok = super::verify::passes(kind, &configs, req.headers(), &body, Utc::now().timestamp());
+            let ok =
+                super::verify::passes(kind, &configs, req.headers(), &body, Utc::now().timestamp());
             if !ok {
                 rejection = Some(Rejection::Verification);
             }

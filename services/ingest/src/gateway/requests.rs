@@ -89,7 +89,13 @@ async fn list(
     )?;
     let with_data = includes(&req, "data");
     let client = state.client().await?;
-    let listed = db::list(&client, caller.organization_id, &q.list.filters, &q.list.page).await?;
+    let listed = db::list(
+        &client,
+        caller.organization_id,
+        &q.list.filters,
+        &q.list.page,
+    )
+    .await?;
     Ok(web::Json(q.respond(listed, |r| Ok(render(r, with_data)))?))
 }
 

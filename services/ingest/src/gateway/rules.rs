@@ -43,18 +43,36 @@ pub fn check(rules: &[Map<String, Value>]) -> Result<Value, ApiError> {
             }
         }
     }
-    Ok(Value::Array(rules.iter().cloned().map(Value::Object).collect()))
+    Ok(Value::Array(
+        rules.iter().cloned().map(Value::Object).collect(),
+    ))
 }
 
 fn check_retry(rule: &Map<String, Value>, at: &dyn Fn(&str) -> String) -> Result<(), ApiError> {
     match rule.get("strategy").and_then(Value::as_str) {
         Some("linear" | "exponential") => {}
-        _ => return Err(ApiError::invalid(format!("{} must be linear or exponential", at("strategy")))),
+        _ => {
+            return Err(ApiError::invalid(format!(
+                "{} must be linear or exponential",
+                at("strategy")
+            )))
+        }
     }
-    if !rule.get("count").and_then(Value::as_i64).is_some_and(|n| (0..=50).contains(&n)) {
-        return Err(ApiError::invalid(format!("{} must be 0 to 50", at("count"))));
+    if !rule
+        .get("count")
+        .and_then(Value::as_i64)
+        .is_some_and(|n| (0..=50).contains(&n))
+    {
+        return Err(ApiError::invalid(format!(
+            "{} must be 0 to 50",
+            at("count")
+        )));
     }
-    if !rule.get("interval").and_then(Value::as_i64).is_some_and(|n| n >= 100) {
+    if rule
+        .get("interval")
+        .and_then(Value::as_i64)
+        .is_none_or(|n| n < 100)
+    {
         return Err(ApiError::invalid(format!(
             "{} must be at least 100 (milliseconds)",
             at("interval")
@@ -62,7 +80,10 @@ fn check_retry(rule: &Map<String, Value>, at: &dyn Fn(&str) -> String) -> Result
     }
     match rule.get("response_status_codes") {
         None | Some(Value::Null) => {}
-        Some(Value::Array(codes)) if codes.iter().all(|c| c.as_str().is_some_and(status_range_ok)) => {}
+        Some(Value::Array(codes))
+            if codes
+                .iter()
+                .all(|c| c.as_str().is_some_and(status_range_ok)) => {}
         Some(_) => {
             return Err(ApiError::invalid(format!(
                 "{} must be a list like [\"500-599\", \"!501\", \"429\"]",
@@ -76,7 +97,11 @@ fn check_retry(rule: &Map<String, Value>, at: &dyn Fn(&str) -> String) -> Result
 /// `"500"`, `"500-599"`, `"!501"`, `"!500-504"`.
 pub fn status_range_ok(s: &str) -> bool {
     let s = s.strip_prefix('!').unwrap_or(s);
-    let code = |c: &str| c.trim().parse::<u16>().is_ok_and(|n| (100..=599).contains(&n));
+    let code = |c: &str| {
+        c.trim()
+            .parse::<u16>()
+            .is_ok_and(|n| (100..=599).contains(&n))
+    };
     match s.split_once('-') {
         Some((a, b)) => code(a) && code(b),
         None => code(s),
@@ -113,7 +138,11 @@ mod tests {
             json!([{"type": "delay"}]),
             json!([{"strategy": "linear"}]),
         ] {
-            assert_eq!(rules(bad.clone()).unwrap_err().status.as_u16(), 422, "{bad}");
+            assert_eq!(
+                rules(bad.clone()).unwrap_err().status.as_u16(),
+                422,
+                "{bad}"
+            );
         }
         let e = rules(json!([{"type": "transform"}])).unwrap_err();
         assert_eq!(e.message, "transformations are not supported");

@@ -109,11 +109,17 @@ pub fn render(state: &AppState, s: Source, with_configs: bool) -> Result<SourceM
 pub fn open_json(state: &AppState, sealed: &str) -> Result<Value, ApiError> {
     let plain = state.cipher.open(sealed).map_err(|e| {
         tracing::error!(error = %e, "cannot open a stored gateway secret");
-        ApiError::new(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+        )
     })?;
     serde_json::from_str(&plain).map_err(|e| {
         tracing::error!(error = %e, "a stored gateway config is not JSON");
-        ApiError::new(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+        )
     })
 }
 

@@ -96,13 +96,18 @@ mod tests {
 
     #[test]
     fn types_are_case_insensitive_and_configs_get_defaults() {
-        let v = input("hmac", json!({"webhook_secret_key": "k", "header_key": "x-sig"}))
-            .check()
-            .unwrap();
+        let v = input(
+            "hmac",
+            json!({"webhook_secret_key": "k", "header_key": "x-sig"}),
+        )
+        .check()
+        .unwrap();
         assert_eq!(v.kind, "HMAC");
         assert_eq!(v.configs["algorithm"], "sha256");
         assert_eq!(v.configs["encoding"], "base64");
-        let v = input("Stripe", json!({"webhook_secret_key": "whsec_x"})).check().unwrap();
+        let v = input("Stripe", json!({"webhook_secret_key": "whsec_x"}))
+            .check()
+            .unwrap();
         assert_eq!(v.kind, "STRIPE");
     }
 
@@ -111,7 +116,10 @@ mod tests {
         for (kind, configs) in [
             ("PAYPAL", json!({})),
             ("HMAC", json!({"webhook_secret_key": "k"})),
-            ("HMAC", json!({"webhook_secret_key": "k", "header_key": "h", "algorithm": "crc"})),
+            (
+                "HMAC",
+                json!({"webhook_secret_key": "k", "header_key": "h", "algorithm": "crc"}),
+            ),
             ("BASIC_AUTH", json!({"username": "u"})),
             ("API_KEY", json!({"header_key": "h", "api_key": 5})),
             ("GITHUB", json!({})),

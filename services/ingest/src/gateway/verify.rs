@@ -76,7 +76,10 @@ pub fn passes(kind: &str, configs: &Value, headers: &HeaderMap, body: &[u8], now
                 config(configs, "password")
             );
             header(headers, "authorization")
-                .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+                .and_then(|v| {
+                    v.strip_prefix("Basic ")
+                        .or_else(|| v.strip_prefix("basic "))
+                })
                 .and_then(|b| STANDARD.decode(b.trim()).ok())
                 .is_some_and(|given| same(&given, expected.as_bytes()))
         }
@@ -160,14 +163,30 @@ mod tests {
             ] {
                 let c = json!({"webhook_secret_key": "k", "header_key": "x-sig",
                     "algorithm": algorithm, "encoding": encoding});
-                assert!(passes("HMAC", &c, &headers(&[("x-sig", &value)]), BODY, NOW));
-                assert!(!passes("HMAC", &c, &headers(&[("x-sig", &value)]), b"{}", NOW));
+                assert!(passes(
+                    "HMAC",
+                    &c,
+                    &headers(&[("x-sig", &value)]),
+                    BODY,
+                    NOW
+                ));
+                assert!(!passes(
+                    "HMAC",
+                    &c,
+                    &headers(&[("x-sig", &value)]),
+                    b"{}",
+                    NOW
+                ));
                 assert!(!passes("HMAC", &c, &headers(&[]), BODY, NOW));
             }
         }
         // A known vector: HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog").
         assert_eq!(
-            hex(&hmac("sha256", b"key", b"The quick brown fox jumps over the lazy dog")),
+            hex(&hmac(
+                "sha256",
+                b"key",
+                b"The quick brown fox jumps over the lazy dog"
+            )),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
         );
     }
@@ -176,22 +195,56 @@ mod tests {
     fn providers_sign_their_own_way() {
         let c = json!({"webhook_secret_key": "s3cret"});
         let gh = format!("sha256={}", hex(&hmac("sha256", b"s3cret", BODY)));
-        assert!(passes("GITHUB", &c, &headers(&[("x-hub-signature-256", &gh)]), BODY, NOW));
-        assert!(!passes("GITHUB", &c, &headers(&[("x-hub-signature-256", "sha256=00")]), BODY, NOW));
+        assert!(passes(
+            "GITHUB",
+            &c,
+            &headers(&[("x-hub-signature-256", &gh)]),
+            BODY,
+            NOW
+        ));
+        assert!(!passes(
+            "GITHUB",
+            &c,
+            &headers(&[("x-hub-signature-256", "sha256=00")]),
+            BODY,
+            NOW
+        ));
         let shop = STANDARD.encode(hmac("sha256", b"s3cret", BODY));
-        assert!(passes("SHOPIFY", &c, &headers(&[("x-shopify-hmac-sha256", &shop)]), BODY, NOW));
+        assert!(passes(
+            "SHOPIFY",
+            &c,
+            &headers(&[("x-shopify-hmac-sha256", &shop)]),
+            BODY,
+            NOW
+        ));
         let signed = [format!("{NOW}.").as_bytes(), BODY].concat();
         let v1 = hex(&hmac("sha256", b"s3cret", &signed));
         let stripe = format!("t={NOW},v1=bad,v1={v1}");
-        assert!(passes("STRIPE", &c, &headers(&[("stripe-signature", &stripe)]), BODY, NOW));
+        assert!(passes(
+            "STRIPE",
+            &c,
+            &headers(&[("stripe-signature", &stripe)]),
+            BODY,
+            NOW
+        ));
         // Too old.
-        assert!(!passes("STRIPE", &c, &headers(&[("stripe-signature", &stripe)]), BODY, NOW + 301));
+        assert!(!passes(
+            "STRIPE",
+            &c,
+            &headers(&[("stripe-signature", &stripe)]),
+            BODY,
+            NOW + 301
+        ));
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         let key = hookd_signing::SigningKey::parse(secret).unwrap();
         let sig = key.sign("msg_1", NOW, BODY);
         let svix = json!({"webhook_secret_key": secret});
         let ts = NOW.to_string();
-        let h = headers(&[("svix-id", "msg_1"), ("svix-timestamp", &ts), ("svix-signature", &sig)]);
+        let h = headers(&[
+            ("svix-id", "msg_1"),
+            ("svix-timestamp", &ts),
+            ("svix-signature", &sig),
+        ]);
         assert!(passes("SVIX", &svix, &h, BODY, NOW));
         assert!(!passes("SVIX", &svix, &h, BODY, NOW + 1000));
         assert!(!passes("SVIX", &svix, &h, b"other", NOW));
@@ -201,11 +254,35 @@ mod tests {
     fn basic_auth_and_api_key() {
         let c = json!({"username": "u", "password": "p"});
         let good = format!("Basic {}", STANDARD.encode("u:p"));
-        assert!(passes("BASIC_AUTH", &c, &headers(&[("authorization", &good)]), BODY, NOW));
+        assert!(passes(
+            "BASIC_AUTH",
+            &c,
+            &headers(&[("authorization", &good)]),
+            BODY,
+            NOW
+        ));
         let bad = format!("Basic {}", STANDARD.encode("u:x"));
-        assert!(!passes("BASIC_AUTH", &c, &headers(&[("authorization", &bad)]), BODY, NOW));
+        assert!(!passes(
+            "BASIC_AUTH",
+            &c,
+            &headers(&[("authorization", &bad)]),
+            BODY,
+            NOW
+        ));
         let c = json!({"header_key": "x-api-key", "api_key": "abc"});
-        assert!(passes("API_KEY", &c, &headers(&[("x-api-key", "abc")]), BODY, NOW));
-        assert!(!passes("API_KEY", &c, &headers(&[("x-api-key", "abd")]), BODY, NOW));
+        assert!(passes(
+            "API_KEY",
+            &c,
+            &headers(&[("x-api-key", "abc")]),
+            BODY,
+            NOW
+        ));
+        assert!(!passes(
+            "API_KEY",
+            &c,
+            &headers(&[("x-api-key", "abd")]),
+            BODY,
+            NOW
+        ));
     }
 }
