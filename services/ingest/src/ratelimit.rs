@@ -125,7 +125,10 @@ pub async fn limit(
         .get(AUTHORIZATION)
         .map(|v| -> [u8; 32] { Sha256::digest(v.as_bytes()).into() });
     let verdict = match (limiter, key) {
-        (Some(limiter), Some(key)) if req.path().starts_with("/api/v1/") => {
+        // The gateway's management API shares a key's management budget.
+        (Some(limiter), Some(key))
+            if req.path().starts_with("/api/v1/") || req.path().starts_with("/2024-03-01/") =>
+        {
             limiter.check(class_of(&req), key)
         }
         _ => None,

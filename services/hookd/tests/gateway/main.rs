@@ -10,5 +10,6 @@ mod connections;
 mod destinations;
 mod inbound;
 mod lists;
+mod ratelimit;
 mod sources;
 mod tenancy;
