@@ -18,6 +18,7 @@ pub mod message_log;
 pub mod messages;
 pub mod organizations;
 pub mod portal;
+pub mod stats;
 pub mod subscriptions;
 pub mod tasks;
 

@@ -1,6 +1,6 @@
 //! `/console/apps/{app_id}/event_types`: list, create, and save changes of each type.
 
-use super::{app_nav, load_app};
+use super::{app_heading, load_app};
 use crate::console::csrf;
 use crate::console::error::PageError;
 use crate::console::form::FormData;
@@ -72,9 +72,7 @@ async fn page(
         _ => (&empty, None),
     };
     let body = html! {
-        h1 { (app.name) }
-        (app_nav(app.id, "event_types"))
-        h2 { "Event types" }
+        (app_heading(&app, "Event types", "event_types"))
         @if types.is_empty() {
             p.empty { "No event types yet. Define the kinds of messages this app sends, such as user.created." }
         } @else {

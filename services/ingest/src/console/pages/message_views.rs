@@ -173,7 +173,6 @@ pub async fn log(
     let filtered = filters.query();
     let body = html! {
         (heading)
-        h2 { "Messages" }
         @if let Some(n) = &note { (layout::note(n)) }
         (layout::alert_opt(error.as_deref()))
         form.filters method="get" action=(base) {

@@ -4,6 +4,7 @@ mod api_keys;
 mod apps;
 pub mod endpoint_form;
 pub mod endpoint_page;
+mod health;
 mod endpoints;
 mod event_types;
 pub mod message_views;
@@ -27,6 +28,7 @@ pub fn configure_console(cfg: &mut web::ServiceConfig) {
     messages::configure(cfg);
     tasks::configure(cfg);
     api_keys::configure(cfg);
+    health::configure(cfg);
 }
 
 /// The names of the app's event types (for checkboxes and selects).
@@ -58,6 +60,15 @@ pub async fn load_app(state: &AppState, caller: &Caller, id: Uuid) -> Result<App
     hookd_db::apps::get(&client, caller.organization_id, id)
         .await
         .map_err(|e| crate::error::ApiError::from_db("app")(e).into())
+}
+
+/// The top of an app's section page: the app's name, the page's h1, the app's nav.
+pub fn app_heading(app: &App, title: &str, current: &str) -> Markup {
+    html! {
+        p.crumb { a href={"/console/apps/" (app.id)} { (app.name) } }
+        h1 { (title) }
+        (app_nav(app.id, current))
+    }
 }
 
 /// The sections of an app page (nav "App").
