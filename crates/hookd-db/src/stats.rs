@@ -70,7 +70,7 @@ pub async fn window(
     let rows = client
         .query(
             &format!(
-                "SELECT floor(extract(epoch FROM t.created_at) / $3)::bigint, {FIGURES}
+                "SELECT floor(extract(epoch FROM t.created_at)::float8 / $3::float8)::bigint, {FIGURES}
                  FROM attempts t WHERE {condition} AND t.created_at >= $2
                  GROUP BY 1"
             ),

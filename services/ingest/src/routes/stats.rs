@@ -161,7 +161,9 @@ async fn app(
     req: HttpRequest,
 ) -> Result<web::Json<Stats>, ApiError> {
     let window = Window::from_query(&req)?;
-    Ok(web::Json(app_stats(&state, &caller, *app_id, window).await?))
+    Ok(web::Json(
+        app_stats(&state, &caller, *app_id, window).await?,
+    ))
 }
 
 /// Delivery health of an endpoint: attempts, success rate and latency per bucket.

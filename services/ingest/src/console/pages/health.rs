@@ -52,11 +52,10 @@ async fn page(
     let window = window_of(&req)?;
     let stats = app_stats(&state, &user.caller, app.id, window).await?;
     let (bucket_seconds, count) = window.buckets();
-    let since = stats
-        .buckets
-        .first()
-        .map(|b| b.start)
-        .unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::seconds(bucket_seconds * count));
+    let since =
+        stats.buckets.first().map(|b| b.start).unwrap_or_else(|| {
+            chrono::Utc::now() - chrono::Duration::seconds(bucket_seconds * count)
+        });
     let client = state.client().await?;
     let endpoints = hookd_db::stats::per_endpoint(&client, app.id, since).await?;
     let base = format!("/console/apps/{}/health", app.id);
