@@ -47,7 +47,7 @@ def test_event_types_with_schema_and_example(console, api):
     page = console.page
     app_id = make_app(console, unique("types"))
     page.get_by_role("navigation", name="App").get_by_role("link", name="Event types").click()
-    expect(page.get_by_role("heading", name="Event types", level=2)).to_be_visible()
+    expect(h1(page)).to_have_text("Event types")
     expect(page.get_by_text("No event types yet")).to_be_visible()
     console.shot("event-types-empty")
     page.get_by_label("Name").fill("order.paid")
@@ -65,7 +65,7 @@ def test_event_types_with_schema_and_example(console, api):
     stored = api.get(f"/apps/{app_id}/event_types/order.paid")
     assert stored["example"] == {"amount": 12}
     # Save a change of the description.
-    section = page.get_by_role("region", name="order.paid")
+    section = page.get_by_role("region", name="order.paid", exact=True)
     section.get_by_label("Description").fill("Paid in full")
     section.get_by_role("button", name="Save").click()
     expect(page.get_by_role("cell", name="Paid in full")).to_be_visible()
@@ -282,3 +282,32 @@ def test_pages_fit_a_phone(phone, api, receiver):
         width = phone.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} scrolls sideways ({width}px)"
         phone.shot(name)
+
+
+def test_delivery_health(console, api, receiver):
+    page = console.page
+    app, sub = setup_app(api, receiver)
+    api.post(f"/subscriptions/{sub['id']}/endpoints",
+             {"url": receiver.url("/ok/health"), "event_types": ["user.created"]})
+    api.post(f"/subscriptions/{sub['id']}/endpoints",
+             {"url": receiver.url("/fail/health"), "event_types": ["user.created"]})
+    api.post(f"/apps/{app['id']}/messages", {"event_type": "user.created", "data": {}})
+    wait_until(lambda: api.get(f"/apps/{app['id']}/stats")["totals"]["attempts"] == 4,
+               timeout=30, what="1 success and 3 failed tries")
+    console.goto(f"/console/apps/{app['id']}")
+    page.get_by_role("navigation", name="App").get_by_role("link", name="Health").click()
+    expect(h1(page)).to_have_text("Delivery health")
+    expect(page.get_by_role("img", name="Success rate")).to_be_visible()
+    expect(page.get_by_role("img", name="Latency")).to_be_visible()
+    for column in ["Endpoint", "Attempts", "Success rate", "Latency p50", "Latency p95"]:
+        expect(page.get_by_role("columnheader", name=column, exact=True).first).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="/fail/health")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("3")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("0.0%")
+    ok_row = page.get_by_role("row").filter(has_text="/ok/health")
+    expect(ok_row.get_by_role("cell").nth(2)).to_have_text("100.0%")
+    console.shot("health")
+    page.get_by_role("link", name="Last day").click()
+    expect(page.get_by_role("link", name="Last day")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("paragraph").filter(has_text="4 attempts, 1 succeeded")).to_be_visible()
+    console.shot("health-day")
