@@ -51,6 +51,8 @@ pub struct Settings {
     pub ratelimit: RateLimitSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
+    #[serde(default)]
+    pub gateway: GatewaySettings,
     pub log: LogSettings,
     pub console: ConsoleSettings,
 }
@@ -70,6 +72,13 @@ pub struct ConsoleSettings {
 pub struct SecretSettings {
     #[serde(default)]
     pub encryption_key: Option<Secret<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GatewaySettings {
+    /// Base of source URLs (`{public_url}/e/{source_id}`); `http://<ingest.listen>` when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 fn local() -> Profile {
@@ -347,7 +356,10 @@ mod tests {
         s.auth.bootstrap_api_key = Some(Secret::new("k".repeat(24)));
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("HOOKD__SECRETS__ENCRYPTION_KEY"), "{err}");
-        assert!(!err.contains("HOOKD__AUTH"), "the key given is not named: {err}");
+        assert!(
+            !err.contains("HOOKD__AUTH"),
+            "the key given is not named: {err}"
+        );
         s.secrets.encryption_key = Some(Secret::new("   ".into()));
         assert!(s.validate().is_err(), "a blank encryption key is no key");
         s.secrets.encryption_key = Some(Secret::new(
@@ -358,10 +370,17 @@ mod tests {
 
     #[test]
     fn only_the_local_profile_delivers_to_private_networks() {
-        assert!(!Settings::defaults(Profile::Production).delivery.allow_private_networks);
+        assert!(
+            !Settings::defaults(Profile::Production)
+                .delivery
+                .allow_private_networks
+        );
         let empty = std::env::temp_dir().join("hookd-config-no-such-dir");
         let local = Settings::load_from(Profile::Local, &empty, false).unwrap();
-        assert!(local.delivery.allow_private_networks, "local built-ins allow it");
+        assert!(
+            local.delivery.allow_private_networks,
+            "local built-ins allow it"
+        );
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         assert!(
             !std::fs::read_to_string(dir.join("production.toml"))

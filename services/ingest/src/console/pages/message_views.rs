@@ -269,6 +269,7 @@ pub async fn retry_failed(
                 dir: hookd_db::Dir::Asc,
                 after: None,
                 before: None,
+                order: None,
             };
             let endpoints = hookd_db::endpoints::list(&client, sub, &[], &all).await?;
             let mut count = 0;
@@ -307,6 +308,7 @@ pub async fn message(
         dir: hookd_db::Dir::Asc,
         after: None,
         before: None,
+        order: None,
     };
     for d in &deliveries {
         attempts.push(
