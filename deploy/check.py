@@ -506,6 +506,8 @@ def check_dockerfile(rep: Report) -> None:
         "the four binaries in /usr/local/bin": r"hookd-ingest.*hookd-router.*hookd-delivery.*/usr/local/bin/",
         "config/ in /etc/hookd/config": r"COPY\s+config/?\s+/etc/hookd/config",
         "HOOKD_CONFIG_DIR": r"HOOKD_CONFIG_DIR=/etc/hookd/config",
+        # The image is production by default: no documented keys, no private networks.
+        "HOOKD_PROFILE=production": r"^ENV (.*\\\n)*\s*HOOKD_PROFILE=production\b",
         "USER 10001": r"^USER 10001",
         "ENTRYPOINT hookd": r'^ENTRYPOINT \["/usr/local/bin/hookd"\]',
     }

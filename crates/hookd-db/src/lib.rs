@@ -14,6 +14,7 @@ pub mod console_sessions;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
+pub mod gateway;
 pub mod message_log;
 pub mod messages;
 pub mod organizations;

@@ -5,6 +5,10 @@ use deadpool_postgres::Client;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../migrations/0001_init.sql")),
     (
+        "0003_gateway",
+        include_str!("../migrations/0003_gateway.sql"),
+    ),
+    (
         "0004_console",
         include_str!("../migrations/0004_console.sql"),
     ),

@@ -88,15 +88,18 @@ pub async fn resolve_hash(state: &AppState, hash: [u8; 32]) -> Result<Caller, Ap
     })
 }
 
-/// Middleware: every `/api/v1` route but the OpenAPI document needs a key, checked before any
-/// extractor runs, so a bad key is a 401 whatever else is wrong with the request (a malformed
-/// id, a bad body). The caller is left in the request for the `Caller` extractor.
+/// Middleware: every `/api/v1` route but the OpenAPI document, and every gateway route of
+/// `/2024-03-01`, needs a key, checked before any extractor runs, so a bad key is a 401
+/// whatever else is wrong with the request (a malformed id, a bad body). Source URLs (`/e/...`)
+/// take no key. The caller is left in the request for the `Caller` extractor.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let path = req.path();
-    if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+    let api = path.starts_with("/api/v1/") && path != "/api/v1/openapi.json";
+    let gateway = path == crate::gateway::BASE || path.starts_with("/2024-03-01/");
+    if !api && !gateway {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

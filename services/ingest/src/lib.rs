@@ -7,6 +7,7 @@ mod body;
 mod caches;
 mod console;
 mod error;
+mod gateway;
 mod health;
 mod list;
 mod metrics;

@@ -44,14 +44,16 @@ impl Application {
             Some(_) => settings.public_url(),
             None => format!("http://{}", listener.local_addr()?),
         };
-        let state = web::Data::new(AppState::new(
-            settings,
-            pool,
-            publisher,
-            default_org,
-            cipher,
-            public_url,
-        ));
+        let gateway_url = settings
+            .gateway
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")))
+            .trim_end_matches('/')
+            .to_owned();
+        let mut state = AppState::new(settings, pool, publisher, default_org, cipher, public_url);
+        state.gateway_url = gateway_url;
+        let state = web::Data::new(state);
         Ok(Self {
             listener,
             state,
@@ -98,6 +100,7 @@ impl Application {
                         .error_handler(|e, _| ApiError::invalid(e.to_string()).into()),
                 )
                 .configure(crate::routes::configure)
+                .configure(crate::gateway::configure)
                 .into_app()
                 .app_data(login_limiter.clone())
                 .configure(crate::console::configure)
@@ -106,6 +109,11 @@ impl Application {
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)
+                // Source URLs: any method, no key (the source's verification is the proof).
+                .service(
+                    web::resource(["/e/{source_id}", "/e/{source_id}/{suffix:.*}"])
+                        .route(web::route().to(crate::gateway::inbound::receive)),
+                )
                 .default_service(web::to(unrouted))
         })
         .workers(self.workers)

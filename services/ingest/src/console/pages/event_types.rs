@@ -61,6 +61,7 @@ async fn page(
         dir: hookd_db::Dir::Asc,
         after: None,
         before: None,
+        order: None,
     };
     let types = hookd_db::event_types::list(&client, app_id, &[], &all)
         .await?

@@ -268,6 +268,7 @@ pub async fn retry_failed(
                 dir: hookd_db::Dir::Asc,
                 after: None,
                 before: None,
+                order: None,
             };
             let endpoints = hookd_db::endpoints::list(&client, sub, &[], &all).await?;
             let mut count = 0;
@@ -306,6 +307,7 @@ pub async fn message(
         dir: hookd_db::Dir::Asc,
         after: None,
         before: None,
+        order: None,
     };
     for d in &deliveries {
         attempts.push(

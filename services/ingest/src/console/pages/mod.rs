@@ -39,6 +39,7 @@ pub async fn app_event_types(state: &AppState, app_id: Uuid) -> Result<Vec<Strin
         dir: hookd_db::Dir::Asc,
         after: None,
         before: None,
+        order: None,
     };
     let listed = hookd_db::event_types::list(&client, app_id, &[], &page).await?;
     let mut names: Vec<String> = listed.models.into_iter().map(|t| t.name).collect();
