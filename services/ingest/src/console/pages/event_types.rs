@@ -56,13 +56,7 @@ async fn page(
 ) -> Result<HttpResponse, PageError> {
     let app = load_app(state, &user.caller, app_id).await?;
     let client = state.client().await?;
-    let all = hookd_db::Page {
-        limit: crate::list::MAX_LIMIT,
-        dir: hookd_db::Dir::Asc,
-        after: None,
-        before: None,
-        order: None,
-    };
+    let all = super::everything();
     let types = hookd_db::event_types::list(&client, app_id, &[], &all)
         .await?
         .models;

@@ -31,16 +31,22 @@ pub fn configure_console(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
 }
 
-/// The names of the app's event types (for checkboxes and selects).
-pub async fn app_event_types(state: &AppState, app_id: Uuid) -> Result<Vec<String>, PageError> {
-    let client = state.client().await?;
-    let page = hookd_db::Page {
+/// One page of the most a list gives (a subscription's endpoints, an app's event types,
+/// a delivery's attempts are short), oldest first.
+pub fn everything() -> hookd_db::Page {
+    hookd_db::Page {
         limit: crate::list::MAX_LIMIT,
         dir: hookd_db::Dir::Asc,
         after: None,
         before: None,
         order: None,
-    };
+    }
+}
+
+/// The names of the app's event types (for checkboxes and selects).
+pub async fn app_event_types(state: &AppState, app_id: Uuid) -> Result<Vec<String>, PageError> {
+    let client = state.client().await?;
+    let page = everything();
     let listed = hookd_db::event_types::list(&client, app_id, &[], &page).await?;
     let mut names: Vec<String> = listed.models.into_iter().map(|t| t.name).collect();
     names.sort();
