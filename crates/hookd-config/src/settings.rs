@@ -317,7 +317,10 @@ mod tests {
         s.auth.bootstrap_api_key = Some(Secret::new("k".repeat(24)));
         let err = s.validate().unwrap_err().to_string();
         assert!(err.contains("HOOKD__SECRETS__ENCRYPTION_KEY"), "{err}");
-        assert!(!err.contains("HOOKD__AUTH"), "the key given is not named: {err}");
+        assert!(
+            !err.contains("HOOKD__AUTH"),
+            "the key given is not named: {err}"
+        );
         s.secrets.encryption_key = Some(Secret::new("   ".into()));
         assert!(s.validate().is_err(), "a blank encryption key is no key");
         s.secrets.encryption_key = Some(Secret::new(
@@ -328,10 +331,17 @@ mod tests {
 
     #[test]
     fn only_the_local_profile_delivers_to_private_networks() {
-        assert!(!Settings::defaults(Profile::Production).delivery.allow_private_networks);
+        assert!(
+            !Settings::defaults(Profile::Production)
+                .delivery
+                .allow_private_networks
+        );
         let empty = std::env::temp_dir().join("hookd-config-no-such-dir");
         let local = Settings::load_from(Profile::Local, &empty, false).unwrap();
-        assert!(local.delivery.allow_private_networks, "local built-ins allow it");
+        assert!(
+            local.delivery.allow_private_networks,
+            "local built-ins allow it"
+        );
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
         assert!(
             !std::fs::read_to_string(dir.join("production.toml"))

@@ -15,6 +15,7 @@ pub mod endpoints;
 pub mod event_types;
 pub mod messages;
 pub mod organizations;
+pub mod sealed;
 pub mod subscriptions;
 pub mod tasks;
 

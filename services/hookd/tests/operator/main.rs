@@ -1,7 +1,9 @@
-//! The operator's side (issue 14): safe defaults of the binary.
+//! The operator's side (issue 14): safe defaults of the binary, encryption keys with ids and
+//! `hookd reseal`.
 
 #[path = "../it/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
 
 mod profile;
+mod reseal;

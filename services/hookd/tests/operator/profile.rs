@@ -15,7 +15,10 @@ fn an_unconfigured_binary_refuses_to_start_without_keys() {
         .arg("migrate")
         .env("HOOKD_CONFIG_DIR", repo_config)
         // Never reached: were the keys not checked, migrate would fail on this port instead.
-        .env("HOOKD__DATABASE__URL", "postgres://postgres@127.0.0.1:1/hookd")
+        .env(
+            "HOOKD__DATABASE__URL",
+            "postgres://postgres@127.0.0.1:1/hookd",
+        )
         .output()
         .expect("run hookd");
     let stderr = String::from_utf8_lossy(&out.stderr);
