@@ -37,3 +37,5 @@ if ! port_open 5672; then
   fi
 fi
 echo "PostgreSQL and RabbitMQ are up."
+# Their TLS listeners (for the TLS tests), with a CA generated here; idempotent.
+"$(dirname "$0")/ensure-tls.sh"

@@ -6,6 +6,7 @@ mod list;
 mod listen;
 mod migrate;
 mod pool;
+mod tls;
 
 pub mod api_keys;
 pub mod apps;

@@ -1,5 +1,5 @@
 //! The operator's side (issue 14): safe defaults of the binary, encryption keys with ids and
-//! `hookd reseal`.
+//! `hookd reseal`, TLS to PostgreSQL and RabbitMQ.
 
 #[path = "../it/helpers.rs"]
 #[allow(dead_code)]
@@ -7,3 +7,4 @@ mod helpers;
 
 mod profile;
 mod reseal;
+mod tls;
