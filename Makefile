@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test services build release lint fmt unit deploy-check deny bench chaos fuzz
+.PHONY: run test services build release lint fmt unit deploy-check deny e2e bench chaos fuzz
 
 run: services release
 	@scripts/run.sh
@@ -24,7 +24,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: services lint deny unit deploy-check
+test: services lint deny unit deploy-check e2e
 
 # cargo deny check bans licenses sources (deny.toml, offline) and the declared rust-version;
 # installs cargo-deny on first use (scripts/ensure-cargo-deny.sh).
@@ -33,6 +33,10 @@ deny:
 
 deploy-check:
 	scripts/deploy-check
+
+# Browser tests of the console and portal (Playwright on Debian's chromium; see scripts/e2e.sh).
+e2e: services
+	scripts/e2e.sh
 
 unit:
 ifeq ($(NEXTEST),yes)

@@ -493,7 +493,8 @@ def check_alerts(rep: Report, yaml) -> None:
 def promtool_checks(rep: Report, yaml, exprs: list[str]) -> None:
     promtool = shutil.which("promtool")
     if not promtool:
-        rep.warn("promtool not on PATH (apt-get install prometheus): PromQL not parsed")
+        # A check that cannot run is a failure, not a pass: scripts/deploy-check provides it.
+        rep.check("promtool on PATH", False, "run scripts/install-promtool or apt-get install prometheus")
         return
 
     def run(*args: str) -> tuple[bool, str]:

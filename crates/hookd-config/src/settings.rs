@@ -51,13 +51,34 @@ pub struct Settings {
     pub ratelimit: RateLimitSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
+    #[serde(default)]
+    pub gateway: GatewaySettings,
     pub log: LogSettings,
+    pub console: ConsoleSettings,
+}
+
+/// The web console and subscriber portal (CONSOLE.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleSettings {
+    #[serde(deserialize_with = "de_duration")]
+    pub session_ttl: Duration,
+    /// Base URL of portal links and the origin forms must come from; `http://` + the listen
+    /// address when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SecretSettings {
     #[serde(default)]
     pub encryption_key: Option<Secret<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GatewaySettings {
+    /// Base of source URLs (`{public_url}/e/{source_id}`); `http://<ingest.listen>` when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 fn local() -> Profile {
@@ -229,6 +250,16 @@ impl Settings {
         url::Url::parse(self.database.url.expose())
             .map_err(|e| invalid("database.url", &e.to_string()))?;
         url::Url::parse(self.amqp.url.expose()).map_err(|e| invalid("amqp.url", &e.to_string()))?;
+        if let Some(public) = &self.console.public_url {
+            let parsed = url::Url::parse(public)
+                .map_err(|e| invalid("console.public_url", &e.to_string()))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(invalid("console.public_url", "must be an http(s) URL"));
+            }
+        }
+        if self.console.session_ttl.is_zero() {
+            return Err(invalid("console.session_ttl", "must be above zero"));
+        }
         Ok(())
     }
 
@@ -259,6 +290,14 @@ impl Settings {
             .encryption_key
             .as_ref()
             .map(|k| k.expose().as_str())
+    }
+
+    /// The console's public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.console.public_url {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.ingest.listen),
+        }
     }
 
     /// Number of tries in the retry schedule.

@@ -59,3 +59,47 @@ pub async fn replace_endpoint_secrets(
         .await?;
     Ok(n == 1)
 }
+
+/// Single sealed columns (nullable text, keyed by a uuid `id`): the gateway's source
+/// verification configs and destination auth configs. Fixed names, never from input.
+pub const SEALED_COLUMNS: &[(&str, &str)] = &[
+    ("gw_sources", "verification_configs"),
+    ("gw_destinations", "auth_config"),
+];
+
+/// Up to `limit` (id, sealed value) of `table.column` after `after`, skipping NULLs.
+pub async fn column_page(
+    client: &impl GenericClient,
+    (table, column): (&str, &str),
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>, DbError> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT id, {column} FROM {table}
+                 WHERE {column} IS NOT NULL AND ($1::uuid IS NULL OR id > $1)
+                 ORDER BY id LIMIT $2"
+            ),
+            &[&after, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Replaces `table.column` of row `id` with `new` if it still holds `old`.
+pub async fn replace_column(
+    client: &impl GenericClient,
+    (table, column): (&str, &str),
+    id: Uuid,
+    old: &str,
+    new: &str,
+) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            &format!("UPDATE {table} SET {column} = $3 WHERE id = $1 AND {column} = $2"),
+            &[&id, &old, &new],
+        )
+        .await?;
+    Ok(n == 1)
+}

@@ -42,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
         "reseal" => {
             let report = hookd::reseal::reseal(&settings).await?;
             println!(
-                "resealed {} of {} endpoints ({} changed meanwhile: run again)",
+                "resealed {} of {} stored secrets ({} changed meanwhile: run again)",
                 report.resealed, report.examined, report.changed_meanwhile
             );
             Ok(())

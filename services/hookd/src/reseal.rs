@@ -1,5 +1,6 @@
 //! `hookd reseal`: re-encrypts every sealed value with the current encryption key (the first of
-//! `secrets.encryption_key`), so the keys after it can be removed from the configuration.
+//! `secrets.encryption_key`), so the keys after it can be removed from the configuration: the
+//! endpoints' signing secrets and the columns of `hookd_db::sealed::SEALED_COLUMNS`.
 //! Safe to run while the services run and to run again: each row is replaced only if it still
 //! holds what was read (a rotation in between wins), and rows already sealed with the current
 //! key are left alone.
@@ -22,7 +23,8 @@ pub enum ResealError {
     #[error(transparent)]
     Db(#[from] hookd_db::DbError),
     #[error(
-        "{count} endpoint(s) could not be opened with the configured keys, e.g. {first}: {reason}; \
+        "{count} stored secret(s) could not be opened with the configured keys, e.g. row {first}: \
+         {reason}; \
          add the key that sealed them and run `hookd reseal` again"
     )]
     Unreadable {
@@ -35,7 +37,7 @@ pub enum ResealError {
 /// What a run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ResealReport {
-    /// Rows read.
+    /// Sealed values read (endpoints, gateway sources and destinations).
     pub examined: u64,
     /// Rows rewritten with the current key.
     pub resealed: u64,
@@ -78,6 +80,33 @@ pub async fn reseal(settings: &Settings) -> Result<ResealReport, ResealError> {
                 report.resealed += 1;
             } else {
                 report.changed_meanwhile += 1;
+            }
+        }
+    }
+    for &column in sealed::SEALED_COLUMNS {
+        let mut after = None;
+        loop {
+            let page = sealed::column_page(&client, column, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.0);
+            for (id, stored) in &page {
+                report.examined += 1;
+                let new = match cipher.reseal(stored) {
+                    Ok(Some(new)) => new,
+                    Ok(None) => continue,
+                    Err(reason) => {
+                        tracing::error!(table = column.0, row = %id, error = %reason,
+                            "cannot open a stored secret");
+                        let entry = unreadable.get_or_insert((0, *id, reason));
+                        entry.0 += 1;
+                        continue;
+                    }
+                };
+                if sealed::replace_column(&client, column, *id, stored, &new).await? {
+                    report.resealed += 1;
+                } else {
+                    report.changed_meanwhile += 1;
+                }
             }
         }
     }

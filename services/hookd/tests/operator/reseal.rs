@@ -75,6 +75,19 @@ async fn rotating_the_encryption_key_and_resealing_keeps_every_secret() {
     }
     let plain_secret = old_only.open(&e1_secret).unwrap();
     let plain_previous = old_only.open(&e1_previous).unwrap();
+    // A gateway destination's auth config, sealed by the old key like the gateway stores it.
+    let auth = r#"{"api_key":"k-123","header_key":"x-api-key"}"#;
+    let destination = Uuid::now_v7();
+    first
+        .db()
+        .await
+        .execute(
+            "INSERT INTO gw_destinations (id, organization_id, name, auth_type, auth_config)
+             SELECT $1, id, 'reseal-test', 'API_KEY', $2 FROM organizations LIMIT 1",
+            &[&destination, &old_only.seal(auth)],
+        )
+        .await
+        .unwrap();
 
     // The new key first, the old one after it: new writes use the new key, old rows still open.
     let mut second = restart_with(&first, &format!("{NEW},{OLD}")).await;
@@ -92,14 +105,14 @@ async fn rotating_the_encryption_key_and_resealing_keeps_every_secret() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("1 endpoint(s)") && err.contains("`old`"),
+        err.contains("2 stored secret(s)") && err.contains("`old`"),
         "{err}"
     );
 
     let report = hookd::reseal::reseal(&second.settings).await.unwrap();
-    assert_eq!((report.examined, report.resealed), (2, 1), "{report:?}");
+    assert_eq!((report.examined, report.resealed), (3, 2), "{report:?}");
     let again = hookd::reseal::reseal(&second.settings).await.unwrap();
-    assert_eq!((again.examined, again.resealed), (2, 0), "idempotent");
+    assert_eq!((again.examined, again.resealed), (3, 0), "idempotent");
     let new_only = SecretCipher::new(Some(NEW)).unwrap();
     let rows = stored(&second).await;
     let e1_now = rows.iter().find(|r| r.0 == e1_id).unwrap();
@@ -109,6 +122,18 @@ async fn rotating_the_encryption_key_and_resealing_keeps_every_secret() {
     assert!(previous_now.starts_with("enc:v2:new:"), "{previous_now}");
     assert_eq!(new_only.open(previous_now).unwrap(), plain_previous);
     assert_eq!(new_only.open(&e2.1).unwrap(), ring.open(&e2.1).unwrap());
+    let sealed_auth: String = second
+        .db()
+        .await
+        .query_one(
+            "SELECT auth_config FROM gw_destinations WHERE id = $1",
+            &[&destination],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(sealed_auth.starts_with("enc:v2:new:"), "{sealed_auth}");
+    assert_eq!(new_only.open(&sealed_auth).unwrap(), auth);
     second.stop_services().await;
 
     // The old key removed: the resealed endpoint is still delivered to and signed by its secrets.

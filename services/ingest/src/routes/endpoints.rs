@@ -193,22 +193,113 @@ async fn create(
     subscription_id: web::Path<Uuid>,
     body: JsonBody<Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
-    let sub = load_subscription(&state, &caller, *subscription_id).await?;
-    let fields = parse_fields(&body.0)?;
+    let created = create_endpoint(&state, &caller, *subscription_id, &body.0).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Creates an endpoint from its JSON fields: the one path of the JSON route, the console and
+/// the portal. The answer carries the secret.
+pub async fn create_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    body: &Map<String, Value>,
+) -> Result<Endpoint, ApiError> {
+    let sub = load_subscription(state, caller, subscription_id).await?;
+    let fields = parse_fields(body)?;
     if fields.url.is_none() {
         return Err(ApiError::invalid("url is required"));
     }
     if fields.event_types.is_none() {
         return Err(ApiError::invalid("event_types is required"));
     }
-    let secret = secret_from(&body.0)?;
+    let secret = secret_from(body)?;
     let client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
     let stored = state.cipher.seal(&secret);
     let created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &stored)
         .await
         .map_err(ApiError::from_db("subscription"))?;
-    Ok(HttpResponse::Created().json(state.reveal(created)?))
+    state.reveal(created)
+}
+
+/// An endpoint of one of the caller's subscriptions, its secret opened.
+pub async fn load_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<Endpoint, ApiError> {
+    load_subscription(state, caller, subscription_id).await?;
+    let client = state.client().await?;
+    let found = hookd_db::endpoints::get(&client, subscription_id, id)
+        .await
+        .map_err(ApiError::from_db("endpoint"))?;
+    state.reveal(found)
+}
+
+/// Changes an endpoint from its JSON fields: the one path of the JSON route, the console and
+/// the portal.
+pub async fn update_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+    body: &Map<String, Value>,
+) -> Result<Endpoint, ApiError> {
+    let sub = load_subscription(state, caller, subscription_id).await?;
+    let fields = parse_fields(body)?;
+    if body.contains_key("secret") {
+        return Err(ApiError::invalid(
+            "change the secret with POST .../secret/rotate",
+        ));
+    }
+    let client = state.client().await?;
+    check_event_types(&client, sub.app_id, &fields.event_types).await?;
+    let updated = hookd_db::endpoints::update(&client, subscription_id, id, &fields)
+        .await
+        .map_err(ApiError::from_db("endpoint"))?;
+    state.reveal(updated)
+}
+
+/// Deletes an endpoint: the one path of the JSON route, the console and the portal.
+pub async fn delete_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    load_subscription(state, caller, subscription_id).await?;
+    let client = state.client().await?;
+    hookd_db::endpoints::delete(&client, subscription_id, id)
+        .await
+        .map_err(ApiError::from_db("endpoint"))
+}
+
+/// Replaces the signing secret (a given `secret`, or a new one): the one path of the JSON
+/// route, the console and the portal.
+pub async fn rotate_endpoint_secret(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+    body: &Map<String, Value>,
+) -> Result<Endpoint, ApiError> {
+    load_subscription(state, caller, subscription_id).await?;
+    let secret = secret_from(body)?;
+    let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
+        .unwrap_or_else(|_| chrono::Duration::hours(24));
+    let client = state.client().await?;
+    let rotated = hookd_db::endpoints::rotate_secret(
+        &client,
+        subscription_id,
+        id,
+        &state.cipher.seal(&secret),
+        chrono::Utc::now() + grace,
+    )
+    .await
+    .map_err(ApiError::from_db("endpoint"))?;
+    state.reveal(rotated)
 }
 
 /// List a subscription's endpoints.
@@ -250,12 +341,7 @@ async fn get_one(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
-    load_subscription(&state, &caller, sub_id).await?;
-    let client = state.client().await?;
-    let found = hookd_db::endpoints::get(&client, sub_id, id)
-        .await
-        .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(state.reveal(found)?))
+    Ok(web::Json(load_endpoint(&state, &caller, sub_id, id).await?))
 }
 
 /// Change an endpoint (url, version, status, event types, description, headers).
@@ -269,19 +355,9 @@ async fn update(
     body: JsonBody<Map<String, Value>>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
-    let sub = load_subscription(&state, &caller, sub_id).await?;
-    let fields = parse_fields(&body.0)?;
-    if body.0.contains_key("secret") {
-        return Err(ApiError::invalid(
-            "change the secret with POST .../secret/rotate",
-        ));
-    }
-    let client = state.client().await?;
-    check_event_types(&client, sub.app_id, &fields.event_types).await?;
-    let updated = hookd_db::endpoints::update(&client, sub_id, id, &fields)
-        .await
-        .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(state.reveal(updated)?))
+    Ok(web::Json(
+        update_endpoint(&state, &caller, sub_id, id, &body.0).await?,
+    ))
 }
 
 /// Delete an endpoint.
@@ -293,11 +369,7 @@ async fn remove(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (sub_id, id) = path.into_inner();
-    load_subscription(&state, &caller, sub_id).await?;
-    let client = state.client().await?;
-    hookd_db::endpoints::delete(&client, sub_id, id)
-        .await
-        .map_err(ApiError::from_db("endpoint"))?;
+    delete_endpoint(&state, &caller, sub_id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -321,19 +393,7 @@ async fn rotate_secret(
     body: OptionalJsonBody<Map<String, Value>>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
-    load_subscription(&state, &caller, sub_id).await?;
-    let secret = secret_from(&body.0)?;
-    let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
-        .unwrap_or_else(|_| chrono::Duration::hours(24));
-    let client = state.client().await?;
-    let rotated = hookd_db::endpoints::rotate_secret(
-        &client,
-        sub_id,
-        id,
-        &state.cipher.seal(&secret),
-        chrono::Utc::now() + grace,
-    )
-    .await
-    .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(state.reveal(rotated)?))
+    Ok(web::Json(
+        rotate_endpoint_secret(&state, &caller, sub_id, id, &body.0).await?,
+    ))
 }

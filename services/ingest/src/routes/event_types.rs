@@ -21,21 +21,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove);
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct CreateEventType {
     /// Such as `user.created`: letters, digits and `._-:`.
-    name: Option<String>,
-    description: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
     /// JSON Schema that message `data` must satisfy.
-    schema: Option<Value>,
+    pub schema: Option<Value>,
+    /// An example payload (any JSON); it must satisfy `schema`.
+    pub example: Option<Value>,
 }
 
-/// Fields to change; `schema: null` removes the schema. The name cannot change.
+/// Fields to change; `schema: null` removes the schema (`example: null` the example). The
+/// name cannot change.
 #[derive(Deserialize, ToSchema)]
 #[allow(dead_code)] // Parsed by hand (to tell null from absent); the schema documents it.
 pub struct UpdateEventType {
     description: Option<String>,
     schema: Option<Value>,
+    example: Option<Value>,
+}
+
+/// A change of an event type: `None` keeps a field, `Some(None)` clears it.
+#[derive(Default)]
+pub struct EventTypeChange<'a> {
+    pub description: Option<Option<&'a str>>,
+    pub schema: Option<Option<&'a Value>>,
+    pub example: Option<Option<&'a Value>>,
 }
 
 pub fn check_name(name: &str) -> Result<(), ApiError> {
@@ -57,6 +69,96 @@ fn check_schema(schema: &Value) -> Result<(), ApiError> {
         .map_err(|e| ApiError::invalid(format!("schema is not a valid JSON Schema: {e}")))
 }
 
+/// The example must satisfy the schema it will be stored with.
+fn check_example(schema: Option<&Value>, example: Option<&Value>) -> Result<(), ApiError> {
+    let (Some(schema), Some(example)) = (schema, example) else {
+        return Ok(());
+    };
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| ApiError::invalid(format!("schema is not a valid JSON Schema: {e}")))?;
+    if let Some(error) = validator.iter_errors(example).next() {
+        let at = error.instance_path().to_string();
+        return Err(ApiError::invalid(format!(
+            "example does not match the schema: {error}{}",
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!(" (at {at})")
+            }
+        ))
+        .with_data(serde_json::json!({ "field": "example" })));
+    }
+    Ok(())
+}
+
+/// Defines an event type: the one path of the JSON route and the console.
+pub async fn create_event_type(
+    state: &AppState,
+    caller: &Caller,
+    app_id: Uuid,
+    input: &CreateEventType,
+) -> Result<EventType, ApiError> {
+    check_app(state, caller, app_id).await?;
+    let name = required(&input.name, "name")?;
+    check_name(name)?;
+    if let Some(schema) = &input.schema {
+        check_schema(schema)?;
+    }
+    check_example(input.schema.as_ref(), input.example.as_ref())?;
+    let client = state.client().await?;
+    let created = hookd_db::event_types::create(
+        &client,
+        app_id,
+        name,
+        input.description.as_deref(),
+        input.schema.as_ref(),
+        input.example.as_ref(),
+    )
+    .await
+    .map_err(ApiError::from_db("app"))?;
+    let n = created.name.clone();
+    state.schemas.remove_where(|(a, t)| *a == app_id && *t == n);
+    Ok(created)
+}
+
+/// Changes an event type: the one path of the JSON route and the console.
+pub async fn update_event_type(
+    state: &AppState,
+    caller: &Caller,
+    app_id: Uuid,
+    name: &str,
+    change: &EventTypeChange<'_>,
+) -> Result<EventType, ApiError> {
+    check_app(state, caller, app_id).await?;
+    if let Some(Some(schema)) = change.schema {
+        check_schema(schema)?;
+    }
+    let client = state.client().await?;
+    if change.schema.is_some() || change.example.is_some() {
+        // The pair as it will be stored must agree.
+        let current = hookd_db::event_types::get(&client, app_id, name)
+            .await
+            .map_err(ApiError::from_db("event type"))?;
+        let schema = change.schema.unwrap_or(current.schema.as_ref());
+        let example = change.example.unwrap_or(current.example.as_ref());
+        check_example(schema, example)?;
+    }
+    let updated = hookd_db::event_types::update(
+        &client,
+        app_id,
+        name,
+        change.description,
+        change.schema,
+        change.example,
+    )
+    .await
+    .map_err(ApiError::from_db("event type"))?;
+    state
+        .schemas
+        .remove_where(|(a, t)| *a == app_id && t == name);
+    Ok(updated)
+}
+
 /// Define an event type of the app.
 #[utoipa::path(tag = "event_types", request_body = CreateEventType,
     responses((status = 201, body = EventType), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -67,26 +169,7 @@ async fn create(
     app_id: web::Path<Uuid>,
     body: JsonBody<CreateEventType>,
 ) -> Result<HttpResponse, ApiError> {
-    check_app(&state, &caller, *app_id).await?;
-    let input = body.0;
-    let name = required(&input.name, "name")?;
-    check_name(name)?;
-    if let Some(schema) = &input.schema {
-        check_schema(schema)?;
-    }
-    let client = state.client().await?;
-    let created = hookd_db::event_types::create(
-        &client,
-        *app_id,
-        name,
-        input.description.as_deref(),
-        input.schema.as_ref(),
-    )
-    .await
-    .map_err(ApiError::from_db("app"))?;
-    let id = *app_id;
-    let n = created.name.clone();
-    state.schemas.remove_where(|(a, t)| *a == id && *t == n);
+    let created = create_event_type(&state, &caller, *app_id, &body.0).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -159,21 +242,17 @@ async fn update(
         Some(Value::String(s)) => Some(Some(s.as_str())),
         Some(_) => return Err(ApiError::invalid("description must be a string")),
     };
-    let schema = match fields.get("schema") {
+    let nullable = |key: &str| match fields.get(key) {
         None => None,
         Some(Value::Null) => Some(None),
-        Some(s) => {
-            check_schema(s)?;
-            Some(Some(s))
-        }
+        Some(v) => Some(Some(v)),
     };
-    let client = state.client().await?;
-    let updated = hookd_db::event_types::update(&client, app_id, &name, description, schema)
-        .await
-        .map_err(ApiError::from_db("event type"))?;
-    state
-        .schemas
-        .remove_where(|(a, t)| *a == app_id && *t == name);
+    let change = EventTypeChange {
+        description,
+        schema: nullable("schema"),
+        example: nullable("example"),
+    };
+    let updated = update_event_type(&state, &caller, app_id, &name, &change).await?;
     Ok(web::Json(updated))
 }
 
@@ -195,4 +274,19 @@ async fn remove(
         .schemas
         .remove_where(|(a, t)| *a == app_id && *t == name);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The data of a test message of `event_type`: its example, or `{}` without one.
+pub async fn example_of(
+    state: &AppState,
+    app_id: Uuid,
+    event_type: &str,
+) -> Result<Value, ApiError> {
+    let client = state.client().await?;
+    let example = match hookd_db::event_types::get(&client, app_id, event_type).await {
+        Ok(t) => t.example,
+        Err(hookd_db::DbError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(example.unwrap_or_else(|| Value::Object(Map::new())))
 }
