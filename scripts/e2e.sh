@@ -7,7 +7,7 @@
 #   that file changes). `playwright install` is never run: the tests launch /usr/bin/chromium.
 # Then builds the `hookd` binary and runs pytest; tests/e2e/conftest.py starts `hookd
 # all-in-one` on free ports with a fresh database and broker prefix, and removes both after.
-# Screenshots of every page land in target/e2e-screenshots/. Extra arguments go to pytest.
+# Screenshots of every page land in target/e2e-screenshots/. Arguments (test files, -k ...) go to pytest instead of tests/e2e.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -37,4 +37,5 @@ cargo build --quiet -p hookd
 export HOOKD_E2E_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/hookd"
 mkdir -p target/e2e-screenshots
 say "browser tests"
-exec "$venv/bin/python" -m pytest tests/e2e -q -p no:cacheprovider "$@"
+[ $# -gt 0 ] || set -- tests/e2e
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"

@@ -55,6 +55,9 @@ class Pages:
     def shot(self, name):
         self.page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
 
+    def hookd_screenshot(self, name):
+        return os.path.join(SCREENSHOTS, f"{name}.png")
+
     def foreign_loads(self):
         return [u for u in self.loaded
                 if not u.startswith(self.hookd.base) and not u.startswith("data:")]

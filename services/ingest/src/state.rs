@@ -31,11 +31,11 @@ pub struct AppState {
     pub publishes: Arc<tokio::sync::Semaphore>,
     /// Groups message inserts of concurrent sends.
     pub batcher: crate::batcher::InsertBatcher,
+    /// Base URL of the console and portal (portal links, the origin forms come from).
+    pub public_url: String,
     /// Where source URLs point: `gateway.public_url`, else this server's address.
     pub gateway_url: String,
     pub gateway_metrics: crate::gateway::GatewayMetrics,
-    /// Base URL of the console and portal (portal links, the origin forms come from).
-    pub public_url: String,
 }
 
 impl AppState {
@@ -69,8 +69,8 @@ impl AppState {
             cipher,
             batcher,
             publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
-            gateway_url: String::new(),
             public_url,
+            gateway_url: String::new(),
         }
     }
 

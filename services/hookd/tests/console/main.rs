@@ -7,4 +7,6 @@
 mod helpers;
 mod support;
 
+mod additions;
+mod portal;
 mod sessions;

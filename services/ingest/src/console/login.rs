@@ -73,8 +73,9 @@ async fn submit(
     req: HttpRequest,
     form: FormData,
 ) -> Result<HttpResponse, PageError> {
-    if let Some(addr) = req.peer_addr() {
-        if let Err(wait) = limiter.attempt(addr.ip()) {
+    let addr = req.peer_addr().map(|a| a.ip());
+    if let Some(addr) = addr {
+        if let Err(wait) = limiter.check(addr) {
             let mut response = render(
                 &state,
                 &req,
@@ -100,6 +101,9 @@ async fn submit(
     if let Err(e) = crate::auth::resolve(&state, Some(key.to_owned())).await {
         if e.status != StatusCode::UNAUTHORIZED {
             return Err(e.into());
+        }
+        if let Some(addr) = addr {
+            limiter.failed(addr);
         }
         return Ok(render(
             &state,

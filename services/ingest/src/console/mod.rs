@@ -4,6 +4,7 @@
 //! checks sessions and CSRF, and renders.
 
 mod assets;
+mod charts;
 mod csrf;
 mod error;
 mod form;

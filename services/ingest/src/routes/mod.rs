@@ -9,6 +9,7 @@ pub(crate) mod event_types;
 pub(crate) mod messages;
 mod organizations;
 pub(crate) mod portal_access;
+pub(crate) mod stats;
 pub(crate) mod subscriptions;
 pub(crate) mod tasks;
 
@@ -33,7 +34,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(deliveries::configure)
             .configure(attempts::configure)
             .configure(tasks::configure)
-            .configure(portal_access::configure),
+            .configure(portal_access::configure)
+            .configure(stats::configure),
     );
 }
 

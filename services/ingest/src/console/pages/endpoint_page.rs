@@ -35,6 +35,7 @@ pub async fn render(
     let e = load_endpoint(state, &surface.caller, sub_id, id).await?;
     let path = surface.endpoint_path(sub_id, id);
     let change = surface.can_change();
+    let health = super::health::endpoint_section(state, surface, &e).await?;
     let body = html! {
         h1 { (e.url) }
         p { a href=(surface.endpoints_path(sub_id)) { "All endpoints" } }
@@ -93,6 +94,7 @@ pub async fn render(
                 button type="submit" { "Send test message" }
             }
         }
+        (health)
     };
     Ok(layout::respond(
         status,

@@ -1,6 +1,6 @@
 //! `/console/apps/{app_id}/event_types`: list, create, and save changes of each type.
 
-use super::{app_nav, load_app};
+use super::{app_heading, load_app};
 use crate::console::csrf;
 use crate::console::error::PageError;
 use crate::console::form::FormData;
@@ -56,13 +56,7 @@ async fn page(
 ) -> Result<HttpResponse, PageError> {
     let app = load_app(state, &user.caller, app_id).await?;
     let client = state.client().await?;
-    let all = hookd_db::Page {
-        limit: crate::list::MAX_LIMIT,
-        dir: hookd_db::Dir::Asc,
-        after: None,
-        before: None,
-        order: None,
-    };
+    let all = super::everything();
     let types = hookd_db::event_types::list(&client, app_id, &[], &all)
         .await?
         .models;
@@ -73,9 +67,7 @@ async fn page(
         _ => (&empty, None),
     };
     let body = html! {
-        h1 { (app.name) }
-        (app_nav(app.id, "event_types"))
-        h2 { "Event types" }
+        (app_heading(&app, "Event types", "event_types"))
         @if types.is_empty() {
             p.empty { "No event types yet. Define the kinds of messages this app sends, such as user.created." }
         } @else {

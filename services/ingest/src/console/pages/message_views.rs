@@ -173,7 +173,6 @@ pub async fn log(
     let filtered = filters.query();
     let body = html! {
         (heading)
-        h2 { "Messages" }
         @if let Some(n) = &note { (layout::note(n)) }
         (layout::alert_opt(error.as_deref()))
         form.filters method="get" action=(base) {
@@ -264,13 +263,7 @@ pub async fn retry_failed(
         None => retry_deliveries(state, &surface.caller, app_id, &base).await,
         Some(sub) => {
             let client = state.client().await?;
-            let all = hookd_db::Page {
-                limit: crate::list::MAX_LIMIT,
-                dir: hookd_db::Dir::Asc,
-                after: None,
-                before: None,
-                order: None,
-            };
+            let all = super::everything();
             let endpoints = hookd_db::endpoints::list(&client, sub, &[], &all).await?;
             let mut count = 0;
             for e in endpoints.models {
@@ -303,13 +296,7 @@ pub async fn message(
     }
     let deliveries = message_log::deliveries(&client, &[id], surface.scope()).await?;
     let mut attempts = Vec::with_capacity(deliveries.len());
-    let all = hookd_db::Page {
-        limit: crate::list::MAX_LIMIT,
-        dir: hookd_db::Dir::Asc,
-        after: None,
-        before: None,
-        order: None,
-    };
+    let all = super::everything();
     for d in &deliveries {
         attempts.push(
             hookd_db::attempts::list_by_delivery(&client, d.delivery.id, &[], &all)

@@ -1,7 +1,7 @@
 //! `/console/apps/{app_id}/messages` (the log, Retry failed) and `/console/messages/{mid}`.
 
 use super::message_views;
-use super::{app_event_types, app_nav, load_app};
+use super::{app_event_types, app_heading, load_app};
 use crate::console::csrf;
 use crate::console::error::PageError;
 use crate::console::form::FormData;
@@ -10,7 +10,6 @@ use crate::console::surface::Surface;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use maud::html;
 use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -43,7 +42,7 @@ async fn render_log(
 ) -> Result<HttpResponse, PageError> {
     let app = load_app(state, &user.caller, app_id).await?;
     let types = app_event_types(state, app_id).await?;
-    let heading = html! { h1 { (app.name) } (app_nav(app.id, "messages")) };
+    let heading = app_heading(&app, "Messages", "messages");
     let view = message_views::LogView {
         heading,
         types: &types,

@@ -6,6 +6,7 @@ pub mod endpoint_form;
 pub mod endpoint_page;
 mod endpoints;
 mod event_types;
+mod health;
 pub mod message_views;
 mod messages;
 pub mod subscriptions;
@@ -27,18 +28,25 @@ pub fn configure_console(cfg: &mut web::ServiceConfig) {
     messages::configure(cfg);
     tasks::configure(cfg);
     api_keys::configure(cfg);
+    health::configure(cfg);
 }
 
-/// The names of the app's event types (for checkboxes and selects).
-pub async fn app_event_types(state: &AppState, app_id: Uuid) -> Result<Vec<String>, PageError> {
-    let client = state.client().await?;
-    let page = hookd_db::Page {
+/// One page of the most a list gives (a subscription's endpoints, an app's event types,
+/// a delivery's attempts are short), oldest first.
+pub fn everything() -> hookd_db::Page {
+    hookd_db::Page {
         limit: crate::list::MAX_LIMIT,
         dir: hookd_db::Dir::Asc,
         after: None,
         before: None,
         order: None,
-    };
+    }
+}
+
+/// The names of the app's event types (for checkboxes and selects).
+pub async fn app_event_types(state: &AppState, app_id: Uuid) -> Result<Vec<String>, PageError> {
+    let client = state.client().await?;
+    let page = everything();
     let listed = hookd_db::event_types::list(&client, app_id, &[], &page).await?;
     let mut names: Vec<String> = listed.models.into_iter().map(|t| t.name).collect();
     names.sort();
@@ -59,6 +67,15 @@ pub async fn load_app(state: &AppState, caller: &Caller, id: Uuid) -> Result<App
     hookd_db::apps::get(&client, caller.organization_id, id)
         .await
         .map_err(|e| crate::error::ApiError::from_db("app")(e).into())
+}
+
+/// The top of an app's section page: the app's name, the page's h1, the app's nav.
+pub fn app_heading(app: &App, title: &str, current: &str) -> Markup {
+    html! {
+        p.crumb { a href={"/console/apps/" (app.id)} { (app.name) } }
+        h1 { (title) }
+        (app_nav(app.id, current))
+    }
 }
 
 /// The sections of an app page (nav "App").

@@ -2,7 +2,7 @@
 //! its endpoints, create endpoint, portal links.
 
 use super::endpoint_form::{self, Values};
-use super::{app_event_types, app_nav, load_app, pager, status_cell, PAGE_SIZE};
+use super::{app_event_types, app_heading, load_app, pager, status_cell, PAGE_SIZE};
 use crate::console::csrf;
 use crate::console::error::PageError;
 use crate::console::form::FormData;
@@ -54,9 +54,7 @@ async fn list_page(
         None => ("", None),
     };
     let body = html! {
-        h1 { (app.name) }
-        (app_nav(app.id, "subscriptions"))
-        h2 { "Subscriptions" }
+        (app_heading(&app, "Subscriptions", "subscriptions"))
         @if listed.models.is_empty() {
             p.empty { "No subscriptions yet. A subscription is one subscriber of this app, with its endpoints." }
         } @else {
@@ -165,8 +163,7 @@ async fn page(
     };
     let revoked = req.query_string().contains("revoked=1");
     let body = html! {
-        h1 { (sub.name) }
-        (app_nav(app.id, "subscriptions"))
+        (app_heading(&app, &sub.name, "subscriptions"))
         @if let Some(n) = extra.note { (layout::note(n)) }
         @if revoked { (layout::note("Every portal link of this subscription has been revoked.")) }
         h2 { "Endpoints" }

@@ -1,6 +1,6 @@
 //! `/console/apps/{app_id}/tasks`: scheduled tasks and Cancel.
 
-use super::{app_nav, load_app, pager, status_cell, PAGE_SIZE};
+use super::{app_heading, load_app, pager, status_cell, PAGE_SIZE};
 use crate::console::csrf;
 use crate::console::error::PageError;
 use crate::console::form::FormData;
@@ -37,9 +37,7 @@ async fn page(
     let listed = hookd_db::tasks::list(&client, app_id, &q.filters, &q.page).await?;
     let base = format!("/console/apps/{app_id}/tasks");
     let body = html! {
-        h1 { (app.name) }
-        (app_nav(app.id, "tasks"))
-        h2 { "Tasks" }
+        (app_heading(&app, "Tasks", "tasks"))
         (layout::alert_opt(error.as_deref()))
         @if listed.models.is_empty() {
             p.empty { "No tasks. Tasks are scheduled with POST /api/v1/apps/{app_id}/tasks and show here until they run." }
