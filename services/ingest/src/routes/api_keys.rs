@@ -1,5 +1,5 @@
 use crate::auth::{generate_api_key, hash_api_key, Caller};
-use crate::body::{check_len, required, OptionalJsonBody};
+use crate::body::{self, check_len, required};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -37,7 +37,7 @@ pub struct CreatedApiKey {
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: OptionalJsonBody<CreateApiKey>,
+    body: body::OptionalJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     // Named `default` when no name is given; a given name must not be blank.
     let name = match &body.0.name {

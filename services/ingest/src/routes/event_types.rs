@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::{check_len, required, JsonBody};
+use crate::body::{self, check_len, invalid_field, required, Nullable};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -8,7 +8,7 @@ use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use hookd_domain::EventType;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -24,18 +24,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Deserialize, ToSchema)]
 pub struct CreateEventType {
     /// Such as `user.created`: letters, digits and `._-:`.
+    #[schema(required = true)]
     name: Option<String>,
     description: Option<String>,
     /// JSON Schema that message `data` must satisfy.
     schema: Option<Value>,
 }
 
-/// Fields to change; `schema: null` removes the schema. The name cannot change.
+/// Fields to change; `null` removes the description or the schema. The name cannot change
+/// (a `name` other than the event type's own is refused).
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // Parsed by hand (to tell null from absent); the schema documents it.
 pub struct UpdateEventType {
-    description: Option<String>,
-    schema: Option<Value>,
+    name: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    description: Nullable<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Value>)]
+    schema: Nullable<Value>,
 }
 
 pub fn check_name(name: &str) -> Result<(), ApiError> {
@@ -65,7 +71,7 @@ async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<CreateEventType>,
+    body: body::Json<CreateEventType>,
 ) -> Result<HttpResponse, ApiError> {
     check_app(&state, &caller, *app_id).await?;
     let input = body.0;
@@ -137,36 +143,28 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, String)>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<UpdateEventType>,
 ) -> Result<web::Json<EventType>, ApiError> {
     let (app_id, name) = path.into_inner();
     check_app(&state, &caller, app_id).await?;
-    let fields = body.0;
+    let input = body.0;
     // The name is the event type's identity (its path, and what endpoints subscribe to): a
     // rename would be silently ignored, so it is refused.
-    if fields
-        .get("name")
-        .is_some_and(|n| n.as_str() != Some(name.as_str()))
-    {
-        return Err(
-            ApiError::invalid("name cannot be changed; create a new event type")
-                .with_data(serde_json::json!({ "field": "name" })),
-        );
+    if input.name.as_ref().is_some_and(|n| *n != name) {
+        return Err(invalid_field(
+            "name",
+            "name cannot be changed; create a new event type",
+        ));
     }
-    let description = match fields.get("description") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(Value::String(s)) => Some(Some(s.as_str())),
-        Some(_) => return Err(ApiError::invalid("description must be a string")),
-    };
-    let schema = match fields.get("schema") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(s) => {
-            check_schema(s)?;
-            Some(Some(s))
-        }
-    };
+    if let Nullable::Value(schema) = &input.schema {
+        check_schema(schema)?;
+    }
+    let description = input.description.into_update();
+    let schema = input.schema.into_update();
+    let (description, schema) = (
+        description.as_ref().map(|d| d.as_deref()),
+        schema.as_ref().map(Option::as_ref),
+    );
     let client = state.client().await?;
     let updated = hookd_db::event_types::update(&client, app_id, &name, description, schema)
         .await
