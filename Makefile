@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test services build release lint fmt unit deploy-check bench chaos fuzz
+.PHONY: run test services build release lint fmt unit deploy-check deny e2e bench chaos fuzz
 
 run: services release
 	@scripts/run.sh
@@ -24,10 +24,19 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: services lint unit deploy-check
+test: services lint deny unit deploy-check e2e
+
+# cargo deny check bans licenses sources (deny.toml, offline) and the declared rust-version;
+# installs cargo-deny on first use (scripts/ensure-cargo-deny.sh).
+deny:
+	scripts/deny-check.sh
 
 deploy-check:
 	scripts/deploy-check
+
+# Browser tests of the console and portal (Playwright on Debian's chromium; see scripts/e2e.sh).
+e2e: services
+	scripts/e2e.sh
 
 unit:
 ifeq ($(NEXTEST),yes)

@@ -13,6 +13,11 @@ pub use settings::*;
 pub enum ConfigError {
     #[error("cannot load configuration: {0}")]
     Load(#[from] config::ConfigError),
+    #[error(
+        "the production profile needs its own keys, missing: {0}. \
+         For local development set HOOKD_PROFILE=local"
+    )]
+    MissingKeys(String),
     #[error("invalid setting `{key}`: {reason}")]
     Invalid { key: &'static str, reason: String },
 }

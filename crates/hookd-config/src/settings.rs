@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const DEFAULTS: &str = include_str!("defaults.toml");
+/// What the local profile changes in the defaults (never loaded in production).
+const LOCAL_DEFAULTS: &str = include_str!("local_defaults.toml");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -20,11 +22,13 @@ impl Profile {
         }
     }
 
-    /// `HOOKD_PROFILE`, `local` when unset.
+    /// `HOOKD_PROFILE`, `production` when unset: a binary started without saying where it runs
+    /// gets the safe profile (keys required, no private networks). `make run` and the tests
+    /// say `local`.
     pub fn from_env() -> Result<Self, ConfigError> {
         match std::env::var("HOOKD_PROFILE").as_deref() {
-            Err(_) | Ok("") | Ok("local") => Ok(Profile::Local),
-            Ok("production") => Ok(Profile::Production),
+            Ok("local") => Ok(Profile::Local),
+            Err(_) | Ok("") | Ok("production") => Ok(Profile::Production),
             Ok(other) => Err(ConfigError::Invalid {
                 key: "HOOKD_PROFILE",
                 reason: format!("`{other}` is neither `local` nor `production`"),
@@ -47,13 +51,34 @@ pub struct Settings {
     pub ratelimit: RateLimitSettings,
     #[serde(default)]
     pub secrets: SecretSettings,
+    #[serde(default)]
+    pub gateway: GatewaySettings,
     pub log: LogSettings,
+    pub console: ConsoleSettings,
+}
+
+/// The web console and subscriber portal (CONSOLE.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleSettings {
+    #[serde(deserialize_with = "de_duration")]
+    pub session_ttl: Duration,
+    /// Base URL of portal links and the origin forms must come from; `http://` + the listen
+    /// address when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SecretSettings {
     #[serde(default)]
     pub encryption_key: Option<Secret<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GatewaySettings {
+    /// Base of source URLs (`{public_url}/e/{source_id}`); `http://<ingest.listen>` when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 fn local() -> Profile {
@@ -158,8 +183,7 @@ impl Settings {
 
     /// Defaults, then `dir/<profile>.toml` when present, then the environment when `env` is set.
     pub fn load_from(profile: Profile, dir: &Path, env: bool) -> Result<Self, ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+        let mut builder = Self::builtin(profile)
             .add_source(config::File::from(dir.join(profile.name())).required(false));
         if env {
             builder = builder.add_source(
@@ -175,10 +199,22 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The built-in layers of a profile: `defaults.toml`, and for `local` `local_defaults.toml`.
+    fn builtin(profile: Profile) -> config::ConfigBuilder<config::builder::DefaultState> {
+        let builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        match profile {
+            Profile::Local => builder.add_source(config::File::from_str(
+                LOCAL_DEFAULTS,
+                config::FileFormat::Toml,
+            )),
+            Profile::Production => builder,
+        }
+    }
+
     /// Built-in defaults of a profile without files or environment: the base of tests.
     pub fn defaults(profile: Profile) -> Self {
-        let mut settings: Settings = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+        let mut settings: Settings = Self::builtin(profile)
             .build()
             .and_then(|c| c.try_deserialize())
             .expect("built-in defaults deserialize");
@@ -192,22 +228,7 @@ impl Settings {
             reason: reason.into(),
         };
         if self.profile == Profile::Production {
-            match &self.auth.bootstrap_api_key {
-                Some(key) if key.expose().len() >= 16 => {}
-                _ => {
-                    return Err(invalid(
-                        "auth.bootstrap_api_key",
-                        "required in production, at least 16 characters \
-                         (set HOOKD__AUTH__BOOTSTRAP_API_KEY)",
-                    ))
-                }
-            }
-        }
-        if self.profile == Profile::Production && self.secrets.encryption_key.is_none() {
-            return Err(invalid(
-                "secrets.encryption_key",
-                "required in production (set HOOKD__SECRETS__ENCRYPTION_KEY to base64 of 32 bytes)",
-            ));
+            self.production_keys()?;
         }
         if let Some(key) = &self.auth.bootstrap_api_key {
             if key.expose().trim().is_empty() {
@@ -229,7 +250,38 @@ impl Settings {
         url::Url::parse(self.database.url.expose())
             .map_err(|e| invalid("database.url", &e.to_string()))?;
         url::Url::parse(self.amqp.url.expose()).map_err(|e| invalid("amqp.url", &e.to_string()))?;
+        if let Some(public) = &self.console.public_url {
+            let parsed = url::Url::parse(public)
+                .map_err(|e| invalid("console.public_url", &e.to_string()))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(invalid("console.public_url", "must be an http(s) URL"));
+            }
+        }
+        if self.console.session_ttl.is_zero() {
+            return Err(invalid("console.session_ttl", "must be above zero"));
+        }
         Ok(())
+    }
+
+    /// Production starts only with its own keys: every missing one is named in one message.
+    fn production_keys(&self) -> Result<(), ConfigError> {
+        let mut missing = Vec::new();
+        if !matches!(&self.auth.bootstrap_api_key, Some(k) if k.expose().trim().len() >= 16) {
+            missing.push(
+                "auth.bootstrap_api_key (HOOKD__AUTH__BOOTSTRAP_API_KEY, at least 16 characters)",
+            );
+        }
+        if !matches!(&self.secrets.encryption_key, Some(k) if !k.expose().trim().is_empty()) {
+            missing.push(
+                "secrets.encryption_key (HOOKD__SECRETS__ENCRYPTION_KEY, base64 of 32 bytes: \
+                 `openssl rand -base64 32`)",
+            );
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::MissingKeys(missing.join(" and ")))
+        }
     }
 
     /// The key that seals endpoint secrets at rest, if configured.
@@ -238,6 +290,14 @@ impl Settings {
             .encryption_key
             .as_ref()
             .map(|k| k.expose().as_str())
+    }
+
+    /// The console's public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.console.public_url {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+            _ => format!("http://{}", self.ingest.listen),
+        }
     }
 
     /// Number of tries in the retry schedule.
@@ -271,13 +331,74 @@ mod tests {
             local.auth.bootstrap_api_key.unwrap().expose(),
             "hookd_dev_key"
         );
-        // Production refuses to start without a bootstrap key.
         assert!(
             local.secrets.encryption_key.is_some(),
             "the local profile seals secrets too"
         );
         let err = Settings::load_from(Profile::Production, &dir, false).unwrap_err();
         assert!(err.to_string().contains("bootstrap_api_key"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_its_keys() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        let err = Settings::load_from(Profile::Production, &dir, false)
+            .unwrap_err()
+            .to_string();
+        for named in [
+            "HOOKD__AUTH__BOOTSTRAP_API_KEY",
+            "HOOKD__SECRETS__ENCRYPTION_KEY",
+            "HOOKD_PROFILE=local",
+        ] {
+            assert!(err.contains(named), "{named} not in: {err}");
+        }
+        let mut s = Settings::defaults(Profile::Production);
+        s.auth.bootstrap_api_key = Some(Secret::new("k".repeat(24)));
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("HOOKD__SECRETS__ENCRYPTION_KEY"), "{err}");
+        assert!(
+            !err.contains("HOOKD__AUTH"),
+            "the key given is not named: {err}"
+        );
+        s.secrets.encryption_key = Some(Secret::new("   ".into()));
+        assert!(s.validate().is_err(), "a blank encryption key is no key");
+        s.secrets.encryption_key = Some(Secret::new(
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+        ));
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn only_the_local_profile_delivers_to_private_networks() {
+        assert!(
+            !Settings::defaults(Profile::Production)
+                .delivery
+                .allow_private_networks
+        );
+        let empty = std::env::temp_dir().join("hookd-config-no-such-dir");
+        let local = Settings::load_from(Profile::Local, &empty, false).unwrap();
+        assert!(
+            local.delivery.allow_private_networks,
+            "local built-ins allow it"
+        );
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config");
+        assert!(
+            !std::fs::read_to_string(dir.join("production.toml"))
+                .unwrap()
+                .contains("allow_private_networks = true"),
+            "the production file must not turn it on"
+        );
+    }
+
+    #[test]
+    fn an_unset_profile_is_production() {
+        // Only this test reads HOOKD_PROFILE from the process (nextest: one process per test).
+        std::env::remove_var("HOOKD_PROFILE");
+        assert_eq!(Profile::from_env().unwrap(), Profile::Production);
+        std::env::set_var("HOOKD_PROFILE", "local");
+        assert_eq!(Profile::from_env().unwrap(), Profile::Local);
+        std::env::set_var("HOOKD_PROFILE", "staging");
+        assert!(Profile::from_env().is_err());
     }
 
     #[test]

@@ -6,10 +6,10 @@ use hookd_domain::{new_id, Delivery, DeliveryStatus, Message};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, d.event_type, d.status, \
+pub(crate) const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, d.event_type, d.status, \
     d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at";
 
-fn from_row(r: &Row) -> Delivery {
+pub(crate) fn from_row(r: &Row) -> Delivery {
     let status: &str = r.get("status");
     Delivery {
         id: r.get("id"),

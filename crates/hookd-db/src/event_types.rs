@@ -5,7 +5,8 @@ use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-const COLUMNS: &str = "e.id, e.name, e.description, e.schema, e.created_at, e.updated_at";
+const COLUMNS: &str =
+    "e.id, e.name, e.description, e.schema, e.example, e.created_at, e.updated_at";
 
 fn from_row(r: &Row) -> EventType {
     EventType {
@@ -13,6 +14,7 @@ fn from_row(r: &Row) -> EventType {
         name: r.get("name"),
         description: r.get("description"),
         schema: r.get("schema"),
+        example: r.get("example"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
     }
@@ -24,14 +26,15 @@ pub async fn create(
     name: &str,
     description: Option<&str>,
     schema: Option<&Value>,
+    example: Option<&Value>,
 ) -> Result<EventType, DbError> {
     let row = client
         .query_one(
             &format!(
-                "INSERT INTO event_types AS e (id, app_id, name, description, schema)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+                "INSERT INTO event_types AS e (id, app_id, name, description, schema, example)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
             ),
-            &[&new_id(), &app_id, &name, &description, &schema],
+            &[&new_id(), &app_id, &name, &description, &schema, &example],
         )
         .await?;
     Ok(from_row(&row))
@@ -86,13 +89,14 @@ pub async fn list(
     .await
 }
 
-/// Changes what is given; `schema: Some(None)` removes the schema.
+/// Changes what is given; `schema: Some(None)` removes the schema (`example` likewise).
 pub async fn update(
     client: &impl GenericClient,
     app_id: Uuid,
     name: &str,
     description: Option<Option<&str>>,
     schema: Option<Option<&Value>>,
+    example: Option<Option<&Value>>,
 ) -> Result<EventType, DbError> {
     client
         .query_opt(
@@ -100,6 +104,7 @@ pub async fn update(
                 "UPDATE event_types e SET
                     description = CASE WHEN $3 THEN $4 ELSE e.description END,
                     schema = CASE WHEN $5 THEN $6 ELSE e.schema END,
+                    example = CASE WHEN $7 THEN $8 ELSE e.example END,
                     updated_at = now()
                  WHERE e.app_id = $1 AND e.name = $2 RETURNING {COLUMNS}"
             ),
@@ -110,6 +115,8 @@ pub async fn update(
                 &description.flatten(),
                 &schema.is_some(),
                 &schema.flatten(),
+                &example.is_some(),
+                &example.flatten(),
             ],
         )
         .await?

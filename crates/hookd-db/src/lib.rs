@@ -6,15 +6,22 @@ mod list;
 mod listen;
 mod migrate;
 mod pool;
+mod tls;
 
 pub mod api_keys;
 pub mod apps;
 pub mod attempts;
+pub mod console_sessions;
 pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
+pub mod gateway;
+pub mod message_log;
 pub mod messages;
 pub mod organizations;
+pub mod portal;
+pub mod sealed;
+pub mod stats;
 pub mod subscriptions;
 pub mod tasks;
 

@@ -6,9 +6,9 @@ use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-const COLUMNS: &str = "m.id, m.event_type, m.version, m.event_id, m.data, m.created_at";
+pub(crate) const COLUMNS: &str = "m.id, m.event_type, m.version, m.event_id, m.data, m.created_at";
 
-fn from_row(r: &Row) -> Message {
+pub(crate) fn from_row(r: &Row) -> Message {
     Message {
         id: r.get("id"),
         event_type: r.get("event_type"),

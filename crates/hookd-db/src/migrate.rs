@@ -2,7 +2,17 @@ use crate::DbError;
 use deadpool_postgres::Client;
 
 /// The migrations, in order. Embedded so the binary migrates without files beside it.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        "0003_gateway",
+        include_str!("../migrations/0003_gateway.sql"),
+    ),
+    (
+        "0004_console",
+        include_str!("../migrations/0004_console.sql"),
+    ),
+];
 
 /// Any number for the advisory lock, the same in every replica.
 const LOCK_KEY: i64 = 0x68_6f6f_6b64; // "hookd"

@@ -102,3 +102,18 @@ pub async fn delete(client: &impl GenericClient, id: Uuid) -> Result<(), DbError
     }
     Ok(())
 }
+
+/// The number of endpoints of each of these subscriptions (a page's worth).
+pub async fn endpoint_counts(
+    client: &impl GenericClient,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, i64>, DbError> {
+    let rows = client
+        .query(
+            "SELECT subscription_id, count(*) FROM endpoints WHERE subscription_id = ANY($1)
+             GROUP BY subscription_id",
+            &[&ids],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}

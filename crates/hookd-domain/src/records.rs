@@ -34,6 +34,8 @@ pub struct EventType {
     pub description: Option<String>,
     /// JSON Schema that message `data` must satisfy.
     pub schema: Option<Value>,
+    /// An example payload (satisfies `schema`); the console's test messages send it.
+    pub example: Option<Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

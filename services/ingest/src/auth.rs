@@ -56,9 +56,13 @@ fn presented_key(req: &HttpRequest) -> Option<String> {
 /// The caller of a key: the bootstrap admin key, or a stored key (cached briefly; a deletion
 /// anywhere clears every replica's cache at once, the api_keys trigger NOTIFYs hookd_api_keys).
 /// Unknown keys are not cached.
-async fn resolve(state: &AppState, key: Option<String>) -> Result<Caller, ApiError> {
+pub async fn resolve(state: &AppState, key: Option<String>) -> Result<Caller, ApiError> {
     let key = key.ok_or_else(ApiError::unauthorized)?;
-    let hash = hash_api_key(&key);
+    resolve_hash(state, hash_api_key(&key)).await
+}
+
+/// The caller of a key's hash (a console session keeps only the hash of its key).
+pub async fn resolve_hash(state: &AppState, hash: [u8; 32]) -> Result<Caller, ApiError> {
     if let Some(bootstrap) = &state.bootstrap_key_hash {
         if bool::from(bootstrap.ct_eq(&hash)) {
             return Ok(Caller {
@@ -84,15 +88,18 @@ async fn resolve(state: &AppState, key: Option<String>) -> Result<Caller, ApiErr
     })
 }
 
-/// Middleware: every `/api/v1` route but the OpenAPI document needs a key, checked before any
-/// extractor runs, so a bad key is a 401 whatever else is wrong with the request (a malformed
-/// id, a bad body). The caller is left in the request for the `Caller` extractor.
+/// Middleware: every `/api/v1` route but the OpenAPI document, and every gateway route of
+/// `/2024-03-01`, needs a key, checked before any extractor runs, so a bad key is a 401
+/// whatever else is wrong with the request (a malformed id, a bad body). Source URLs (`/e/...`)
+/// take no key. The caller is left in the request for the `Caller` extractor.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let path = req.path();
-    if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+    let api = path.starts_with("/api/v1/") && path != "/api/v1/openapi.json";
+    let gateway = path == crate::gateway::BASE || path.starts_with("/2024-03-01/");
+    if !api && !gateway {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

@@ -98,6 +98,21 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], empty_is_object: bool) -> Result
     Ok(value)
 }
 
+/// Reads a JSON object built in code (the console's and the portal's form fields) into the
+/// route's body struct, with the same 422 naming the field as a request body gets.
+pub fn from_object<T: DeserializeOwned>(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(object.clone())).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        if path == "." {
+            return ApiError::invalid(message);
+        }
+        invalid_field(&path, format!("{path}: {message}"))
+    })
+}
+
 /// 400 for bytes that are not JSON, 422 naming the path of the field that has the wrong shape.
 /// The parse stops at its first error, so before a 422 the rest of the body is checked to be
 /// JSON at all (a scan that builds nothing, on this error path only): JSON that is cut short

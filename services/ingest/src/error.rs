@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use std::fmt;
 
 /// Every 4xx and 5xx of the API, rendered in one place as
-/// `{"handled": true, "status": 422, "message": "...", "data": {...}}`.
+/// `{"handled": true, "status": 422, "code": "UNPROCESSABLE_ENTITY", "message": "...",
+/// "data": {...}}` (`code` is what the gateway's clients switch on; the status names it
+/// unless a route gives a more precise one).
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -14,6 +16,8 @@ pub struct ApiError {
     pub data: Value,
     /// Seconds for a `Retry-After` header (429, 503).
     pub retry_after: Option<u64>,
+    /// A precise code (`SOURCE_DISABLED`); `None` renders the status's name.
+    pub code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -23,7 +27,30 @@ impl ApiError {
             message: message.into(),
             data: json!({}),
             retry_after: None,
+            code: None,
         }
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// The code rendered: the precise one, else the status's name.
+    pub fn code(&self) -> &'static str {
+        self.code.unwrap_or(match self.status.as_u16() {
+            400 => "BAD_REQUEST",
+            401 => "UNAUTHORIZED",
+            403 => "FORBIDDEN",
+            404 => "NOT_FOUND",
+            405 => "METHOD_NOT_ALLOWED",
+            409 => "CONFLICT",
+            413 => "PAYLOAD_TOO_LARGE",
+            422 => "UNPROCESSABLE_ENTITY",
+            429 => "TOO_MANY_REQUESTS",
+            503 => "SERVICE_UNAVAILABLE",
+            _ => "INTERNAL_SERVER_ERROR",
+        })
     }
 
     pub fn with_data(mut self, data: Value) -> Self {
@@ -88,6 +115,7 @@ impl ResponseError for ApiError {
         response.json(json!({
             "handled": true,
             "status": self.status.as_u16(),
+            "code": self.code(),
             "message": self.message,
             "data": self.data,
         }))
@@ -135,6 +163,13 @@ fn conflict_message(constraint: &str) -> String {
         "apps_organization_id_name_key" => "an app with this name exists already".into(),
         "event_types_app_id_name_key" => "an event type with this name exists already".into(),
         "subscriptions_app_id_name_key" => "a subscription with this name exists already".into(),
+        "gw_sources_organization_id_name_key" => "a source with this name exists already".into(),
+        "gw_destinations_organization_id_name_key" => {
+            "a destination with this name exists already".into()
+        }
+        "gw_connections_source_id_name_key" => {
+            "a connection with this name exists already on this source".into()
+        }
         _ => "conflicts with an existing resource".into(),
     }
 }

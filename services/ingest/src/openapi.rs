@@ -16,6 +16,8 @@ use utoipa::{Modify, ToSchema};
 pub struct ErrorBody {
     pub handled: bool,
     pub status: u16,
+    /// `NOT_FOUND`, `UNPROCESSABLE_ENTITY`, ... or a precise code (`SOURCE_DISABLED`).
+    pub code: String,
     pub message: String,
     pub data: serde_json::Value,
 }
@@ -54,6 +56,7 @@ pub fn document() -> OpenApi {
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes::configure)
+        .configure(crate::gateway::configure)
         .split_for_parts();
     let mut doc = doc;
     add_list_parameters(&mut doc);

@@ -39,13 +39,21 @@ impl Application {
             n => n,
         };
         let cipher = secret_cipher(&settings)?;
-        let state = web::Data::new(AppState::new(
-            settings,
-            pool,
-            publisher,
-            default_org,
-            cipher,
-        ));
+        // Without a configured public URL, the bound address (port 0 resolved).
+        let public_url = match &settings.console.public_url {
+            Some(_) => settings.public_url(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let gateway_url = settings
+            .gateway
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", listener.local_addr().expect("bound")))
+            .trim_end_matches('/')
+            .to_owned();
+        let mut state = AppState::new(settings, pool, publisher, default_org, cipher, public_url);
+        state.gateway_url = gateway_url;
+        let state = web::Data::new(state);
         Ok(Self {
             listener,
             state,
@@ -69,6 +77,7 @@ impl Application {
         let limiter = web::Data::new(crate::ratelimit::RateLimiter::new(
             state.settings.ratelimit.clone(),
         ));
+        let login_limiter = web::Data::new(crate::console::LoginLimiter::default());
         let document = crate::openapi::document();
         let allowed = web::Data::new(allowed_methods(&document));
         let doc = web::Data::new(serde_json::to_string(&document).expect("OpenAPI serialises"));
@@ -91,12 +100,20 @@ impl Application {
                         .error_handler(|e, _| ApiError::invalid(e.to_string()).into()),
                 )
                 .configure(crate::routes::configure)
+                .configure(crate::gateway::configure)
                 .into_app()
+                .app_data(login_limiter.clone())
+                .configure(crate::console::configure)
                 .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
                 .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)
+                // Source URLs: any method, no key (the source's verification is the proof).
+                .service(
+                    web::resource(["/e/{source_id}", "/e/{source_id}/{suffix:.*}"])
+                        .route(web::route().to(crate::gateway::inbound::receive)),
+                )
                 .default_service(web::to(unrouted))
         })
         .workers(self.workers)

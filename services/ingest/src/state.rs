@@ -31,6 +31,11 @@ pub struct AppState {
     pub publishes: Arc<tokio::sync::Semaphore>,
     /// Groups message inserts of concurrent sends.
     pub batcher: crate::batcher::InsertBatcher,
+    /// Base URL of the console and portal (portal links, the origin forms come from).
+    pub public_url: String,
+    /// Where source URLs point: `gateway.public_url`, else this server's address.
+    pub gateway_url: String,
+    pub gateway_metrics: crate::gateway::GatewayMetrics,
 }
 
 impl AppState {
@@ -40,6 +45,7 @@ impl AppState {
         publisher: Arc<Publisher>,
         default_org: Uuid,
         cipher: hookd_signing::SecretCipher,
+        public_url: String,
     ) -> Self {
         let batcher = crate::batcher::start(pool.clone());
         let bootstrap_key_hash = settings
@@ -47,11 +53,14 @@ impl AppState {
             .bootstrap_api_key
             .as_ref()
             .map(|k| crate::hash_api_key(k.expose()));
+        let metrics = IngestMetrics::new();
+        let gateway_metrics = crate::gateway::GatewayMetrics::register(&metrics.registry);
         Self {
             settings,
             pool,
             publisher,
-            metrics: IngestMetrics::new(),
+            metrics,
+            gateway_metrics,
             bootstrap_key_hash,
             default_org,
             keys: TtlCache::new(Duration::from_secs(10)),
@@ -60,6 +69,8 @@ impl AppState {
             cipher,
             batcher,
             publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
+            public_url,
+            gateway_url: String::new(),
         }
     }
 

@@ -19,9 +19,15 @@ async fn two_routers_and_two_workers_send_each_message_once() {
     let worker = hookd_delivery::DeliveryWorker::build(stack.settings.clone())
         .await
         .unwrap();
+    let (router_port, worker_port) = (router.port(), worker.port());
     let r = tokio::spawn(router.run_until_stopped(token.clone()));
     let w = tokio::spawn(worker.run_until_stopped(token.clone()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
     while view.snapshot().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second router never saw both endpoints"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let n = 150;
@@ -62,6 +68,25 @@ async fn two_routers_and_two_workers_send_each_message_once() {
         .unwrap()
         .get(0);
     assert_eq!(rows, 2 * n as i64, "fan-out recorded a delivery twice");
+    // The claim is about two replicas: each of the second pair did part of the work (the broker
+    // hands a queue's messages round-robin to its consumers).
+    let routed = hookd_testkit::metric_sum(
+        &hookd_testkit::scrape(router_port).await,
+        "hookd_router_messages_routed_total",
+    );
+    let sent = hookd_testkit::metric_sum(
+        &hookd_testkit::scrape(worker_port).await,
+        "hookd_delivery_attempts_total",
+    );
+    assert!(
+        routed > 0.0 && routed < n as f64,
+        "second router routed {routed} of {n}"
+    );
+    assert!(
+        sent > 0.0 && sent < 2.0 * n as f64,
+        "second worker tried {sent} of {}",
+        2 * n
+    );
     token.cancel();
     let _ = r.await;
     let _ = w.await;

@@ -9,7 +9,9 @@ use std::time::Duration;
 async fn a_failing_endpoint_is_paused_then_probed() {
     let stack = TestStack::spawn_with(|s| {
         s.delivery.circuit_failures = 3;
-        s.delivery.circuit_cooldown = Duration::from_secs(2);
+        // Long enough that no probe slips in while a loaded machine is still putting the
+        // first ten off (2 s let a fourth try through on a busy 2-core box).
+        s.delivery.circuit_cooldown = Duration::from_secs(10);
         s.delivery.retry_schedule = vec![Duration::ZERO, Duration::from_millis(100)];
         s.delivery.per_endpoint_concurrency = 1;
     })
@@ -30,7 +32,8 @@ async fn a_failing_endpoint_is_paused_then_probed() {
     // Every message was handled once (tried, or put off by the open circuit)...
     let db = stack.db().await;
     let endpoint: uuid::Uuid = e["id"].as_str().unwrap().parse().unwrap();
-    for _ in 0..200 {
+    let mut settled = false;
+    for _ in 0..400 {
         let queued: i64 = db
             .query_one(
                 "SELECT count(*) FROM deliveries WHERE endpoint_id = $1 AND queued",
@@ -48,10 +51,15 @@ async fn a_failing_endpoint_is_paused_then_probed() {
             .unwrap()
             .get(0);
         if total == 10 && queued == 0 {
+            settled = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert!(
+        settled,
+        "the ten deliveries were not all handled within 8 s"
+    );
     // ...but only the tries before the circuit opened reached the endpoint.
     let tried = stack.receiver.received_at("/broken").len();
     assert_eq!(tried, 3, "the open circuit let {tried} tries through");

@@ -22,8 +22,21 @@ async fn shutdown_lets_tries_in_flight_finish() {
             .wait_for(Duration::from_secs(10), |r| !r.is_empty())
             .await
     );
-    // The try is now in flight; stop everything.
+    // The receiver has the request and holds its answer for 800 ms: the try is in flight, and
+    // the delivery is not recorded yet. Prove it, then stop everything.
     let db = stack.db().await;
+    let before = db
+        .query_one(
+            "SELECT status FROM deliveries WHERE message_id = $1::text::uuid",
+            &[&m["id"].as_str().unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        before.get::<_, String>(0),
+        "succeeded",
+        "the try ended before the stop"
+    );
     stack.stop_services().await;
     let row = db
         .query_one(

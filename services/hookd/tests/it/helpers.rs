@@ -89,6 +89,9 @@ pub fn cleanup(settings: &Settings) {
 }
 
 /// The three services running in this process.
+/// A service running in the test's runtime; its error rendered as text.
+type ServiceRun = tokio::task::JoinHandle<Result<(), String>>;
+
 pub struct TestStack {
     pub settings: Settings,
     pub api: ApiClient,
@@ -98,7 +101,7 @@ pub struct TestStack {
     pub router_port: u16,
     pub delivery_port: u16,
     shutdown: CancellationToken,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tasks: Vec<(&'static str, ServiceRun)>,
 }
 
 impl TestStack {
@@ -124,24 +127,29 @@ impl TestStack {
         let base = format!("http://127.0.0.1:{}", ingest.port());
         let view = router.view();
         let (router_port, delivery_port) = (router.port(), delivery.port());
+        // Each service's result is kept: a service that fails while a test runs fails the test
+        // when the stack stops, instead of passing silently.
         let tasks = vec![
-            tokio::spawn({
+            ("ingest", {
                 let s = shutdown.clone();
-                async move {
-                    let _ = ingest.run_until_stopped(s).await;
-                }
+                tokio::spawn(
+                    async move { ingest.run_until_stopped(s).await.map_err(|e| e.to_string()) },
+                )
             }),
-            tokio::spawn({
+            ("router", {
                 let s = shutdown.clone();
-                async move {
-                    let _ = router.run_until_stopped(s).await;
-                }
+                tokio::spawn(
+                    async move { router.run_until_stopped(s).await.map_err(|e| e.to_string()) },
+                )
             }),
-            tokio::spawn({
+            ("delivery", {
                 let s = shutdown.clone();
-                async move {
-                    let _ = delivery.run_until_stopped(s).await;
-                }
+                tokio::spawn(async move {
+                    delivery
+                        .run_until_stopped(s)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
             }),
         ];
         let api = ApiClient::new(base.clone(), Some(ADMIN_KEY));
@@ -166,8 +174,13 @@ impl TestStack {
     /// Stops the services gracefully and waits for them, keeping the database for inspection.
     pub async fn stop_services(&mut self) {
         self.shutdown.cancel();
-        for t in self.tasks.drain(..) {
-            let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
+        for (name, t) in self.tasks.drain(..) {
+            match tokio::time::timeout(Duration::from_secs(20), t).await {
+                Err(_) => panic!("{name} did not stop within 20 s of the shutdown signal"),
+                Ok(Err(join)) => panic!("{name} panicked: {join}"),
+                Ok(Ok(Err(e))) => panic!("{name} failed: {e}"),
+                Ok(Ok(Ok(()))) => {}
+            }
         }
     }
 

@@ -34,5 +34,56 @@ async fn every_metric_the_dashboard_and_alerts_use_is_exported() {
     assert!(missing.is_empty(), "metrics not exported: {missing:?}");
     // Labelled series exist before their first event.
     assert!(exported.contains("hookd_delivery_attempts_total{outcome=\"failure\"} 0"));
+
+    // And the values move with what happens: one message sent and delivered.
+    let f = stack.fixture().await;
+    stack.endpoint(&f, "/metered", serde_json::json!({})).await;
+    assert_eq!(
+        stack
+            .send(
+                &f,
+                serde_json::json!({"event_type": "user.created", "data": {}})
+            )
+            .await
+            .status,
+        202
+    );
+    assert!(
+        stack
+            .receiver
+            .wait_for(std::time::Duration::from_secs(20), |r| !r.is_empty())
+            .await
+    );
+    let ingest_port = stack
+        .base
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse::<u16>()
+        .unwrap();
+    let wanted = [
+        (ingest_port, "hookd_ingest_messages_accepted_total"),
+        (stack.router_port, "hookd_router_messages_routed_total"),
+        (stack.delivery_port, "hookd_delivery_attempts_total"),
+        (
+            stack.delivery_port,
+            "hookd_delivery_end_to_end_seconds_count",
+        ),
+    ];
+    for (port, name) in wanted {
+        // Recorded just after the receiver answered: wait for it, bounded.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let value = hookd_testkit::metric_sum(&hookd_testkit::scrape(port).await, name);
+            if value >= 1.0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} stayed at {value}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
     stack.stop().await;
 }

@@ -245,15 +245,25 @@ async fn cancel_racing_the_run_has_one_clean_winner() {
         .await;
         tasks.push((n, id_of(&t)));
     }
+    // The first is cancelled at once and the last only once it completed, so both outcomes
+    // are exercised whatever the timing of the ten in between.
+    let last = tasks.len() - 1;
     let cancels = tasks.iter().map(|&(n, id)| {
         let api = stack.api.clone();
+        let stack = &stack;
         async move {
-            let when = due - Duration::from_millis(150) + Duration::from_millis(40 * n as u64);
-            tokio::time::sleep_until(when.into()).await;
+            if n as usize == last {
+                task_until(stack, id, |t| t["status"] == "completed").await;
+            } else if n > 0 {
+                let when = due - Duration::from_millis(150) + Duration::from_millis(40 * n as u64);
+                tokio::time::sleep_until(when.into()).await;
+            }
             (n, id, api.delete(&format!("/api/v1/tasks/{id}")).await)
         }
     });
     let outcomes = futures_util::future::join_all(cancels).await;
+    assert_eq!(outcomes[0].2.status, 200, "a cancel before the run wins");
+    assert_eq!(outcomes[last].2.status, 409, "a cancel after the run loses");
     let db = stack.db().await;
     let mut ran = Vec::new();
     for (n, id, r) in &outcomes {

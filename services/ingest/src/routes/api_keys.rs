@@ -18,29 +18,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Deserialize, ToSchema)]
 pub struct CreateApiKey {
     /// A label for the key, `default` when absent.
-    name: Option<String>,
+    pub name: Option<String>,
 }
 
 /// A new key: `key` is the plaintext, shown this once.
 #[derive(Serialize, ToSchema)]
 pub struct CreatedApiKey {
-    id: Uuid,
-    name: String,
-    key: String,
-    created_at: chrono::DateTime<chrono::Utc>,
+    pub id: Uuid,
+    pub name: String,
+    pub key: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Create an API key for the caller's organization.
-#[utoipa::path(tag = "api_keys", request_body(content = Option<CreateApiKey>),
-    responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody)))]
-#[post("/api_keys")]
-async fn create(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: body::OptionalJson<CreateApiKey>,
-) -> Result<HttpResponse, ApiError> {
+/// Creates a key of the caller's organization: the one path of the JSON route and the console.
+pub async fn create_key(
+    state: &AppState,
+    caller: &Caller,
+    input: &CreateApiKey,
+) -> Result<CreatedApiKey, ApiError> {
     // Named `default` when no name is given; a given name must not be blank.
-    let name = match &body.0.name {
+    let name = match &input.name {
         None => "default".to_owned(),
         given => required(given, "name")?.to_owned(),
     };
@@ -55,12 +52,35 @@ async fn create(
         false,
     )
     .await?;
-    Ok(HttpResponse::Created().json(CreatedApiKey {
+    Ok(CreatedApiKey {
         id: created.id,
         name: created.name,
         key,
         created_at: created.created_at,
-    }))
+    })
+}
+
+/// Deletes a key of the caller's organization; it is refused from the next request on.
+pub async fn delete_key(state: &AppState, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    let client = state.client().await?;
+    let hash = hookd_db::api_keys::delete(&client, caller.organization_id, id)
+        .await
+        .map_err(ApiError::from_db("API key"))?;
+    // Refused from the next request on, here without waiting for the NOTIFY.
+    state.keys.remove_where(|k| k.as_slice() == hash.as_slice());
+    Ok(())
+}
+
+/// Create an API key for the caller's organization.
+#[utoipa::path(tag = "api_keys", request_body(content = Option<CreateApiKey>),
+    responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody)))]
+#[post("/api_keys")]
+async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: body::OptionalJson<CreateApiKey>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Created().json(create_key(&state, &caller, &body.0).await?))
 }
 
 /// List the organization's API keys (never their plaintext).
@@ -92,11 +112,6 @@ async fn remove(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = state.client().await?;
-    let hash = hookd_db::api_keys::delete(&client, caller.organization_id, *id)
-        .await
-        .map_err(ApiError::from_db("API key"))?;
-    // Refused from the next request on, here without waiting for the NOTIFY.
-    state.keys.remove_where(|k| k.as_slice() == hash.as_slice());
+    delete_key(&state, &caller, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -19,9 +19,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove);
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct AppInput {
-    name: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Creates an app: the one path of the JSON route and the console.
+pub async fn create_app(
+    state: &AppState,
+    caller: &Caller,
+    input: &AppInput,
+) -> Result<App, ApiError> {
+    let name = required(&input.name, "name")?;
+    check_len(name, "name", 256)?;
+    let client = state.client().await?;
+    Ok(hookd_db::apps::create(&client, caller.organization_id, name).await?)
 }
 
 /// Create an app.
@@ -33,10 +45,7 @@ async fn create(
     caller: Caller,
     body: body::Json<AppInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = required(&body.0.name, "name")?;
-    check_len(name, "name", 256)?;
-    let client = state.client().await?;
-    let app = hookd_db::apps::create(&client, caller.organization_id, name).await?;
+    let app = create_app(&state, &caller, &body.0).await?;
     Ok(HttpResponse::Created().json(app))
 }
 

@@ -79,15 +79,35 @@ async fn retry_one(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Accepted().json(retry_delivery(&state, &caller, *id).await?))
+}
+
+/// Makes a delivery of the caller's due now: the one path of the JSON route and the console.
+pub async fn retry_delivery(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Delivery, ApiError> {
     let client = state.client().await?;
-    hookd_db::deliveries::get_in_org(&client, caller.organization_id, *id)
+    hookd_db::deliveries::get_in_org(&client, caller.organization_id, id)
         .await
         .map_err(ApiError::from_db("delivery"))?;
-    if !hookd_db::deliveries::retry(&client, *id).await? {
+    if !hookd_db::deliveries::retry(&client, id).await? {
         return Err(ApiError::conflict("a try of this delivery is in flight"));
     }
-    let delivery = hookd_db::deliveries::get_in_org(&client, caller.organization_id, *id).await?;
-    Ok(HttpResponse::Accepted().json(delivery))
+    Ok(hookd_db::deliveries::get_in_org(&client, caller.organization_id, id).await?)
+}
+
+/// Retries the app's deliveries that match: the one path of the JSON route and the console.
+pub async fn retry_deliveries(
+    state: &AppState,
+    caller: &Caller,
+    app_id: Uuid,
+    filter: &RetryFilter,
+) -> Result<u64, ApiError> {
+    check_app(state, caller, app_id).await?;
+    let client = state.client().await?;
+    Ok(hookd_db::deliveries::retry_matching(&client, app_id, filter).await?)
 }
 
 /// Which of the app's deliveries to retry; every field narrows the selection (an empty body
@@ -125,7 +145,6 @@ async fn retry_bulk(
     app_id: web::Path<Uuid>,
     body: body::OptionalJson<BulkRetry>,
 ) -> Result<HttpResponse, ApiError> {
-    check_app(&state, &caller, *app_id).await?;
     let b = body.0;
     let filter = RetryFilter {
         status: b.status,
@@ -134,7 +153,6 @@ async fn retry_bulk(
         created_gte: b.created_at.as_ref().and_then(|r| r.gte),
         created_lte: b.created_at.as_ref().and_then(|r| r.lte),
     };
-    let client = state.client().await?;
-    let count = hookd_db::deliveries::retry_matching(&client, *app_id, &filter).await?;
+    let count = retry_deliveries(&state, &caller, *app_id, &filter).await?;
     Ok(HttpResponse::Accepted().json(RetryCount { count }))
 }

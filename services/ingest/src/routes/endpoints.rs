@@ -180,8 +180,19 @@ async fn create(
     subscription_id: web::Path<Uuid>,
     body: body::Json<EndpointInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let sub = load_subscription(&state, &caller, *subscription_id).await?;
-    let mut input = body.0;
+    let created = create_endpoint(&state, &caller, *subscription_id, body.0).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Creates an endpoint from its JSON fields: the one path of the JSON route, the console and
+/// the portal. The answer carries the secret.
+pub async fn create_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    mut input: EndpointInput,
+) -> Result<Endpoint, ApiError> {
+    let sub = load_subscription(state, caller, subscription_id).await?;
     let secret = secret_from(std::mem::take(&mut input.secret).into_option())?;
     let fields = parse_fields(input)?;
     if fields.url.is_none() {
@@ -196,7 +207,87 @@ async fn create(
     let created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &stored)
         .await
         .map_err(ApiError::from_db("subscription"))?;
-    Ok(HttpResponse::Created().json(state.reveal(created)?))
+    state.reveal(created)
+}
+
+/// An endpoint of one of the caller's subscriptions, its secret opened.
+pub async fn load_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<Endpoint, ApiError> {
+    load_subscription(state, caller, subscription_id).await?;
+    let client = state.client().await?;
+    let found = hookd_db::endpoints::get(&client, subscription_id, id)
+        .await
+        .map_err(ApiError::from_db("endpoint"))?;
+    state.reveal(found)
+}
+
+/// Changes an endpoint from its JSON fields: the one path of the JSON route, the console and
+/// the portal.
+pub async fn update_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+    input: EndpointInput,
+) -> Result<Endpoint, ApiError> {
+    let sub = load_subscription(state, caller, subscription_id).await?;
+    if !input.secret.is_absent() {
+        return Err(invalid_field(
+            "secret",
+            "change the secret with POST .../secret/rotate",
+        ));
+    }
+    let fields = parse_fields(input)?;
+    let client = state.client().await?;
+    check_event_types(&client, sub.app_id, &fields.event_types).await?;
+    let updated = hookd_db::endpoints::update(&client, subscription_id, id, &fields)
+        .await
+        .map_err(ApiError::from_db("endpoint"))?;
+    state.reveal(updated)
+}
+
+/// Deletes an endpoint: the one path of the JSON route, the console and the portal.
+pub async fn delete_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    load_subscription(state, caller, subscription_id).await?;
+    let client = state.client().await?;
+    hookd_db::endpoints::delete(&client, subscription_id, id)
+        .await
+        .map_err(ApiError::from_db("endpoint"))
+}
+
+/// Replaces the signing secret (a given `secret`, or a new one): the one path of the JSON
+/// route, the console and the portal.
+pub async fn rotate_endpoint_secret(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+    input: RotateSecret,
+) -> Result<Endpoint, ApiError> {
+    load_subscription(state, caller, subscription_id).await?;
+    let secret = secret_from(input.secret)?;
+    let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
+        .unwrap_or_else(|_| chrono::Duration::hours(24));
+    let client = state.client().await?;
+    let rotated = hookd_db::endpoints::rotate_secret(
+        &client,
+        subscription_id,
+        id,
+        &state.cipher.seal(&secret),
+        chrono::Utc::now() + grace,
+    )
+    .await
+    .map_err(ApiError::from_db("endpoint"))?;
+    state.reveal(rotated)
 }
 
 /// List a subscription's endpoints.
@@ -238,12 +329,7 @@ async fn get_one(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
-    load_subscription(&state, &caller, sub_id).await?;
-    let client = state.client().await?;
-    let found = hookd_db::endpoints::get(&client, sub_id, id)
-        .await
-        .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(state.reveal(found)?))
+    Ok(web::Json(load_endpoint(&state, &caller, sub_id, id).await?))
 }
 
 /// Change an endpoint (url, version, status, event types, description, headers).
@@ -257,20 +343,9 @@ async fn update(
     body: body::Json<EndpointInput>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
-    let sub = load_subscription(&state, &caller, sub_id).await?;
-    if !body.0.secret.is_absent() {
-        return Err(invalid_field(
-            "secret",
-            "change the secret with POST .../secret/rotate",
-        ));
-    }
-    let fields = parse_fields(body.0)?;
-    let client = state.client().await?;
-    check_event_types(&client, sub.app_id, &fields.event_types).await?;
-    let updated = hookd_db::endpoints::update(&client, sub_id, id, &fields)
-        .await
-        .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(state.reveal(updated)?))
+    Ok(web::Json(
+        update_endpoint(&state, &caller, sub_id, id, body.0).await?,
+    ))
 }
 
 /// Delete an endpoint.
@@ -282,19 +357,15 @@ async fn remove(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (sub_id, id) = path.into_inner();
-    load_subscription(&state, &caller, sub_id).await?;
-    let client = state.client().await?;
-    hookd_db::endpoints::delete(&client, sub_id, id)
-        .await
-        .map_err(ApiError::from_db("endpoint"))?;
+    delete_endpoint(&state, &caller, sub_id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// The body of a rotation; empty (or no body) generates the new secret.
-#[derive(Deserialize, ToSchema)]
+#[derive(Default, Deserialize, ToSchema)]
 pub struct RotateSecret {
     /// A `whsec_` secret of your own; generated when absent.
-    secret: Option<String>,
+    pub secret: Option<String>,
 }
 
 /// Replace the signing secret. The previous secret keeps signing (both signatures are sent)
@@ -309,19 +380,7 @@ async fn rotate_secret(
     body: body::OptionalJson<RotateSecret>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
-    load_subscription(&state, &caller, sub_id).await?;
-    let secret = secret_from(body.0.secret)?;
-    let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
-        .unwrap_or_else(|_| chrono::Duration::hours(24));
-    let client = state.client().await?;
-    let rotated = hookd_db::endpoints::rotate_secret(
-        &client,
-        sub_id,
-        id,
-        &state.cipher.seal(&secret),
-        chrono::Utc::now() + grace,
-    )
-    .await
-    .map_err(ApiError::from_db("endpoint"))?;
-    Ok(web::Json(state.reveal(rotated)?))
+    Ok(web::Json(
+        rotate_endpoint_secret(&state, &caller, sub_id, id, body.0).await?,
+    ))
 }

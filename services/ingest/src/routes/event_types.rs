@@ -8,7 +8,7 @@ use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use hookd_domain::EventType;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -21,20 +21,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove);
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct CreateEventType {
     /// Such as `user.created`: letters, digits and `._-:`.
     #[schema(required = true)]
-    name: Option<String>,
-    description: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
     /// JSON Schema that message `data` must satisfy.
-    schema: Option<Value>,
+    pub schema: Option<Value>,
+    /// An example payload (any JSON); it must satisfy `schema`.
+    pub example: Option<Value>,
 }
 
-/// Fields to change; `null` removes the description or the schema. The name cannot change
-/// (a `name` other than the event type's own is refused).
+/// Fields to change; `schema: null` removes the schema (`example: null` the example). The
+/// name cannot change.
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateEventType {
+    /// Refused unless it is the event type's own name.
     name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -42,6 +45,17 @@ pub struct UpdateEventType {
     #[serde(default)]
     #[schema(value_type = Option<Value>)]
     schema: Nullable<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Value>)]
+    example: Nullable<Value>,
+}
+
+/// A change of an event type: `None` keeps a field, `Some(None)` clears it.
+#[derive(Default)]
+pub struct EventTypeChange<'a> {
+    pub description: Option<Option<&'a str>>,
+    pub schema: Option<Option<&'a Value>>,
+    pub example: Option<Option<&'a Value>>,
 }
 
 pub fn check_name(name: &str) -> Result<(), ApiError> {
@@ -63,6 +77,96 @@ fn check_schema(schema: &Value) -> Result<(), ApiError> {
         .map_err(|e| ApiError::invalid(format!("schema is not a valid JSON Schema: {e}")))
 }
 
+/// The example must satisfy the schema it will be stored with.
+fn check_example(schema: Option<&Value>, example: Option<&Value>) -> Result<(), ApiError> {
+    let (Some(schema), Some(example)) = (schema, example) else {
+        return Ok(());
+    };
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| ApiError::invalid(format!("schema is not a valid JSON Schema: {e}")))?;
+    if let Some(error) = validator.iter_errors(example).next() {
+        let at = error.instance_path().to_string();
+        return Err(ApiError::invalid(format!(
+            "example does not match the schema: {error}{}",
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!(" (at {at})")
+            }
+        ))
+        .with_data(serde_json::json!({ "field": "example" })));
+    }
+    Ok(())
+}
+
+/// Defines an event type: the one path of the JSON route and the console.
+pub async fn create_event_type(
+    state: &AppState,
+    caller: &Caller,
+    app_id: Uuid,
+    input: &CreateEventType,
+) -> Result<EventType, ApiError> {
+    check_app(state, caller, app_id).await?;
+    let name = required(&input.name, "name")?;
+    check_name(name)?;
+    if let Some(schema) = &input.schema {
+        check_schema(schema)?;
+    }
+    check_example(input.schema.as_ref(), input.example.as_ref())?;
+    let client = state.client().await?;
+    let created = hookd_db::event_types::create(
+        &client,
+        app_id,
+        name,
+        input.description.as_deref(),
+        input.schema.as_ref(),
+        input.example.as_ref(),
+    )
+    .await
+    .map_err(ApiError::from_db("app"))?;
+    let n = created.name.clone();
+    state.schemas.remove_where(|(a, t)| *a == app_id && *t == n);
+    Ok(created)
+}
+
+/// Changes an event type: the one path of the JSON route and the console.
+pub async fn update_event_type(
+    state: &AppState,
+    caller: &Caller,
+    app_id: Uuid,
+    name: &str,
+    change: &EventTypeChange<'_>,
+) -> Result<EventType, ApiError> {
+    check_app(state, caller, app_id).await?;
+    if let Some(Some(schema)) = change.schema {
+        check_schema(schema)?;
+    }
+    let client = state.client().await?;
+    if change.schema.is_some() || change.example.is_some() {
+        // The pair as it will be stored must agree.
+        let current = hookd_db::event_types::get(&client, app_id, name)
+            .await
+            .map_err(ApiError::from_db("event type"))?;
+        let schema = change.schema.unwrap_or(current.schema.as_ref());
+        let example = change.example.unwrap_or(current.example.as_ref());
+        check_example(schema, example)?;
+    }
+    let updated = hookd_db::event_types::update(
+        &client,
+        app_id,
+        name,
+        change.description,
+        change.schema,
+        change.example,
+    )
+    .await
+    .map_err(ApiError::from_db("event type"))?;
+    state
+        .schemas
+        .remove_where(|(a, t)| *a == app_id && t == name);
+    Ok(updated)
+}
+
 /// Define an event type of the app.
 #[utoipa::path(tag = "event_types", request_body = CreateEventType,
     responses((status = 201, body = EventType), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -73,26 +177,7 @@ async fn create(
     app_id: web::Path<Uuid>,
     body: body::Json<CreateEventType>,
 ) -> Result<HttpResponse, ApiError> {
-    check_app(&state, &caller, *app_id).await?;
-    let input = body.0;
-    let name = required(&input.name, "name")?;
-    check_name(name)?;
-    if let Some(schema) = &input.schema {
-        check_schema(schema)?;
-    }
-    let client = state.client().await?;
-    let created = hookd_db::event_types::create(
-        &client,
-        *app_id,
-        name,
-        input.description.as_deref(),
-        input.schema.as_ref(),
-    )
-    .await
-    .map_err(ApiError::from_db("app"))?;
-    let id = *app_id;
-    let n = created.name.clone();
-    state.schemas.remove_where(|(a, t)| *a == id && *t == n);
+    let created = create_event_type(&state, &caller, *app_id, &body.0).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -156,22 +241,17 @@ async fn update(
             "name cannot be changed; create a new event type",
         ));
     }
-    if let Nullable::Value(schema) = &input.schema {
-        check_schema(schema)?;
-    }
-    let description = input.description.into_update();
-    let schema = input.schema.into_update();
-    let (description, schema) = (
-        description.as_ref().map(|d| d.as_deref()),
-        schema.as_ref().map(Option::as_ref),
+    let (description, schema, example) = (
+        input.description.into_update(),
+        input.schema.into_update(),
+        input.example.into_update(),
     );
-    let client = state.client().await?;
-    let updated = hookd_db::event_types::update(&client, app_id, &name, description, schema)
-        .await
-        .map_err(ApiError::from_db("event type"))?;
-    state
-        .schemas
-        .remove_where(|(a, t)| *a == app_id && *t == name);
+    let change = EventTypeChange {
+        description: description.as_ref().map(|d| d.as_deref()),
+        schema: schema.as_ref().map(Option::as_ref),
+        example: example.as_ref().map(Option::as_ref),
+    };
+    let updated = update_event_type(&state, &caller, app_id, &name, &change).await?;
     Ok(web::Json(updated))
 }
 
@@ -193,4 +273,19 @@ async fn remove(
         .schemas
         .remove_where(|(a, t)| *a == app_id && *t == name);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The data of a test message of `event_type`: its example, or `{}` without one.
+pub async fn example_of(
+    state: &AppState,
+    app_id: Uuid,
+    event_type: &str,
+) -> Result<Value, ApiError> {
+    let client = state.client().await?;
+    let example = match hookd_db::event_types::get(&client, app_id, event_type).await {
+        Ok(t) => t.example,
+        Err(hookd_db::DbError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(example.unwrap_or_else(|| Value::Object(Map::new())))
 }

@@ -29,21 +29,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct SendMessage {
     /// Such as `user.created`.
     #[schema(required = true)]
-    event_type: Option<String>,
+    pub event_type: Option<String>,
     /// Any JSON value (`null` too).
     #[serde(default)]
     #[schema(value_type = Value, required = true)]
-    data: Nullable<Value>,
+    pub data: Nullable<Value>,
     /// `1.0` when absent.
-    version: Option<String>,
+    pub version: Option<String>,
     /// Makes the send idempotent per app.
-    event_id: Option<String>,
+    pub event_id: Option<String>,
 }
 
 struct Input {
     event_type: String,
     version: String,
-    event_id: Option<String>,
+    pub event_id: Option<String>,
     data: Value,
 }
 
@@ -102,7 +102,7 @@ async fn accept(
     app_id: Uuid,
     input: Input,
     endpoint_id: Option<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<(Message, bool), ApiError> {
     crate::schemas::check_data(state, app_id, &input.event_type, &input.data).await?;
     let now = chrono::Utc::now();
     // Whole microseconds, as PostgreSQL stores them, so every rendering of the body agrees.
@@ -126,7 +126,7 @@ async fn accept(
         .map_err(ApiError::from_db("app"))?;
     if !created {
         state.metrics.messages_duplicate.inc();
-        return Ok(HttpResponse::Ok().json(message));
+        return Ok((message, false));
     }
     // Committed: the 202 holds from here, so the answer does not wait for the broker. The
     // publish is the fast path to the router; if it fails, or too many are in flight (the
@@ -147,7 +147,16 @@ async fn accept(
         Err(_) => state.metrics.publish_failures.inc(),
     }
     state.metrics.messages_accepted.inc();
-    Ok(HttpResponse::Accepted().json(message))
+    Ok((message, true))
+}
+
+/// 202 with a new message, 200 with the first one of a repeated `event_id`.
+fn answer((message, created): (Message, bool)) -> HttpResponse {
+    if created {
+        HttpResponse::Accepted().json(message)
+    } else {
+        HttpResponse::Ok().json(message)
+    }
 }
 
 async fn send_message(
@@ -160,7 +169,7 @@ async fn send_message(
     let result = async {
         let input = parse_input(body)?;
         check_app(state, caller, app_id).await?;
-        accept(state, app_id, input, None).await
+        accept(state, app_id, input, None).await.map(answer)
     }
     .await;
     state
@@ -218,8 +227,22 @@ async fn send_to_endpoint(
     body: body::Json<SendMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let (sub_id, endpoint_id) = path.into_inner();
-    let input = parse_input(body.0)?;
-    let sub = load_subscription(&state, &caller, sub_id).await?;
+    send_to_one_endpoint(&state, &caller, sub_id, endpoint_id, body.0)
+        .await
+        .map(answer)
+}
+
+/// Sends a message to one endpoint (enabled, same version): the one path of the JSON route,
+/// the console's and the portal's "Send test message".
+pub async fn send_to_one_endpoint(
+    state: &AppState,
+    caller: &Caller,
+    sub_id: Uuid,
+    endpoint_id: Uuid,
+    body: SendMessage,
+) -> Result<(Message, bool), ApiError> {
+    let input = parse_input(body)?;
+    let sub = load_subscription(state, caller, sub_id).await?;
     let endpoint = {
         let client = state.client().await?;
         hookd_db::endpoints::get(&client, sub_id, endpoint_id)
@@ -235,7 +258,7 @@ async fn send_to_endpoint(
             endpoint.version, input.version
         )));
     }
-    let result = accept(&state, sub.app_id, input, Some(endpoint_id)).await;
+    let result = accept(state, sub.app_id, input, Some(endpoint_id)).await;
     if let Err(e) = &result {
         state
             .metrics
@@ -246,8 +269,33 @@ async fn send_to_endpoint(
     result
 }
 
-/// List the app's messages.
-#[utoipa::path(tag = "messages", responses((status = 200, body = ListResponse<Message>)))]
+/// `status=pending|succeeded|failed` of a message list: messages with a delivery in it.
+pub fn status_param(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let given = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "status")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty());
+    match given.as_deref() {
+        None | Some("pending" | "succeeded" | "failed") => Ok(given),
+        Some(_) => Err(
+            ApiError::invalid("status must be one of pending, succeeded, failed")
+                .with_data(serde_json::json!({ "field": "status" })),
+        ),
+    }
+}
+
+/// The filters of a message list, shared by the JSON route, the console and the portal.
+pub const LIST_FILTERS: &[crate::list::Filterable] = &[
+    ("created_at", "m.created_at", Kind::Time),
+    ("event_type", "m.event_type", Kind::Text),
+    ("version", "m.version", Kind::Text),
+    ("event_id", "m.event_id", Kind::Text),
+];
+
+/// List the app's messages; `status` keeps those with a delivery in that status.
+#[utoipa::path(tag = "messages",
+    params(("status" = Option<String>, Query, description = "pending, succeeded or failed: messages with a delivery in that status")),
+    responses((status = 200, body = ListResponse<Message>), (status = 422, body = ErrorBody)))]
 #[get("/apps/{app_id}/messages")]
 async fn list(
     state: web::Data<AppState>,
@@ -256,17 +304,14 @@ async fn list(
     req: HttpRequest,
 ) -> Result<web::Json<ListResponse<Message>>, ApiError> {
     check_app(&state, &caller, *app_id).await?;
-    let q = ListQuery::parse(
-        &req,
-        &[
-            ("created_at", "m.created_at", Kind::Time),
-            ("event_type", "m.event_type", Kind::Text),
-            ("version", "m.version", Kind::Text),
-            ("event_id", "m.event_id", Kind::Text),
-        ],
-    )?;
+    let q = ListQuery::parse(&req, LIST_FILTERS)?;
+    let status = status_param(&req)?;
+    let scope = hookd_db::message_log::Scope {
+        status: status.as_deref(),
+        subscription_id: None,
+    };
     let client = state.client().await?;
-    let listed = hookd_db::messages::list(&client, *app_id, &q.filters, &q.page).await?;
+    let listed = hookd_db::message_log::list(&client, *app_id, scope, &q.filters, &q.page).await?;
     Ok(web::Json(q.respond(listed)))
 }
 

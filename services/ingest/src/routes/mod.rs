@@ -1,15 +1,17 @@
 //! One module per resource of API.md, all under `/api/v1`.
 
-mod api_keys;
-mod apps;
-mod attempts;
-mod deliveries;
-mod endpoints;
-mod event_types;
-mod messages;
+pub(crate) mod api_keys;
+pub(crate) mod apps;
+pub(crate) mod attempts;
+pub(crate) mod deliveries;
+pub(crate) mod endpoints;
+pub(crate) mod event_types;
+pub(crate) mod messages;
 mod organizations;
-mod subscriptions;
-mod tasks;
+pub(crate) mod portal_access;
+pub(crate) mod stats;
+pub(crate) mod subscriptions;
+pub(crate) mod tasks;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -31,7 +33,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(endpoints::configure)
             .configure(deliveries::configure)
             .configure(attempts::configure)
-            .configure(tasks::configure),
+            .configure(tasks::configure)
+            .configure(portal_access::configure)
+            .configure(stats::configure),
     );
 }
 

@@ -21,11 +21,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove);
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Default)]
 pub struct SubscriptionInput {
-    name: Option<String>,
+    pub name: Option<String>,
     /// Any JSON object of yours.
-    metadata: Option<Value>,
+    pub metadata: Option<Value>,
 }
 
 fn check_metadata(metadata: &Option<Value>) -> Result<(), ApiError> {
@@ -45,8 +45,18 @@ async fn create(
     app_id: web::Path<Uuid>,
     body: body::Json<SubscriptionInput>,
 ) -> Result<HttpResponse, ApiError> {
-    check_app(&state, &caller, *app_id).await?;
-    let input = body.0;
+    let created = create_subscription(&state, &caller, *app_id, &body.0).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Creates a subscription: the one path of the JSON route and the console.
+pub async fn create_subscription(
+    state: &AppState,
+    caller: &Caller,
+    app_id: Uuid,
+    input: &SubscriptionInput,
+) -> Result<Subscription, ApiError> {
+    check_app(state, caller, app_id).await?;
     let name = required(&input.name, "name")?;
     check_len(name, "name", 256)?;
     check_metadata(&input.metadata)?;
@@ -55,10 +65,9 @@ async fn create(
         .clone()
         .unwrap_or_else(|| Value::Object(Default::default()));
     let client = state.client().await?;
-    let created = hookd_db::subscriptions::create(&client, *app_id, name, &metadata)
+    hookd_db::subscriptions::create(&client, app_id, name, &metadata)
         .await
-        .map_err(ApiError::from_db("app"))?;
-    Ok(HttpResponse::Created().json(created))
+        .map_err(ApiError::from_db("app"))
 }
 
 /// List the app's subscriptions.

@@ -176,12 +176,17 @@ async fn cancel(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Task>, ApiError> {
+    Ok(web::Json(cancel_task(&state, &caller, *id).await?))
+}
+
+/// Cancels a task that has not run: the one path of the JSON route and the console.
+pub async fn cancel_task(state: &AppState, caller: &Caller, id: Uuid) -> Result<Task, ApiError> {
     let client = state.client().await?;
-    match hookd_db::tasks::cancel(&client, caller.organization_id, *id)
+    match hookd_db::tasks::cancel(&client, caller.organization_id, id)
         .await
         .map_err(ApiError::from_db("task"))?
     {
-        Cancel::Cancelled(task) => Ok(web::Json(task)),
+        Cancel::Cancelled(task) => Ok(task),
         Cancel::NotPending(task) => {
             let status = task.status.map(|s| s.as_str()).unwrap_or("null");
             Err(ApiError::conflict(format!(

@@ -1,0 +1,119 @@
+use crate::{params, DbError, Filter, Listed, Page};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde_json::Value;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+/// A request received at a source URL (its raw body aside).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub source_id: Uuid,
+    pub verified: bool,
+    pub rejection_cause: Option<String>,
+    pub method: String,
+    /// `{path, query, parsed_query, headers, body}`.
+    pub data: Value,
+    pub events_count: i32,
+    pub ignored_count: i32,
+    pub ingested_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "r.id, r.organization_id, r.source_id, r.verified, r.rejection_cause, \
+    r.method, r.data, r.events_count, r.ignored_count, r.ingested_at, r.created_at, r.updated_at";
+
+fn from_row(r: &Row) -> Request {
+    Request {
+        id: r.get("id"),
+        organization_id: r.get("organization_id"),
+        source_id: r.get("source_id"),
+        verified: r.get("verified"),
+        rejection_cause: r.get("rejection_cause"),
+        method: r.get("method"),
+        data: r.get("data"),
+        events_count: r.get("events_count"),
+        ignored_count: r.get("ignored_count"),
+        ingested_at: r.get("ingested_at"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    }
+}
+
+/// Stores a request and its raw body; committed when this returns (ingest commits
+/// synchronously), so a 200 after it survives a crash.
+pub async fn insert(client: &impl GenericClient, r: &Request, body: &[u8]) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO gw_requests (id, organization_id, source_id, verified, rejection_cause,
+                method, data, body, ingested_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)",
+            &[
+                &r.id,
+                &r.organization_id,
+                &r.source_id,
+                &r.verified,
+                &r.rejection_cause,
+                &r.method,
+                &r.data,
+                &body,
+                &r.ingested_at,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<Request, DbError> {
+    client
+        .query_opt(
+            &format!(
+                "SELECT {COLUMNS} FROM gw_requests r WHERE r.id = $1 AND r.organization_id = $2"
+            ),
+            &[&id, &organization_id],
+        )
+        .await?
+        .map(|r| from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
+/// The raw body, byte for byte.
+pub async fn raw_body(
+    client: &impl GenericClient,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<Vec<u8>, DbError> {
+    client
+        .query_opt(
+            "SELECT body FROM gw_requests WHERE id = $1 AND organization_id = $2",
+            &[&id, &organization_id],
+        )
+        .await?
+        .map(|r| r.get(0))
+        .ok_or(DbError::NotFound)
+}
+
+pub async fn list(
+    client: &impl GenericClient,
+    organization_id: Uuid,
+    filters: &[Filter],
+    page: &Page,
+) -> Result<Listed<Request>, DbError> {
+    crate::list::list(
+        client,
+        &format!("SELECT {COLUMNS} FROM gw_requests r WHERE r.organization_id = $1"),
+        "r",
+        params![organization_id],
+        filters,
+        page,
+        from_row,
+    )
+    .await
+}

@@ -1,0 +1,14 @@
+//! The event gateway (GATEWAY.md) end to end against the real PostgreSQL and RabbitMQ: the
+//! management API of `/2024-03-01`, its errors and lists, and tenant isolation.
+
+#[allow(dead_code)] // Each suite uses part of the shared harness.
+#[path = "../it/helpers.rs"]
+mod helpers;
+mod support;
+
+mod connections;
+mod destinations;
+mod inbound;
+mod lists;
+mod sources;
+mod tenancy;

@@ -1,0 +1,47 @@
+//! `hookd_gateway_*` metrics of ingest: inbound requests at source URLs.
+
+use hookd_telemetry::prometheus::{IntCounter, IntCounterVec, Opts, Registry};
+
+#[derive(Clone)]
+pub struct GatewayMetrics {
+    pub requests_accepted: IntCounter,
+    pub requests_rejected: IntCounterVec,
+}
+
+impl GatewayMetrics {
+    /// The metrics, registered in `registry` (ingest's).
+    pub fn register(registry: &Registry) -> Self {
+        let requests_accepted = IntCounter::with_opts(Opts::new(
+            "hookd_gateway_requests_accepted_total",
+            "Requests at source URLs answered 200 (stored durably).",
+        ))
+        .expect("metric");
+        let requests_rejected = IntCounterVec::new(
+            Opts::new(
+                "hookd_gateway_requests_rejected_total",
+                "Requests at source URLs refused, by rejection cause (stored with it).",
+            ),
+            &["cause"],
+        )
+        .expect("metric");
+        // Exported from the start (at zero), so dashboards and alerts see every series.
+        for cause in [
+            "SOURCE_DISABLED",
+            "UNSUPPORTED_HTTP_METHOD",
+            "VERIFICATION_FAILED",
+            "PAYLOAD_TOO_LARGE",
+        ] {
+            requests_rejected.with_label_values(&[cause]);
+        }
+        registry
+            .register(Box::new(requests_accepted.clone()))
+            .expect("register metric");
+        registry
+            .register(Box::new(requests_rejected.clone()))
+            .expect("register metric");
+        Self {
+            requests_accepted,
+            requests_rejected,
+        }
+    }
+}
