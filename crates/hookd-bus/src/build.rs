@@ -1,7 +1,7 @@
 //! Building envelopes from domain records, so every publisher renders them alike.
 
-use crate::envelopes::MessageAccepted;
-use hookd_domain::{Message, WebhookBody};
+use crate::envelopes::{DeliveryJob, MessageAccepted};
+use hookd_domain::{EndpointRoute, Message, WebhookBody};
 use prost::Message as _;
 use uuid::Uuid;
 
@@ -34,6 +34,41 @@ pub fn message_accepted(
         endpoint_id: endpoint_id.map(|e| e.to_string()),
         task_id: task_id.map(|t| t.to_string()),
         accepted_at_micros: message.created_at.timestamp_micros(),
+    }
+    .encode_to_vec()
+}
+
+/// The message side of a delivery job.
+#[derive(Debug, Clone, Copy)]
+pub struct JobMessage<'a> {
+    pub id: Uuid,
+    /// The body the endpoint receives (`webhook_body`).
+    pub payload: &'a [u8],
+    /// When ingest accepted the message, for end-to-end latency.
+    pub accepted_at_micros: i64,
+    pub task_id: Option<Uuid>,
+}
+
+/// The one builder of a `DeliveryJob`: try `attempt` (1 for the first) of `delivery_id`, from
+/// `message` to `endpoint`. The router's fan-out and the delivery scheduler both call it. The
+/// job carries ids, the URL and the payload, never a secret or a custom header.
+pub fn delivery_job(
+    delivery_id: Uuid,
+    attempt: u32,
+    message: &JobMessage<'_>,
+    endpoint: &EndpointRoute,
+) -> Vec<u8> {
+    DeliveryJob {
+        delivery_id: delivery_id.to_string(),
+        message_id: message.id.to_string(),
+        endpoint_id: endpoint.id.to_string(),
+        url: endpoint.url.clone(),
+        payload: message.payload.to_vec(),
+        attempt,
+        accepted_at_micros: message.accepted_at_micros,
+        task_id: message.task_id.map(|t| t.to_string()),
+        rate_limit: endpoint.rate_limit.and_then(|r| u32::try_from(r).ok()),
+        endpoint_revision: endpoint.revision,
     }
     .encode_to_vec()
 }

@@ -4,7 +4,6 @@
 use hookd_bus::envelopes::{DeliveryJob, MessageAccepted};
 use proptest::prelude::*;
 use prost::Message;
-use std::collections::HashMap;
 
 fn message_accepted() -> impl Strategy<Value = MessageAccepted> {
     (
@@ -43,30 +42,28 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
             any::<String>(),
         ),
         prop::collection::vec(any::<u8>(), 0..256),
-        prop::collection::vec(any::<String>(), 0..3),
-        prop::collection::hash_map(any::<String>(), any::<String>(), 0..4),
         (
             any::<u32>(),
             any::<i64>(),
             any::<Option<String>>(),
             any::<Option<u32>>(),
+            any::<i64>(),
         ),
     )
         .prop_map(
-            |((delivery_id, message_id, endpoint_id, url), payload, secrets, headers, rest)| {
-                let (attempt, accepted_at_micros, task_id, rate_limit) = rest;
+            |((delivery_id, message_id, endpoint_id, url), payload, rest)| {
+                let (attempt, accepted_at_micros, task_id, rate_limit, endpoint_revision) = rest;
                 DeliveryJob {
                     delivery_id,
                     message_id,
                     endpoint_id,
                     url,
                     payload,
-                    secrets,
-                    headers: headers.into_iter().collect::<HashMap<_, _>>(),
                     attempt,
                     accepted_at_micros,
                     task_id,
                     rate_limit,
+                    endpoint_revision,
                 }
             },
         )

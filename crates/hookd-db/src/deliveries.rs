@@ -135,8 +135,7 @@ pub async fn claim_due(
              SELECT c.id AS delivery_id, c.attempt_count,
                 m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.task_id,
                 n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
-                n.event_types, n.headers, n.secret, n.previous_secret,
-                n.previous_secret_expires_at, n.rate_limit
+                n.event_types, n.rate_limit, n.updated_at AS endpoint_updated_at
              FROM claimed c
              JOIN messages m ON m.id = c.message_id
              JOIN endpoints n ON n.id = c.endpoint_id",
@@ -145,39 +144,30 @@ pub async fn claim_due(
         .await?;
     Ok(rows
         .iter()
-        .map(|r| {
-            let mut secrets = vec![r.get::<_, String>("secret")];
-            let previous: Option<String> = r.get("previous_secret");
-            let expires: Option<DateTime<Utc>> = r.get("previous_secret_expires_at");
-            if let (Some(p), Some(e)) = (previous, expires) {
-                if e > Utc::now() {
-                    secrets.push(p);
-                }
-            }
-            Due {
-                delivery_id: r.get("delivery_id"),
-                attempt: r.get::<_, i32>("attempt_count") + 1,
-                message: Message {
-                    id: r.get("id"),
-                    event_type: r.get("event_type"),
-                    version: r.get("version"),
-                    event_id: r.get("event_id"),
-                    data: r.get("data"),
-                    created_at: r.get("created_at"),
-                },
-                task_id: r.get("task_id"),
-                endpoint: Route {
-                    id: r.get("endpoint_id"),
-                    app_id: r.get("app_id"),
-                    url: r.get("url"),
-                    version: r.get("endpoint_version"),
-                    enabled: r.get::<_, &str>("status") == "enabled",
-                    event_types: r.get("event_types"),
-                    headers: r.get("headers"),
-                    secrets,
-                    rate_limit: r.get("rate_limit"),
-                },
-            }
+        .map(|r| Due {
+            delivery_id: r.get("delivery_id"),
+            attempt: r.get::<_, i32>("attempt_count") + 1,
+            message: Message {
+                id: r.get("id"),
+                event_type: r.get("event_type"),
+                version: r.get("version"),
+                event_id: r.get("event_id"),
+                data: r.get("data"),
+                created_at: r.get("created_at"),
+            },
+            task_id: r.get("task_id"),
+            endpoint: Route {
+                id: r.get("endpoint_id"),
+                app_id: r.get("app_id"),
+                url: r.get("url"),
+                version: r.get("endpoint_version"),
+                enabled: r.get::<_, &str>("status") == "enabled",
+                event_types: r.get("event_types"),
+                rate_limit: r.get("rate_limit"),
+                revision: r
+                    .get::<_, DateTime<Utc>>("endpoint_updated_at")
+                    .timestamp_micros(),
+            },
         })
         .collect())
 }

@@ -269,43 +269,11 @@ pub async fn disable_if_failing_since(
 }
 
 /// What the router and the retry scheduler need to send to an endpoint.
-#[derive(Debug, Clone)]
-pub struct Route {
-    pub id: Uuid,
-    pub app_id: Uuid,
-    pub url: String,
-    pub version: String,
-    pub enabled: bool,
-    pub event_types: Vec<String>,
-    pub headers: Value,
-    pub secrets: Vec<String>,
-    pub rate_limit: Option<i32>,
-}
-
-impl Route {
-    /// The endpoint's custom headers as name/value pairs.
-    pub fn header_pairs(&self) -> std::collections::HashMap<String, String> {
-        self.headers
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
+pub use hookd_domain::EndpointRoute as Route;
 
 fn route_from_row(r: &Row) -> Route {
-    let mut secrets = vec![r.get::<_, String>("secret")];
-    let previous: Option<String> = r.get("previous_secret");
-    let expires: Option<DateTime<Utc>> = r.get("previous_secret_expires_at");
-    if let (Some(p), Some(e)) = (previous, expires) {
-        if e > Utc::now() {
-            secrets.push(p);
-        }
-    }
     let status: &str = r.get("status");
+    let updated_at: DateTime<Utc> = r.get("updated_at");
     Route {
         id: r.get("id"),
         app_id: r.get("app_id"),
@@ -313,15 +281,54 @@ fn route_from_row(r: &Row) -> Route {
         version: r.get("version"),
         enabled: status == "enabled",
         event_types: r.get("event_types"),
-        headers: r.get("headers"),
-        secrets,
         rate_limit: r.get("rate_limit"),
+        revision: updated_at.timestamp_micros(),
     }
 }
 
+/// The columns `route_from_row` reads, of `endpoints n`.
 const ROUTE_COLUMNS: &str =
-    "n.id, n.app_id, n.url, n.version, n.status, n.event_types, n.headers, \
-    n.secret, n.previous_secret, n.previous_secret_expires_at, n.rate_limit";
+    "n.id, n.app_id, n.url, n.version, n.status, n.event_types, n.rate_limit, n.updated_at";
+
+/// What signing a webhook to an endpoint takes, as stored (secrets sealed).
+#[derive(Debug, Clone)]
+pub struct Signing {
+    /// `Route::revision` of what was read.
+    pub revision: i64,
+    /// The current secret, then the previous one while its rotation grace lasts.
+    pub sealed_secrets: Vec<String>,
+    /// When the previous secret stops signing, if one still does.
+    pub previous_expires_at: Option<DateTime<Utc>>,
+    pub headers: Value,
+}
+
+/// The signing material of one endpoint, for the delivery worker's cache.
+pub async fn signing(client: &impl GenericClient, id: Uuid) -> Result<Signing, DbError> {
+    let row = client
+        .query_opt(
+            "SELECT secret, previous_secret, previous_secret_expires_at, headers, updated_at
+             FROM endpoints WHERE id = $1",
+            &[&id],
+        )
+        .await?
+        .ok_or(DbError::NotFound)?;
+    let mut sealed_secrets = vec![row.get::<_, String>("secret")];
+    let previous: Option<String> = row.get("previous_secret");
+    let expires: Option<DateTime<Utc>> = row.get("previous_secret_expires_at");
+    let mut previous_expires_at = None;
+    if let (Some(p), Some(e)) = (previous, expires) {
+        if e > Utc::now() {
+            sealed_secrets.push(p);
+            previous_expires_at = Some(e);
+        }
+    }
+    Ok(Signing {
+        revision: row.get::<_, DateTime<Utc>>("updated_at").timestamp_micros(),
+        sealed_secrets,
+        previous_expires_at,
+        headers: row.get("headers"),
+    })
+}
 
 /// Every endpoint with the routing version it belongs to, read in one snapshot.
 pub async fn load_routes(client: &mut Client) -> Result<(i64, Vec<Route>), DbError> {

@@ -2,10 +2,12 @@
 
 mod ids;
 mod records;
+mod route;
 mod status;
 
 pub use ids::new_id;
 pub use records::*;
+pub use route::EndpointRoute;
 pub use status::*;
 
 /// The version a message has when the sender names none.

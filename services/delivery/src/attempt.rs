@@ -1,6 +1,7 @@
+use crate::signing::Signing;
 use hookd_bus::envelopes::DeliveryJob;
 use hookd_outbound::{OutboundClient, OutboundRequest, SendError};
-use hookd_signing::{signature_header, SigningKey};
+use hookd_signing::signature_header;
 use std::time::{Duration, Instant};
 
 /// Stored response bodies are cut to this.
@@ -22,25 +23,27 @@ impl TryResult {
     }
 }
 
-/// Signs the job's payload (Standard Webhooks) and POSTs it once.
-pub async fn try_once(client: &OutboundClient, job: &DeliveryJob) -> TryResult {
+/// A try that was not sent: it failed before any request (the webhook could not be signed).
+pub fn not_sent(error: String) -> TryResult {
+    TryResult {
+        status: None,
+        body: None,
+        error: Some(error),
+        duration: Duration::ZERO,
+        retry_after: None,
+    }
+}
+
+/// Signs the job's payload (Standard Webhooks) and POSTs it once, with the endpoint's headers.
+pub async fn try_once(client: &OutboundClient, job: &DeliveryJob, signing: &Signing) -> TryResult {
     let started = Instant::now();
     let timestamp = chrono::Utc::now().timestamp();
-    let keys: Vec<SigningKey> = job
-        .secrets
-        .iter()
-        .filter_map(|s| SigningKey::parse(s).ok())
-        .collect();
-    let mut headers: Vec<(String, String)> = job
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut headers = signing.headers.clone();
     headers.push(("webhook-id".into(), job.message_id.clone()));
     headers.push(("webhook-timestamp".into(), timestamp.to_string()));
     headers.push((
         "webhook-signature".into(),
-        signature_header(&keys, &job.message_id, timestamp, &job.payload),
+        signature_header(&signing.keys, &job.message_id, timestamp, &job.payload),
     ));
     let request = OutboundRequest {
         url: job.url.clone(),

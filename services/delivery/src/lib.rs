@@ -9,6 +9,7 @@ mod pacer;
 mod recorder;
 mod retry;
 mod scheduler;
+mod signing;
 mod startup;
 mod worker;
 

@@ -14,6 +14,7 @@ pub struct DeliveryMetrics {
     pub postponed: IntCounter,
     pub jobs_scheduled: IntCounter,
     pub circuits_opened: IntCounter,
+    pub unsigned_refused: IntCounter,
 }
 
 impl DeliveryMetrics {
@@ -83,6 +84,11 @@ impl DeliveryMetrics {
             circuits_opened: counter(
                 "hookd_delivery_circuits_opened_total",
                 "Endpoint circuits opened after consecutive failures.",
+            ),
+            unsigned_refused: counter(
+                "hookd_delivery_unsigned_refused_total",
+                "Tries not sent because the endpoint's signing secret could not be opened \
+                 (a wrong or missing encryption key): each is a failed attempt.",
             ),
             jobs_scheduled: counter(
                 "hookd_delivery_jobs_scheduled_total",

@@ -1,8 +1,6 @@
 use crate::metrics::DeliveryMetrics;
-use hookd_bus::envelopes::DeliveryJob;
 use hookd_bus::{Publisher, Route};
 use hookd_db::{DbError, Pool};
-use prost::Message as _;
 use std::time::Duration;
 
 const BATCH: i64 = 500;
@@ -13,7 +11,6 @@ const BATCH: i64 = 500;
 pub async fn schedule_due(
     pool: &Pool,
     publisher: &Publisher,
-    cipher: &hookd_signing::SecretCipher,
     lease: Duration,
     metrics: &DeliveryMetrics,
 ) -> Result<usize, DbError> {
@@ -31,29 +28,15 @@ pub async fn schedule_due(
     }
     drop(client);
     let publishes = due.iter().filter(|d| d.endpoint.enabled).map(|d| {
-        let job = DeliveryJob {
-            delivery_id: d.delivery_id.to_string(),
-            message_id: d.message.id.to_string(),
-            endpoint_id: d.endpoint.id.to_string(),
-            url: d.endpoint.url.clone(),
-            payload: hookd_bus::webhook_body(&d.message),
-            secrets: d
-                .endpoint
-                .secrets
-                .iter()
-                .filter_map(|s| cipher.open(s).ok())
-                .collect(),
-            headers: d.endpoint.header_pairs(),
-            attempt: d.attempt as u32,
+        let payload = hookd_bus::webhook_body(&d.message);
+        let message = hookd_bus::JobMessage {
+            id: d.message.id,
+            payload: &payload,
             accepted_at_micros: d.message.created_at.timestamp_micros(),
-            task_id: d.task_id.map(|t| t.to_string()),
-            rate_limit: d.endpoint.rate_limit.map(|r| r as u32),
+            task_id: d.task_id,
         };
-        async move {
-            publisher
-                .publish(Route::Deliveries, &job.encode_to_vec())
-                .await
-        }
+        let job = hookd_bus::delivery_job(d.delivery_id, d.attempt as u32, &message, &d.endpoint);
+        async move { publisher.publish(Route::Deliveries, &job).await }
     });
     for result in futures_util::future::join_all(publishes).await {
         match result {

@@ -44,8 +44,11 @@ impl DeliveryWorker {
                 settings.delivery.circuit_failures,
                 settings.delivery.circuit_cooldown,
             ),
-            cipher: hookd_signing::SecretCipher::new(settings.encryption_key())
-                .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
+            signing: crate::signing::SigningCache::new(
+                pool.clone(),
+                hookd_signing::SecretCipher::new(settings.encryption_key())
+                    .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
+            ),
             settings: settings.clone(),
             pool: pool.clone(),
             client,
@@ -113,7 +116,6 @@ impl DeliveryWorker {
                     let claimed = crate::scheduler::schedule_due(
                         &worker.pool,
                         &publisher,
-                        &worker.cipher,
                         worker.settings.delivery.lease,
                         &worker.metrics,
                     )

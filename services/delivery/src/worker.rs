@@ -1,9 +1,11 @@
-use crate::attempt::try_once;
+use crate::attempt::TryResult;
+use crate::attempt::{not_sent, try_once};
 use crate::circuit::{Gate, Transition};
 use crate::limiter::EndpointLimiter;
 use crate::metrics::DeliveryMetrics;
 use crate::recorder::Recorder;
 use crate::retry::next_delay;
+use crate::signing::{Signing, SigningLookupError};
 use hookd_bus::envelopes::DeliveryJob;
 use hookd_bus::Ack;
 use hookd_config::Settings;
@@ -25,7 +27,7 @@ pub struct Worker {
     pub recorder: Recorder,
     pub metrics: DeliveryMetrics,
     pub global: Arc<tokio::sync::Semaphore>,
-    pub cipher: hookd_signing::SecretCipher,
+    pub signing: crate::signing::SigningCache,
     pub circuits: crate::circuit::Circuits,
     pub pacer: crate::pacer::Pacer,
 }
@@ -40,6 +42,8 @@ pub enum Outcome {
     RetryScheduled,
     Failed,
     Postponed,
+    /// Nothing to do: the endpoint was deleted after the job was built.
+    Dropped,
 }
 
 fn chrono_after(d: Duration) -> chrono::DateTime<chrono::Utc> {
@@ -99,6 +103,41 @@ impl Worker {
         result.map_err(|e| e.to_string())
     }
 
+    /// Sends the job once, past the endpoint's caps, circuit and rate limit; `Err` is how long
+    /// to put the job off when one of them says wait.
+    async fn send(
+        &self,
+        job: &DeliveryJob,
+        endpoint_id: Uuid,
+        signing: &Signing,
+    ) -> Result<(TryResult, Transition), Duration> {
+        let Some(slot) = self.limiter.acquire(endpoint_id, SLOT_WAIT).await else {
+            // Its endpoint is at its cap and slow to free a slot: put the job off rather than
+            // hold a consumer slot that other endpoints' jobs need.
+            return Err(self.settings.delivery.timeout.min(Duration::from_secs(5)));
+        };
+        if let Gate::Wait(delay) = self.circuits.gate(endpoint_id) {
+            // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
+            return Err(delay);
+        }
+        if let Some(rate) = job.rate_limit {
+            // Over the endpoint's own rate limit: try again when a token is there.
+            self.pacer.take(endpoint_id, rate)?;
+        }
+        // The semaphore is never closed, so this always holds a permit.
+        let global = self.global.acquire().await.ok();
+        let result = try_once(&self.client, job, signing).await;
+        self.metrics
+            .attempt_duration
+            .observe(result.duration.as_secs_f64());
+        // The circuit learns before the slot frees, so no try slips past a circuit that opens.
+        let transition = self.circuits.record(endpoint_id, result.succeeded());
+        // The caps bound requests in flight, not the bookkeeping after them.
+        drop(global);
+        drop(slot);
+        Ok((result, transition))
+    }
+
     /// The consumer's decision for one envelope.
     pub async fn handle(&self, bytes: &[u8]) -> Ack {
         let Ok(job) = DeliveryJob::decode(bytes) else {
@@ -125,32 +164,29 @@ impl Worker {
             return Err("malformed ids in job".into());
         };
         let attempt = job.attempt.max(1) as i32;
-        let Some(slot) = self.limiter.acquire(endpoint_id, SLOT_WAIT).await else {
-            // Its endpoint is at its cap and slow to free a slot: put the job off rather than
-            // hold a consumer slot that other endpoints' jobs need.
-            let delay = self.settings.delivery.timeout.min(Duration::from_secs(5));
-            return self.postpone(delivery_id, attempt, delay).await;
-        };
-        if let Gate::Wait(delay) = self.circuits.gate(endpoint_id) {
-            // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
-            return self.postpone(delivery_id, attempt, delay).await;
-        }
-        if let Some(rate) = job.rate_limit {
-            if let Err(wait) = self.pacer.take(endpoint_id, rate) {
-                // Over the endpoint's own rate limit: try again when a token is there.
-                return self.postpone(delivery_id, attempt, wait).await;
+        // Opened before any gate, so a job that cannot be signed fails without taking a slot.
+        let signing = match self.signing.get(endpoint_id, job.endpoint_revision).await {
+            Ok(signing) => Ok(signing),
+            Err(e) if e.fails_the_attempt() => Err(e),
+            Err(SigningLookupError::Gone) => {
+                tracing::info!(%delivery_id, %endpoint_id, "the endpoint was deleted; dropping its job");
+                return Ok(Outcome::Dropped);
             }
-        }
-        let global = self.global.acquire().await.map_err(|e| e.to_string())?;
-        let result = try_once(&self.client, job).await;
-        // The circuit learns before the slot frees, so no try slips past a circuit that opens.
-        let transition = self.circuits.record(endpoint_id, result.succeeded());
-        // The caps bound requests in flight, not the bookkeeping after them.
-        drop(global);
-        drop(slot);
-        self.metrics
-            .attempt_duration
-            .observe(result.duration.as_secs_f64());
+            Err(e) => return Err(e.to_string()),
+        };
+        let (result, transition) = match signing {
+            Err(e) => {
+                // Never an unsigned send: a failed attempt that says why, and no request. It
+                // is no fault of the endpoint, so its circuit does not learn from it.
+                self.metrics.unsigned_refused.inc();
+                tracing::error!(%delivery_id, %endpoint_id, error = %e, "cannot sign the webhook; the attempt fails");
+                (not_sent(e.to_string()), Transition::None)
+            }
+            Ok(signing) => match self.send(job, endpoint_id, &signing).await {
+                Ok(sent) => sent,
+                Err(wait) => return self.postpone(delivery_id, attempt, wait).await,
+            },
+        };
 
         let schedule = &self.settings.delivery.retry_schedule;
         let gone = result.status == Some(410);
@@ -224,7 +260,7 @@ impl Worker {
             }
             Outcome::Failed => self.metrics.deliveries.with_label_values(&["failed"]).inc(),
             Outcome::RetryScheduled => self.metrics.retries_scheduled.inc(),
-            Outcome::Postponed => {}
+            Outcome::Postponed | Outcome::Dropped => {}
         }
         if finished {
             if let Some(task_id) = job.task_id.as_deref().and_then(|t| Uuid::parse_str(t).ok()) {

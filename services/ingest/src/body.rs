@@ -1,3 +1,11 @@
+//! Request bodies: the one JSON extractor of every route that reads a body.
+//!
+//! A handler takes `body::Json<T>` (or `body::OptionalJson<T>` when an empty body means `{}`),
+//! where `T` is the route's one body struct (`Deserialize + ToSchema`, named in the route's
+//! `request_body`), so the type that is parsed is the type the OpenAPI document shows. The body
+//! is parsed once, straight into `T`; a field of the wrong type is a 422 naming its path.
+//! Handlers with their own extractors (the gateway, the console) can call [`parse`].
+
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -5,13 +13,59 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use std::future::Future;
 use std::pin::Pin;
 
 /// A JSON object body: over the size limit is 413, not JSON or not an object is 400, the wrong
-/// shape (a field of the wrong type) is 422 naming the field. (The key was checked before any
-/// extractor runs, by `auth::authenticate`.)
-pub struct JsonBody<T>(pub T);
+/// shape (a field of the wrong type, an unknown field where `T` denies them) is 422 naming the
+/// field. (The key was checked before any extractor runs, by `auth::authenticate`.)
+pub struct Json<T>(pub T);
+
+/// Like [`Json`], for routes whose fields are all optional: an empty body reads as `{}`.
+/// Anything else follows the rules of `Json` (malformed JSON is still 400).
+pub struct OptionalJson<T>(pub T);
+
+/// A body field that may be absent, `null` or a value: what a PATCH needs to tell "leave it"
+/// from "clear it". The field needs `#[serde(default)]` (absent) and, for the document,
+/// `#[schema(value_type = Option<..>)]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Nullable<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Nullable<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Nullable::Absent)
+    }
+
+    /// `None` when absent, `Some(None)` for `null`: the shape of the database's update fields.
+    pub fn into_update(self) -> Option<Option<T>> {
+        match self {
+            Nullable::Absent => None,
+            Nullable::Null => Some(None),
+            Nullable::Value(v) => Some(Some(v)),
+        }
+    }
+
+    /// The value, with `null` read as absent (for fields where the two mean the same).
+    pub fn into_option(self) -> Option<T> {
+        self.into_update().flatten()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Only a present field reaches here (absent is the `serde(default)`).
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            None => Nullable::Null,
+            Some(v) => Nullable::Value(v),
+        })
+    }
+}
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
@@ -21,9 +75,96 @@ fn too_large(limit: usize) -> ApiError {
     .with_data(serde_json::json!({ "limit": limit }))
 }
 
-/// Like [`JsonBody`], for routes whose fields are all optional: an empty body reads as `{}`.
-/// Anything else follows the rules of `JsonBody` (malformed JSON is still 400).
-pub struct OptionalJsonBody<T>(pub T);
+/// Parses a request body into `T` in one pass. `empty_is_object`: a blank body reads as `{}`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8], empty_is_object: bool) -> Result<T, ApiError> {
+    let bytes: &[u8] = if empty_is_object && bytes.trim_ascii().is_empty() {
+        b"{}"
+    } else {
+        bytes
+    };
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::bad_request("body must be a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| shape_error(bytes, e))?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
+    if let Some(field) = nul_field(bytes) {
+        return Err(ApiError::invalid(format!(
+            "{field}: strings must not contain the NUL character (\\u0000)"
+        ))
+        .with_data(serde_json::json!({ "field": field })));
+    }
+    Ok(value)
+}
+
+/// Reads a JSON object built in code (the console's and the portal's form fields) into the
+/// route's body struct, with the same 422 naming the field as a request body gets.
+pub fn from_object<T: DeserializeOwned>(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(object.clone())).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        if path == "." {
+            return ApiError::invalid(message);
+        }
+        invalid_field(&path, format!("{path}: {message}"))
+    })
+}
+
+/// 400 for bytes that are not JSON, 422 naming the path of the field that has the wrong shape.
+/// The parse stops at its first error, so before a 422 the rest of the body is checked to be
+/// JSON at all (a scan that builds nothing, on this error path only): JSON that is cut short
+/// after a mistyped field is still a 400.
+fn shape_error(bytes: &[u8], e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if !inner.is_data() {
+        return ApiError::bad_request(format!("body is not valid JSON: {inner}"));
+    }
+    if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return ApiError::bad_request(format!("body is not valid JSON: {syntax}"));
+    }
+    // The position says little once the field is named.
+    let message = inner.to_string();
+    let position = format!(" at line {} column {}", inner.line(), inner.column());
+    let message = message.strip_suffix(&position).unwrap_or(&message);
+    if path == "." {
+        return ApiError::invalid(message);
+    }
+    ApiError::invalid(format!("{path}: {message}")).with_data(serde_json::json!({ "field": path }))
+}
+
+/// The top-level field of a valid JSON object that holds U+0000 (PostgreSQL stores it in
+/// neither text nor jsonb), if one does. A scan of the bytes finds it (in valid JSON every
+/// backslash starts an escape); only then is the body read again, to name the field.
+fn nul_field(bytes: &[u8]) -> Option<String> {
+    let mut rest = bytes;
+    loop {
+        let i = rest.iter().position(|b| *b == b'\\')?;
+        if rest[i + 1..].starts_with(b"u0000") {
+            break;
+        }
+        rest = rest.get(i + 2..)?;
+    }
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes).ok()?;
+    object
+        .iter()
+        .find(|(key, v)| key.contains('\0') || holds_nul(v))
+        .map(|(key, _)| key.replace('\0', "\\u0000"))
+}
+
+/// Whether a string or key anywhere in `value` holds U+0000. (Recursion is bounded: serde_json
+/// refuses nesting deeper than 128.)
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
 
 fn read_json<T: DeserializeOwned + 'static>(
     req: &HttpRequest,
@@ -55,96 +196,53 @@ fn read_json<T: DeserializeOwned + 'static>(
             }
             bytes.extend_from_slice(&chunk);
         }
-        let value: serde_json::Value = if empty_is_object && bytes.trim_ascii().is_empty() {
-            serde_json::Value::Object(Default::default())
-        } else {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?
-        };
-        let Some(object) = value.as_object() else {
-            return Err(ApiError::bad_request("body must be a JSON object"));
-        };
-        if let Some(field) = object
-            .iter()
-            .find(|(key, v)| key.contains('\0') || holds_nul(v))
-            .map(|(key, _)| key)
-        {
-            return Err(ApiError::invalid(format!(
-                "{field}: strings must not contain the NUL character (\\u0000)"
-            ))
-            .with_data(serde_json::json!({ "field": field })));
-        }
-        serde_json::from_value(value.clone()).map_err(|e| shape_error::<T>(&value, e))
+        parse(&bytes, empty_is_object)
     })
 }
 
-/// Whether a string or key anywhere in `value` holds U+0000, which PostgreSQL stores in neither
-/// text nor jsonb. (Recursion is bounded: serde_json refuses nesting deeper than 128.)
-fn holds_nul(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::String(s) => s.contains('\0'),
-        serde_json::Value::Array(items) => items.iter().any(holds_nul),
-        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        _ => false,
-    }
-}
-
-/// A 422 for a body of the wrong shape, naming the field when one top-level field is to blame
-/// (the body parses without it): serde's own message does not say which field it was.
-fn shape_error<T: DeserializeOwned>(value: &serde_json::Value, e: serde_json::Error) -> ApiError {
-    let culprit = value.as_object().and_then(|object| {
-        object
-            .keys()
-            .find(|key| {
-                let mut without = object.clone();
-                without.remove(*key);
-                serde_json::from_value::<T>(serde_json::Value::Object(without)).is_ok()
-            })
-            .cloned()
-    });
-    match culprit {
-        Some(field) => ApiError::invalid(format!("{field}: {e}"))
-            .with_data(serde_json::json!({ "field": field })),
-        None => ApiError::invalid(e.to_string()),
-    }
-}
-
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_json(req, payload, false);
-        Box::pin(async move { body.await.map(JsonBody) })
+        Box::pin(async move { body.await.map(Json) })
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_json(req, payload, true);
-        Box::pin(async move { body.await.map(OptionalJsonBody) })
+        Box::pin(async move { body.await.map(OptionalJson) })
     }
+}
+
+/// A 422 naming `field`, in the style of the body's own errors.
+pub fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(message).with_data(serde_json::json!({ "field": field }))
 }
 
 /// A required string field that must not be blank.
 pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
     match value.as_deref().map(str::trim) {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(ApiError::invalid(format!("{field} is required"))
-            .with_data(serde_json::json!({ "field": field }))),
+        _ => Err(invalid_field(field, format!("{field} is required"))),
     }
 }
 
 /// Rejects names longer than is sensible for an identifier.
 pub fn check_len(value: &str, field: &str, max: usize) -> Result<(), ApiError> {
     if value.chars().count() > max {
-        return Err(
-            ApiError::invalid(format!("{field} must be at most {max} characters"))
-                .with_data(serde_json::json!({ "field": field })),
-        );
+        return Err(invalid_field(
+            field,
+            format!("{field} must be at most {max} characters"),
+        ));
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

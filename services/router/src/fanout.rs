@@ -1,6 +1,6 @@
 use crate::metrics::RouterMetrics;
 use crate::view::RoutingView;
-use hookd_bus::envelopes::{DeliveryJob, MessageAccepted};
+use hookd_bus::envelopes::MessageAccepted;
 use hookd_bus::{Ack, Publisher, Route};
 use hookd_db::deliveries::FanOut;
 use hookd_db::{Batcher, DbError, Pool};
@@ -115,26 +115,15 @@ pub async fn route_message(
     }
     metrics.fanout.observe(ids.len() as f64);
     let by_id: HashMap<Uuid, _> = targets.iter().map(|r| (r.id, r)).collect();
+    let message = hookd_bus::JobMessage {
+        id: message_id,
+        payload: &envelope.payload,
+        accepted_at_micros: envelope.accepted_at_micros,
+        task_id: envelope.task_id.as_deref().and_then(parse_uuid),
+    };
     let publishes = created.iter().filter_map(|(delivery_id, endpoint_id)| {
-        let route = by_id.get(endpoint_id)?;
-        let job = DeliveryJob {
-            delivery_id: delivery_id.to_string(),
-            message_id: envelope.message_id.clone(),
-            endpoint_id: endpoint_id.to_string(),
-            url: route.url.clone(),
-            payload: envelope.payload.clone(),
-            secrets: route.secrets.clone(),
-            headers: route.header_pairs(),
-            attempt: 1,
-            accepted_at_micros: envelope.accepted_at_micros,
-            task_id: envelope.task_id.clone(),
-            rate_limit: route.rate_limit.map(|r| r as u32),
-        };
-        Some(async move {
-            publisher
-                .publish(Route::Deliveries, &job.encode_to_vec())
-                .await
-        })
+        let job = hookd_bus::delivery_job(*delivery_id, 1, &message, by_id.get(endpoint_id)?);
+        Some(async move { publisher.publish(Route::Deliveries, &job).await })
     });
     // Publishes in flight together; their confirms are awaited concurrently.
     for result in futures_util::future::join_all(publishes).await {

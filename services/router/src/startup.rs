@@ -17,7 +17,6 @@ pub struct Router {
     view: RoutingView,
     metrics: RouterMetrics,
     health: HealthServer,
-    cipher: hookd_signing::SecretCipher,
 }
 
 impl Router {
@@ -28,9 +27,7 @@ impl Router {
         let topology = Topology::new(settings.amqp.prefix.clone());
         let publisher = Arc::new(Publisher::connect(settings.amqp.url.expose(), topology).await?);
         let view = RoutingView::default();
-        let cipher = hookd_signing::SecretCipher::new(settings.encryption_key())
-            .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?;
-        view.refresh(&pool, &cipher).await?;
+        view.refresh(&pool).await?;
         let metrics = RouterMetrics::new();
         metrics.view_endpoints.set(view.snapshot().len() as i64);
         let readiness: Readiness = {
@@ -60,7 +57,6 @@ impl Router {
             view,
             metrics,
             health,
-            cipher,
         })
     }
 
@@ -86,7 +82,6 @@ impl Router {
             view,
             metrics,
             health,
-            cipher,
         } = self;
         let mut tasks = tokio::task::JoinSet::new();
 
@@ -115,7 +110,7 @@ impl Router {
             );
             tasks.spawn(async move {
                 loop {
-                    match view.refresh(&pool, &cipher).await {
+                    match view.refresh(&pool).await {
                         Ok(true) => {
                             metrics.view_reloads.inc();
                             metrics.view_endpoints.set(view.snapshot().len() as i64);

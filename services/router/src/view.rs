@@ -81,38 +81,15 @@ impl RoutingView {
     }
 
     /// Loads every endpoint when the routing version moved; returns whether it reloaded.
-    pub async fn refresh(
-        &self,
-        pool: &Pool,
-        cipher: &hookd_signing::SecretCipher,
-    ) -> Result<bool, DbError> {
+    pub async fn refresh(&self, pool: &Pool) -> Result<bool, DbError> {
         let mut client = pool.get().await?;
         let version = hookd_db::endpoints::routing_version(&client).await?;
         let current = self.snapshot();
         if version == current.version {
             return Ok(false);
         }
-        let (version, mut routes) = hookd_db::endpoints::load_routes(&mut client).await?;
-        for route in &mut routes {
-            route.secrets = open_secrets(cipher, route);
-        }
+        let (version, routes) = hookd_db::endpoints::load_routes(&mut client).await?;
         *self.current.write().expect("view lock") = Arc::new(Snapshot::new(version, routes));
         Ok(true)
     }
-}
-
-/// The route's secrets opened; one that cannot be opened is left out (and logged), so the
-/// endpoint's webhooks fail to verify rather than carry a sealed value.
-pub fn open_secrets(cipher: &hookd_signing::SecretCipher, route: &Route) -> Vec<String> {
-    route
-        .secrets
-        .iter()
-        .filter_map(|s| match cipher.open(s) {
-            Ok(open) => Some(open),
-            Err(e) => {
-                tracing::error!(endpoint_id = %route.id, error = %e, "cannot open a stored secret");
-                None
-            }
-        })
-        .collect()
 }

@@ -24,6 +24,14 @@ fn spawn_service(settings: &Settings, service: &str) -> Child {
         .env("HOOKD__DATABASE__URL", settings.database.url.expose())
         .env("HOOKD__AMQP__URL", settings.amqp.url.expose())
         .env("HOOKD__AMQP__PREFIX", &settings.amqp.prefix)
+        // The children open the endpoint secrets that the test's ingest sealed: without the
+        // key they could not sign, and would send nothing.
+        .env(
+            "HOOKD__SECRETS__ENCRYPTION_KEY",
+            settings
+                .encryption_key()
+                .expect("test settings seal secrets"),
+        )
         .env("HOOKD__ROUTER__LISTEN", "127.0.0.1:0")
         .env("HOOKD__DELIVERY__LISTEN", "127.0.0.1:0")
         .env("HOOKD__ROUTER__SWEEP_INTERVAL", "200ms")
@@ -78,7 +86,7 @@ async fn killing_router_and_delivery_loses_nothing() {
         )
         .await,
     );
-    created(
+    let endpoint = created(
         api.post(
             &format!(
                 "/api/v1/subscriptions/{}/endpoints",
@@ -142,6 +150,19 @@ async fn killing_router_and_delivery_loses_nothing() {
     };
     println!("crash test: 300 accepted, {missing} missing, {duplicates} duplicate deliveries");
     assert_eq!(missing, 0, "accepted messages were lost");
+    // Each was signed with the endpoint's secret: a child that cannot open it sends nothing.
+    let secret = endpoint["secret"].as_str().unwrap();
+    for got in receiver.received_at("/crash") {
+        let (id, ts) = (
+            got.header("webhook-id").unwrap(),
+            got.header("webhook-timestamp").unwrap().parse().unwrap(),
+        );
+        let signature = got.header("webhook-signature").unwrap();
+        assert!(
+            hookd_signing::verify(secret, id, ts, &got.body, signature),
+            "an unverifiable webhook: {signature}"
+        );
+    }
 
     kill(&mut router).await;
     kill(&mut delivery).await;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod circuit;
+mod job_secrets;
 mod keys;
 mod pacing;
 mod ratelimit;

@@ -205,7 +205,17 @@ async fn create(
     let surface = user.surface();
     surface.require_change()?;
     let fields = endpoint_form::fields(&form, false);
-    match create_endpoint(&state, &surface.caller, user.scope.subscription_id, &fields).await {
+    match async {
+        create_endpoint(
+            &state,
+            &surface.caller,
+            user.scope.subscription_id,
+            crate::body::from_object(&fields)?,
+        )
+        .await
+    }
+    .await
+    {
         Ok(e) => Ok(layout::see_other(&format!("/portal/endpoints/{}", e.id))),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             endpoints_page(&state, &user, &req, e.status, Some((&form, e.message))).await

@@ -7,7 +7,7 @@ use super::ids::{self, CONNECTION, DESTINATION, SOURCE};
 use super::list::{GwList, GwQuery};
 use super::sources::{self, Deleted, SourceInput};
 use crate::auth::Caller;
-use crate::body::{JsonBody, OptionalJsonBody};
+use crate::body;
 use crate::error::ApiError;
 use crate::list::{Kind, ListSpec};
 use crate::openapi::ErrorBody;
@@ -164,7 +164,7 @@ async fn count(
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<ConnectionInput>,
+    body: body::Json<ConnectionInput>,
 ) -> Result<web::Json<ConnectionModel>, ApiError> {
     let input = body.0;
     let rules = checked_rules(&input)?.unwrap_or_else(|| Value::Array(vec![]));
@@ -207,7 +207,7 @@ async fn create(
 async fn upsert(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<ConnectionInput>,
+    body: body::Json<ConnectionInput>,
 ) -> Result<web::Json<ConnectionModel>, ApiError> {
     let input = body.0;
     let name = required_name(&input.name, "name")?;
@@ -276,7 +276,7 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: OptionalJsonBody<ConnectionInput>,
+    body: body::OptionalJson<ConnectionInput>,
 ) -> Result<web::Json<ConnectionModel>, ApiError> {
     let id = path_id(&id)?;
     let input = body.0;

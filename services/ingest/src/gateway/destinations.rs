@@ -6,7 +6,7 @@ use super::ids::{self, DESTINATION};
 use super::list::{GwList, GwQuery};
 use super::sources::{open_json, Deleted};
 use crate::auth::Caller;
-use crate::body::{check_len, JsonBody, OptionalJsonBody};
+use crate::body::{self, check_len};
 use crate::error::ApiError;
 use crate::list::{Kind, ListSpec};
 use crate::openapi::ErrorBody;
@@ -281,7 +281,7 @@ async fn list(
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<DestinationInput>,
+    body: body::Json<DestinationInput>,
 ) -> Result<web::Json<DestinationModel>, ApiError> {
     let d = new_destination(&state, &caller, &body.0)?;
     let client = state.client().await?;
@@ -295,7 +295,7 @@ async fn create(
 async fn upsert(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<DestinationInput>,
+    body: body::Json<DestinationInput>,
 ) -> Result<web::Json<DestinationModel>, ApiError> {
     let client = state.client().await?;
     let d = upsert_destination(&state, &caller, &client, &body.0).await?;
@@ -326,7 +326,7 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: OptionalJsonBody<DestinationInput>,
+    body: body::OptionalJson<DestinationInput>,
 ) -> Result<web::Json<DestinationModel>, ApiError> {
     let id = path_id(&id)?;
     let client = state.client().await?;

@@ -5,7 +5,7 @@ use super::ids::{self, SOURCE};
 use super::list::{includes, GwList, GwQuery};
 use super::verification::VerificationInput;
 use crate::auth::Caller;
-use crate::body::{JsonBody, OptionalJsonBody};
+use crate::body;
 use crate::error::ApiError;
 use crate::list::{Kind, ListSpec};
 use crate::openapi::ErrorBody;
@@ -273,7 +273,7 @@ async fn list(
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<SourceInput>,
+    body: body::Json<SourceInput>,
 ) -> Result<web::Json<SourceModel>, ApiError> {
     let source = new_source(&state, &caller, &body.0)?;
     let client = state.client().await?;
@@ -288,7 +288,7 @@ async fn create(
 async fn upsert(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<SourceInput>,
+    body: body::Json<SourceInput>,
 ) -> Result<web::Json<SourceModel>, ApiError> {
     let client = state.client().await?;
     let source = upsert_source(&state, &caller, &client, &body.0).await?;
@@ -321,7 +321,7 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<String>,
-    body: OptionalJsonBody<SourceInput>,
+    body: body::OptionalJson<SourceInput>,
 ) -> Result<web::Json<SourceModel>, ApiError> {
     let id = path_id(&id)?;
     let client = state.client().await?;

@@ -1,5 +1,5 @@
 use crate::auth::{generate_api_key, hash_api_key, Caller};
-use crate::body::{check_len, required, OptionalJsonBody};
+use crate::body::{self, check_len, required};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -78,7 +78,7 @@ pub async fn delete_key(state: &AppState, caller: &Caller, id: Uuid) -> Result<(
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: OptionalJsonBody<CreateApiKey>,
+    body: body::OptionalJson<CreateApiKey>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(create_key(&state, &caller, &body.0).await?))
 }

@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::{check_len, required, JsonBody};
+use crate::body::{self, check_len, required};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -43,7 +43,7 @@ pub async fn create_app(
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<AppInput>,
+    body: body::Json<AppInput>,
 ) -> Result<HttpResponse, ApiError> {
     let app = create_app(&state, &caller, &body.0).await?;
     Ok(HttpResponse::Created().json(app))
@@ -92,7 +92,7 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<AppInput>,
+    body: body::Json<AppInput>,
 ) -> Result<web::Json<App>, ApiError> {
     let client = state.client().await?;
     let app = match body.0.name {

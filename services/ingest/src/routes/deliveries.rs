@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::OptionalJsonBody;
+use crate::body;
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -143,7 +143,7 @@ async fn retry_bulk(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: OptionalJsonBody<BulkRetry>,
+    body: body::OptionalJson<BulkRetry>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
     let filter = RetryFilter {

@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::{check_len, JsonBody, OptionalJsonBody};
+use crate::body::{self, check_len, invalid_field, Nullable};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -10,6 +10,7 @@ use hookd_db::endpoints::EndpointFields;
 use hookd_domain::{Endpoint, EndpointStatus};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -23,25 +24,32 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(rotate_secret);
 }
 
-/// An endpoint: where a subscriber receives webhooks.
+/// An endpoint: where a subscriber receives webhooks. On create `url` and `event_types` are
+/// required; on PATCH every field is optional and `null` clears `description` and `rate_limit`.
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // Parsed by hand from the JSON object (to tell null from absent); the schema documents it.
 pub struct EndpointInput {
     /// http(s) URL.
     url: Option<String>,
     /// Message version this endpoint receives, `1.0` by default.
     version: Option<String>,
-    #[schema(value_type = Option<String>, example = "enabled")]
+    #[schema(example = "enabled")]
     status: Option<EndpointStatus>,
     /// Event types (defined in the app) this endpoint receives.
     event_types: Option<Vec<String>>,
-    description: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    description: Nullable<String>,
     /// Extra headers sent with every delivery.
-    headers: Option<Map<String, Value>>,
-    /// A `whsec_` secret of your own; generated when absent.
-    secret: Option<String>,
+    headers: Option<BTreeMap<String, String>>,
+    /// A `whsec_` secret of your own; generated when absent. Create only: change it with
+    /// `POST .../secret/rotate`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    secret: Nullable<String>,
     /// Deliveries per second at most (optional; `null` removes the limit).
-    rate_limit: Option<i32>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
+    rate_limit: Nullable<i64>,
 }
 
 /// Header names hookd sets itself.
@@ -57,111 +65,90 @@ const RESERVED_HEADERS: &[&str] = &[
     "connection",
 ];
 
-fn parse_fields(body: &Map<String, Value>) -> Result<EndpointFields, ApiError> {
+fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiError> {
     let mut f = EndpointFields::default();
-    let string = |key: &str| -> Result<Option<String>, ApiError> {
-        match body.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(_) => Err(ApiError::invalid(format!("{key} must be a string"))),
-        }
-    };
-    if let Some(url) = string("url")? {
+    if let Some(url) = input.url.map(|u| u.trim().to_owned()) {
         let parsed = url::Url::parse(&url)
-            .map_err(|e| ApiError::invalid(format!("url is not valid: {e}")))?;
+            .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(ApiError::invalid("url must be an http(s) URL with a host"));
+            return Err(invalid_field(
+                "url",
+                "url must be an http(s) URL with a host",
+            ));
         }
         check_len(&url, "url", 2048)?;
         f.url = Some(url);
     }
-    if let Some(version) = string("version")? {
+    if let Some(version) = input.version.map(|v| v.trim().to_owned()) {
         if version.is_empty() {
-            return Err(ApiError::invalid("version must not be empty"));
+            return Err(invalid_field("version", "version must not be empty"));
         }
         check_len(&version, "version", 64)?;
         f.version = Some(version);
     }
-    if let Some(status) = string("status")? {
-        f.status = Some(
-            EndpointStatus::parse(&status)
-                .ok_or_else(|| ApiError::invalid("status must be enabled or disabled"))?,
-        );
+    f.status = input.status;
+    if let Some(mut types) = input.event_types {
+        if types.iter().any(String::is_empty) {
+            return Err(invalid_field(
+                "event_types",
+                "event_types must be a list of names",
+            ));
+        }
+        types.sort();
+        types.dedup();
+        if types.is_empty() {
+            return Err(invalid_field(
+                "event_types",
+                "event_types must name at least one event type",
+            ));
+        }
+        f.event_types = Some(types);
     }
-    match body.get("event_types") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
-            let mut types = Vec::with_capacity(items.len());
-            for item in items {
-                match item.as_str() {
-                    Some(s) if !s.is_empty() => types.push(s.to_owned()),
-                    _ => return Err(ApiError::invalid("event_types must be a list of names")),
-                }
-            }
-            types.sort();
-            types.dedup();
-            if types.is_empty() {
-                return Err(ApiError::invalid(
-                    "event_types must name at least one event type",
+    f.description = input.description.into_update();
+    f.rate_limit = match input.rate_limit.into_update() {
+        Some(Some(n)) if !(1..=100_000).contains(&n) => {
+            return Err(invalid_field(
+                "rate_limit",
+                "rate_limit must be a whole number of deliveries per second, 1 to 100000",
+            ))
+        }
+        limit => limit.map(|n| n.map(|n| n as i32)),
+    };
+    if let Some(headers) = input.headers {
+        let mut map = Map::new();
+        for (name, value) in headers {
+            let lower = name.to_ascii_lowercase();
+            if RESERVED_HEADERS.contains(&lower.as_str()) {
+                return Err(invalid_field(
+                    "headers",
+                    format!("header {name} is set by hookd"),
                 ));
             }
-            f.event_types = Some(types);
-        }
-        Some(_) => return Err(ApiError::invalid("event_types must be a list of names")),
-    }
-    match body.get("description") {
-        None => {}
-        Some(Value::Null) => f.description = Some(None),
-        Some(Value::String(s)) => f.description = Some(Some(s.clone())),
-        Some(_) => return Err(ApiError::invalid("description must be a string")),
-    }
-    match body.get("rate_limit") {
-        None => {}
-        Some(Value::Null) => f.rate_limit = Some(None),
-        Some(v) => match v.as_i64() {
-            Some(n) if (1..=100_000).contains(&n) => f.rate_limit = Some(Some(n as i32)),
-            _ => {
-                return Err(ApiError::invalid(
-                    "rate_limit must be a whole number of deliveries per second, 1 to 100000",
-                ))
+            let valid_name =
+                actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
+            let valid_value = actix_web::http::header::HeaderValue::from_str(&value).is_ok();
+            if !valid_name || !valid_value {
+                return Err(invalid_field(
+                    "headers",
+                    format!("header {name} must be a valid header with a string value"),
+                ));
             }
-        },
-    }
-    match body.get("headers") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(map)) => {
-            for (name, value) in map {
-                let lower = name.to_ascii_lowercase();
-                if RESERVED_HEADERS.contains(&lower.as_str()) {
-                    return Err(ApiError::invalid(format!("header {name} is set by hookd")));
-                }
-                let valid_name =
-                    actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
-                let valid_value = value
-                    .as_str()
-                    .is_some_and(|v| actix_web::http::header::HeaderValue::from_str(v).is_ok());
-                if !valid_name || !valid_value {
-                    return Err(ApiError::invalid(format!(
-                        "header {name} must be a valid header with a string value"
-                    )));
-                }
-            }
-            f.headers = Some(Value::Object(map.clone()));
+            map.insert(name, Value::String(value));
         }
-        Some(_) => return Err(ApiError::invalid("headers must be an object of strings")),
+        f.headers = Some(Value::Object(map));
     }
     Ok(f)
 }
 
-fn secret_from(body: &Map<String, Value>) -> Result<String, ApiError> {
-    match body.get("secret") {
-        None | Some(Value::Null) => Ok(hookd_signing::generate_secret()),
-        Some(Value::String(s)) => {
-            hookd_signing::SigningKey::parse(s)
-                .map_err(|e| ApiError::invalid(format!("secret: {e}")))?;
-            Ok(s.clone())
+/// The secret given (checked), or a new one.
+fn secret_from(given: Option<String>) -> Result<String, ApiError> {
+    match given {
+        None => Ok(hookd_signing::generate_secret()),
+        Some(s) => {
+            hookd_signing::SigningKey::parse(&s)
+                .map_err(|e| invalid_field("secret", format!("secret: {e}")))?;
+            Ok(s)
         }
-        Some(_) => Err(ApiError::invalid("secret must be a string")),
     }
 }
 
@@ -191,9 +178,9 @@ async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     subscription_id: web::Path<Uuid>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<EndpointInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = create_endpoint(&state, &caller, *subscription_id, &body.0).await?;
+    let created = create_endpoint(&state, &caller, *subscription_id, body.0).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -203,17 +190,17 @@ pub async fn create_endpoint(
     state: &AppState,
     caller: &Caller,
     subscription_id: Uuid,
-    body: &Map<String, Value>,
+    mut input: EndpointInput,
 ) -> Result<Endpoint, ApiError> {
     let sub = load_subscription(state, caller, subscription_id).await?;
-    let fields = parse_fields(body)?;
+    let secret = secret_from(std::mem::take(&mut input.secret).into_option())?;
+    let fields = parse_fields(input)?;
     if fields.url.is_none() {
-        return Err(ApiError::invalid("url is required"));
+        return Err(invalid_field("url", "url is required"));
     }
     if fields.event_types.is_none() {
-        return Err(ApiError::invalid("event_types is required"));
+        return Err(invalid_field("event_types", "event_types is required"));
     }
-    let secret = secret_from(body)?;
     let client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
     let stored = state.cipher.seal(&secret);
@@ -245,15 +232,16 @@ pub async fn update_endpoint(
     caller: &Caller,
     subscription_id: Uuid,
     id: Uuid,
-    body: &Map<String, Value>,
+    input: EndpointInput,
 ) -> Result<Endpoint, ApiError> {
     let sub = load_subscription(state, caller, subscription_id).await?;
-    let fields = parse_fields(body)?;
-    if body.contains_key("secret") {
-        return Err(ApiError::invalid(
+    if !input.secret.is_absent() {
+        return Err(invalid_field(
+            "secret",
             "change the secret with POST .../secret/rotate",
         ));
     }
+    let fields = parse_fields(input)?;
     let client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
     let updated = hookd_db::endpoints::update(&client, subscription_id, id, &fields)
@@ -283,10 +271,10 @@ pub async fn rotate_endpoint_secret(
     caller: &Caller,
     subscription_id: Uuid,
     id: Uuid,
-    body: &Map<String, Value>,
+    input: RotateSecret,
 ) -> Result<Endpoint, ApiError> {
     load_subscription(state, caller, subscription_id).await?;
-    let secret = secret_from(body)?;
+    let secret = secret_from(input.secret)?;
     let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
         .unwrap_or_else(|_| chrono::Duration::hours(24));
     let client = state.client().await?;
@@ -352,11 +340,11 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<EndpointInput>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
     Ok(web::Json(
-        update_endpoint(&state, &caller, sub_id, id, &body.0).await?,
+        update_endpoint(&state, &caller, sub_id, id, body.0).await?,
     ))
 }
 
@@ -374,11 +362,10 @@ async fn remove(
 }
 
 /// The body of a rotation; empty (or no body) generates the new secret.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // Parsed by hand from the JSON object; the schema documents it.
+#[derive(Default, Deserialize, ToSchema)]
 pub struct RotateSecret {
     /// A `whsec_` secret of your own; generated when absent.
-    secret: Option<String>,
+    pub secret: Option<String>,
 }
 
 /// Replace the signing secret. The previous secret keeps signing (both signatures are sent)
@@ -390,10 +377,10 @@ async fn rotate_secret(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    body: OptionalJsonBody<Map<String, Value>>,
+    body: body::OptionalJson<RotateSecret>,
 ) -> Result<web::Json<Endpoint>, ApiError> {
     let (sub_id, id) = path.into_inner();
     Ok(web::Json(
-        rotate_endpoint_secret(&state, &caller, sub_id, id, &body.0).await?,
+        rotate_endpoint_secret(&state, &caller, sub_id, id, body.0).await?,
     ))
 }

@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::{check_len, required, JsonBody};
+use crate::body::{self, check_len, invalid_field, required, Nullable};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Deserialize, ToSchema, Default)]
 pub struct CreateEventType {
     /// Such as `user.created`: letters, digits and `._-:`.
+    #[schema(required = true)]
     pub name: Option<String>,
     pub description: Option<String>,
     /// JSON Schema that message `data` must satisfy.
@@ -35,11 +36,18 @@ pub struct CreateEventType {
 /// Fields to change; `schema: null` removes the schema (`example: null` the example). The
 /// name cannot change.
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // Parsed by hand (to tell null from absent); the schema documents it.
 pub struct UpdateEventType {
-    description: Option<String>,
-    schema: Option<Value>,
-    example: Option<Value>,
+    /// Refused unless it is the event type's own name.
+    name: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    description: Nullable<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Value>)]
+    schema: Nullable<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Value>)]
+    example: Nullable<Value>,
 }
 
 /// A change of an event type: `None` keeps a field, `Some(None)` clears it.
@@ -167,7 +175,7 @@ async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<CreateEventType>,
+    body: body::Json<CreateEventType>,
 ) -> Result<HttpResponse, ApiError> {
     let created = create_event_type(&state, &caller, *app_id, &body.0).await?;
     Ok(HttpResponse::Created().json(created))
@@ -220,37 +228,28 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, String)>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<UpdateEventType>,
 ) -> Result<web::Json<EventType>, ApiError> {
     let (app_id, name) = path.into_inner();
     check_app(&state, &caller, app_id).await?;
-    let fields = body.0;
+    let input = body.0;
     // The name is the event type's identity (its path, and what endpoints subscribe to): a
     // rename would be silently ignored, so it is refused.
-    if fields
-        .get("name")
-        .is_some_and(|n| n.as_str() != Some(name.as_str()))
-    {
-        return Err(
-            ApiError::invalid("name cannot be changed; create a new event type")
-                .with_data(serde_json::json!({ "field": "name" })),
-        );
+    if input.name.as_ref().is_some_and(|n| *n != name) {
+        return Err(invalid_field(
+            "name",
+            "name cannot be changed; create a new event type",
+        ));
     }
-    let description = match fields.get("description") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(Value::String(s)) => Some(Some(s.as_str())),
-        Some(_) => return Err(ApiError::invalid("description must be a string")),
-    };
-    let nullable = |key: &str| match fields.get(key) {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(v) => Some(Some(v)),
-    };
+    let (description, schema, example) = (
+        input.description.into_update(),
+        input.schema.into_update(),
+        input.example.into_update(),
+    );
     let change = EventTypeChange {
-        description,
-        schema: nullable("schema"),
-        example: nullable("example"),
+        description: description.as_ref().map(|d| d.as_deref()),
+        schema: schema.as_ref().map(Option::as_ref),
+        example: example.as_ref().map(Option::as_ref),
     };
     let updated = update_event_type(&state, &caller, app_id, &name, &change).await?;
     Ok(web::Json(updated))

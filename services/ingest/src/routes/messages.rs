@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::{check_len, JsonBody};
+use crate::body::{self, check_len, invalid_field, Nullable};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -10,7 +10,7 @@ use hookd_bus::Route;
 use hookd_db::messages::NewMessage;
 use hookd_domain::{new_id, EndpointStatus, Message, DEFAULT_VERSION};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::time::Instant;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -26,45 +26,64 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// A message to send.
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // Parsed by hand from the JSON object; the schema documents it.
 pub struct SendMessage {
     /// Such as `user.created`.
-    event_type: String,
-    /// Any JSON value.
-    data: Value,
+    #[schema(required = true)]
+    pub event_type: Option<String>,
+    /// Any JSON value (`null` too).
+    #[serde(default)]
+    #[schema(value_type = Value, required = true)]
+    pub data: Nullable<Value>,
     /// `1.0` when absent.
-    version: Option<String>,
+    pub version: Option<String>,
     /// Makes the send idempotent per app.
-    event_id: Option<String>,
+    pub event_id: Option<String>,
 }
 
 struct Input {
     event_type: String,
     version: String,
-    event_id: Option<String>,
+    pub event_id: Option<String>,
     data: Value,
 }
 
-fn parse_input(mut body: Map<String, Value>) -> Result<Input, ApiError> {
-    let event_type = match body.remove("event_type") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
-        None | Some(Value::Null) => return Err(ApiError::invalid("event_type is required")),
-        Some(_) => return Err(ApiError::invalid("event_type must be a non-empty string")),
+fn parse_input(body: SendMessage) -> Result<Input, ApiError> {
+    let event_type = match body.event_type {
+        Some(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        None => return Err(invalid_field("event_type", "event_type is required")),
+        Some(_) => {
+            return Err(invalid_field(
+                "event_type",
+                "event_type must be a non-empty string",
+            ))
+        }
     };
     check_len(&event_type, "event_type", 256)?;
-    let data = body
-        .remove("data")
-        .ok_or_else(|| ApiError::invalid("data is required"))?;
-    let version = match body.remove("version") {
-        None | Some(Value::Null) => DEFAULT_VERSION.to_owned(),
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
-        Some(_) => return Err(ApiError::invalid("version must be a non-empty string")),
+    let data = match body.data {
+        Nullable::Absent => return Err(invalid_field("data", "data is required")),
+        Nullable::Null => Value::Null,
+        Nullable::Value(v) => v,
+    };
+    let version = match body.version {
+        None => DEFAULT_VERSION.to_owned(),
+        Some(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        Some(_) => {
+            return Err(invalid_field(
+                "version",
+                "version must be a non-empty string",
+            ))
+        }
     };
     check_len(&version, "version", 64)?;
-    let event_id = match body.remove("event_id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
-        Some(_) => return Err(ApiError::invalid("event_id must be a non-empty string")),
+    let event_id = match body.event_id {
+        None => None,
+        Some(s) if !s.is_empty() => Some(s),
+        Some(_) => {
+            return Err(invalid_field(
+                "event_id",
+                "event_id must be a non-empty string",
+            ))
+        }
     };
     if let Some(id) = &event_id {
         check_len(id, "event_id", 256)?;
@@ -144,7 +163,7 @@ async fn send_message(
     state: &AppState,
     caller: &Caller,
     app_id: Uuid,
-    body: Map<String, Value>,
+    body: SendMessage,
 ) -> Result<HttpResponse, ApiError> {
     let started = Instant::now();
     let result = async {
@@ -178,7 +197,7 @@ async fn send(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<SendMessage>,
 ) -> Result<HttpResponse, ApiError> {
     send_message(&state, &caller, *app_id, body.0).await
 }
@@ -191,7 +210,7 @@ async fn send_alias(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<SendMessage>,
 ) -> Result<HttpResponse, ApiError> {
     send_message(&state, &caller, *app_id, body.0).await
 }
@@ -205,7 +224,7 @@ async fn send_to_endpoint(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<SendMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let (sub_id, endpoint_id) = path.into_inner();
     send_to_one_endpoint(&state, &caller, sub_id, endpoint_id, body.0)
@@ -220,7 +239,7 @@ pub async fn send_to_one_endpoint(
     caller: &Caller,
     sub_id: Uuid,
     endpoint_id: Uuid,
-    body: Map<String, Value>,
+    body: SendMessage,
 ) -> Result<(Message, bool), ApiError> {
     let input = parse_input(body)?;
     let sub = load_subscription(state, caller, sub_id).await?;

@@ -1,5 +1,5 @@
 use crate::auth::{generate_api_key, hash_api_key, Caller};
-use crate::body::{check_len, required, JsonBody};
+use crate::body::{self, check_len, required};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -38,7 +38,7 @@ pub struct CreatedOrganization {
 async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: JsonBody<CreateOrganization>,
+    body: body::Json<CreateOrganization>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let name = required(&body.0.name, "name")?;

@@ -2,7 +2,7 @@
 //! revocable all at once.
 
 use crate::auth::Caller;
-use crate::body::OptionalJsonBody;
+use crate::body;
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
 use crate::routes::load_subscription;
@@ -115,7 +115,7 @@ async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     subscription_id: web::Path<Uuid>,
-    body: OptionalJsonBody<PortalAccessInput>,
+    body: body::OptionalJson<PortalAccessInput>,
 ) -> Result<HttpResponse, ApiError> {
     let access = create_portal_access(&state, &caller, *subscription_id, &body.0).await?;
     Ok(HttpResponse::Created().json(access))

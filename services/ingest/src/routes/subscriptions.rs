@@ -1,5 +1,5 @@
 use crate::auth::Caller;
-use crate::body::{check_len, required, JsonBody};
+use crate::body::{self, check_len, required};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -43,7 +43,7 @@ async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<SubscriptionInput>,
+    body: body::Json<SubscriptionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let created = create_subscription(&state, &caller, *app_id, &body.0).await?;
     Ok(HttpResponse::Created().json(created))
@@ -111,7 +111,7 @@ async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    body: JsonBody<SubscriptionInput>,
+    body: body::Json<SubscriptionInput>,
 ) -> Result<web::Json<Subscription>, ApiError> {
     load_subscription(&state, &caller, *id).await?;
     let input = body.0;

@@ -3,7 +3,7 @@
 //! only store and cancel; the router's scheduler starts due tasks.
 
 use crate::auth::Caller;
-use crate::body::{check_len, JsonBody};
+use crate::body::{self, check_len, invalid_field};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use hookd_db::tasks::{Cancel, NewTask};
 use hookd_domain::Task;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -28,20 +28,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// A task to schedule.
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // Parsed by hand from the JSON object; the schema documents it.
 pub struct CreateTask {
     /// Such as `user.created`: the task goes to the endpoints subscribed to it.
-    event_type: String,
+    #[schema(required = true)]
+    event_type: Option<String>,
     /// Any JSON value but `null`: the webhook's `data`.
-    data: Value,
+    #[schema(required = true)]
+    data: Option<Value>,
     /// ISO 8601 with an offset (`2026-12-01T09:00:00Z`, `...+01:00`); absent or in the past:
     /// the task runs now. Stored and answered in UTC.
-    #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-01T09:00:00Z")]
+    #[schema(format = DateTime, example = "2026-12-01T09:00:00Z")]
     scheduled_run_time: Option<String>,
-}
-
-fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(message).with_data(json!({ "field": field }))
 }
 
 /// An ISO 8601 date and time with an offset: RFC 3339 (`Z`, `+01:00`, a space for the `T`)
@@ -61,12 +58,10 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .and_then(|t| DateTime::from_timestamp_micros(t.timestamp_micros()))
 }
 
-fn parse_input(app_id: Uuid, mut body: Map<String, Value>) -> Result<NewTask, ApiError> {
-    let event_type = match body.remove("event_type") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
-        None | Some(Value::Null) => {
-            return Err(invalid_field("event_type", "event_type is required"))
-        }
+fn parse_input(app_id: Uuid, body: CreateTask) -> Result<NewTask, ApiError> {
+    let event_type = match body.event_type {
+        Some(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        None => return Err(invalid_field("event_type", "event_type is required")),
         Some(_) => {
             return Err(invalid_field(
                 "event_type",
@@ -75,26 +70,19 @@ fn parse_input(app_id: Uuid, mut body: Map<String, Value>) -> Result<NewTask, Ap
         }
     };
     check_len(&event_type, "event_type", 256)?;
-    let data = match body.remove("data") {
-        None | Some(Value::Null) => return Err(invalid_field("data", "data is required")),
-        Some(v) => v,
-    };
-    let scheduled_run_time = match body.remove("scheduled_run_time") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => Some(parse_time(&s).ok_or_else(|| {
+    let data = body
+        .data
+        .ok_or_else(|| invalid_field("data", "data is required"))?;
+    let scheduled_run_time = match body.scheduled_run_time {
+        None => None,
+        Some(s) if s.trim().is_empty() => None,
+        Some(s) => Some(parse_time(&s).ok_or_else(|| {
             invalid_field(
                 "scheduled_run_time",
                 "scheduled_run_time must be an ISO 8601 time with an offset, \
                  such as 2026-12-01T09:00:00Z",
             )
         })?),
-        Some(_) => {
-            return Err(invalid_field(
-                "scheduled_run_time",
-                "scheduled_run_time must be an ISO 8601 time string",
-            ))
-        }
     };
     Ok(NewTask {
         app_id,
@@ -116,7 +104,7 @@ async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     app_id: web::Path<Uuid>,
-    body: JsonBody<Map<String, Value>>,
+    body: body::Json<CreateTask>,
 ) -> Result<HttpResponse, ApiError> {
     let input = parse_input(*app_id, body.0)?;
     check_app(&state, &caller, *app_id).await?;

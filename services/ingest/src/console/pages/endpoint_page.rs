@@ -13,7 +13,7 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use maud::html;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 use uuid::Uuid;
 
 /// What a render of the page adds: a revealed secret, a note, an error.
@@ -118,7 +118,7 @@ pub async fn act(
         "status" => {
             let mut body = Map::new();
             body.insert("status".into(), json!(form.value("status")));
-            update_endpoint(state, caller, sub_id, id, &body)
+            update_endpoint(state, caller, sub_id, id, crate::body::from_object(&body)?)
                 .await
                 .map(|_| layout::see_other(&path))
         }
@@ -131,7 +131,7 @@ pub async fn act(
             return render(state, surface, sub_id, id, shown, StatusCode::OK).await;
         }
         "rotate" => {
-            let e = rotate_endpoint_secret(state, caller, sub_id, id, &Map::new()).await?;
+            let e = rotate_endpoint_secret(state, caller, sub_id, id, Default::default()).await?;
             let shown = Shown {
                 secret: Some(e.secret),
                 note: Some("Secret rotated. The previous secret keeps signing for a grace period."),
@@ -146,10 +146,12 @@ pub async fn act(
             let e = load_endpoint(state, caller, sub_id, id).await?;
             let event_type = form.value("event_type").to_owned();
             let data = crate::routes::event_types::example_of(state, e.app_id, &event_type).await?;
-            let mut body = Map::new();
-            body.insert("event_type".into(), Value::String(event_type));
-            body.insert("data".into(), data);
-            body.insert("version".into(), Value::String(e.version.clone()));
+            let body = crate::routes::messages::SendMessage {
+                event_type: Some(event_type),
+                data: crate::body::Nullable::Value(data),
+                version: Some(e.version.clone()),
+                event_id: None,
+            };
             crate::routes::messages::send_to_one_endpoint(state, caller, sub_id, id, body)
                 .await
                 .map(|(m, _)| layout::see_other(&surface.message_path(m.id)))
@@ -205,7 +207,18 @@ pub async fn edit(
 ) -> Result<HttpResponse, PageError> {
     surface.require_change()?;
     let fields = endpoint_form::fields(form, true);
-    match update_endpoint(state, &surface.caller, sub_id, id, &fields).await {
+    match async {
+        update_endpoint(
+            state,
+            &surface.caller,
+            sub_id,
+            id,
+            crate::body::from_object(&fields)?,
+        )
+        .await
+    }
+    .await
+    {
         Ok(_) => Ok(layout::see_other(&surface.endpoint_path(sub_id, id))),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             edit_form(

@@ -253,7 +253,17 @@ async fn create_ep(
     csrf::check(&req, &form, &user.csrf)?;
     let sid = *path;
     let fields = endpoint_form::fields(&form, false);
-    match create_endpoint(&state, &user.caller, sid, &fields).await {
+    match async {
+        create_endpoint(
+            &state,
+            &user.caller,
+            sid,
+            crate::body::from_object(&fields)?,
+        )
+        .await
+    }
+    .await
+    {
         Ok(e) => Ok(layout::see_other(&format!(
             "/console/subscriptions/{sid}/endpoints/{}",
             e.id
