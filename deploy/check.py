@@ -23,6 +23,7 @@ Prints one line per check and a summary; exits 1 when anything failed.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -71,7 +72,11 @@ CONFIG_KEYS = {
     "HOOKD__DELIVERY__ALLOW_PRIVATE_NETWORKS": "false",
     "HOOKD__LOG__FORMAT": "json",
 }
-SECRET_KEYS = ["HOOKD__DATABASE__URL", "HOOKD__AMQP__URL", "HOOKD__AUTH__BOOTSTRAP_API_KEY"]
+SECRET_KEYS = ["HOOKD__DATABASE__URL", "HOOKD__AMQP__URL", "HOOKD__AUTH__BOOTSTRAP_API_KEY",
+               "HOOKD__SECRETS__ENCRYPTION_KEY"]
+# The default values render only with an encryption key: it is never generated (issue 14).
+TEST_ENCRYPTION_KEY = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy1vayE="
+DEFAULT_OVERRIDES = {"secrets": {"encryptionKey": TEST_ENCRYPTION_KEY}}
 METRIC_RE = re.compile(r"hookd_[a-z_]+")
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
@@ -161,6 +166,21 @@ def render(h, yaml, values: dict | None) -> list[dict]:
     return docs
 
 
+def check_key_never_generated(h, yaml, rep: Report) -> None:
+    """Without secrets.encryptionKey and with no Secret to look up (as under `helm template`,
+    where lookup returns nothing), rendering must fail, not generate a key."""
+    try:
+        docs = render(h, yaml, None)
+        keys = [d["data"].get("HOOKD__SECRETS__ENCRYPTION_KEY") for d in docs
+                if d.get("kind") == "Secret" and "data" in d]
+        rep.check("no encryption key, no lookup: rendering refused", False,
+                  f"rendered with a generated key ({len(keys)} Secrets)")
+    except h.HelmError as e:
+        text = " ".join(str(e).split())
+        rep.check("no encryption key, no lookup: rendering refused",
+                  "secrets.encryptionKey" in text, text[:200])
+
+
 def kind_name(doc: dict) -> str:
     return f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
 
@@ -237,6 +257,14 @@ def contract(rep: Report, label: str, docs: list[dict], values: dict) -> None:
             for key in SECRET_KEYS:
                 if key not in (secret.get("data") or {}):
                     p(f"Secret lacks {key}")
+            ann = secret["metadata"].get("annotations") or {}
+            if ann.get("helm.sh/resource-policy") != "keep":
+                p("the chart Secret lacks helm.sh/resource-policy: keep (uninstall would delete "
+                  "the encryption key)")
+            want_key = (values.get("secrets") or {}).get("encryptionKey")
+            got_key = (secret.get("data") or {}).get("HOOKD__SECRETS__ENCRYPTION_KEY", "")
+            if want_key and base64.b64decode(got_key).decode() != want_key:
+                p("the chart Secret's HOOKD__SECRETS__ENCRYPTION_KEY is not secrets.encryptionKey")
 
     for svc, port in SERVICES.items():
         name = f"{RELEASE}-{svc}"
@@ -530,7 +558,7 @@ def main() -> int:
 
     prod_values = h.values_from_yaml(PROD_VALUES.read_text())
     with h.Chart.load(str(CHART)) as chart:
-        default_values = chart.merge_values(None)
+        default_values = chart.merge_values(DEFAULT_OVERRIDES)
         prod_merged = chart.merge_values(prod_values)
         kube_min = re.sub(r"^[>=~^ ]*v?([0-9]+\.[0-9]+).*$", r"\1",
                           chart.metadata.get("kubeVersion") or "")
@@ -539,12 +567,12 @@ def main() -> int:
     kube_versions = [oldest_supported, versions[-1]]
 
     section("1. helm lint (strict)")
-    lint(h, rep, "default values", None)
+    lint(h, rep, "default values", DEFAULT_OVERRIDES)
     lint(h, rep, "values-production.yaml", prod_values)
 
     section("2. helm render")
     rendered = {}
-    for label, values, merged in (("default values", None, default_values),
+    for label, values, merged in (("default values", DEFAULT_OVERRIDES, default_values),
                                   ("values-production.yaml", prod_values, prod_merged)):
         try:
             docs = render(h, yaml, values)
@@ -556,6 +584,7 @@ def main() -> int:
                       ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
         except h.HelmError as e:
             rep.check(f"render ({label})", False, str(e))
+    check_key_never_generated(h, yaml, rep)
     try:
         render(h, yaml, {"ingest": {"port": "eighty"}, "unknownKey": 1})
         rep.check("values.schema.json refuses bad values", False, "a bad value rendered")

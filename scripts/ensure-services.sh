@@ -69,3 +69,8 @@ if is_local "$MQ_HOST" && command -v rabbitmqctl >/dev/null 2>&1; then
   fi
 fi
 echo "PostgreSQL and RabbitMQ are up and accept the logins."
+# Their TLS listeners (for the TLS tests), with a CA generated here; idempotent. Only for the
+# servers of this machine: a remote one is not reconfigured from here.
+if is_local "$PG_HOST" && is_local "$MQ_HOST"; then
+  "$(dirname "$0")/ensure-tls.sh"
+fi

@@ -6,4 +6,6 @@ pub enum BusError {
     Nacked,
     #[error("timed out waiting for the broker")]
     Timeout,
+    #[error("broker url: {0}")]
+    BadUrl(String),
 }

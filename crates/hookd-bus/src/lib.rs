@@ -5,6 +5,7 @@ mod build;
 mod consumer;
 mod error;
 mod publisher;
+mod tls;
 mod topology;
 
 pub mod envelopes {
@@ -21,7 +22,10 @@ pub use topology::{Route, Topology};
 use lapin::{Connection, ConnectionProperties};
 
 /// Opens a connection; each component owns its own so that one failing does not take the others.
+/// `amqps://` URLs connect with TLS (see `tls.rs`).
 pub async fn connect(url: &str) -> Result<Connection, BusError> {
     let props = ConnectionProperties::default().with_connection_name("hookd".into());
-    Ok(Connection::connect(url, props).await?)
+    let target = tls::target(url)?;
+    let runtime = lapin::runtime::default_runtime()?;
+    Ok(Connection::connect_with_config(&target.url, props, target.tls, runtime).await?)
 }

@@ -6,6 +6,7 @@ mod list;
 mod listen;
 mod migrate;
 mod pool;
+mod tls;
 
 pub mod api_keys;
 pub mod apps;
@@ -19,6 +20,7 @@ pub mod message_log;
 pub mod messages;
 pub mod organizations;
 pub mod portal;
+pub mod sealed;
 pub mod stats;
 pub mod subscriptions;
 pub mod tasks;

@@ -1,3 +1,4 @@
+use crate::tls::Target;
 use crate::DbError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use std::time::Duration;
@@ -19,20 +20,18 @@ pub fn connect_relaxed(url: &str, size: usize) -> Result<Pool, DbError> {
 }
 
 fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
-    let mut config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e: tokio_postgres::Error| DbError::Unavailable(e.to_string()))?;
+    let Target { mut config, tls } = crate::tls::target(url)?;
     if relaxed {
         let options = config.get_options().unwrap_or_default().to_owned();
         config.options(format!("{options} -c synchronous_commit=off").trim());
     }
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match tls {
+        Some(tls) => Manager::from_config(config, tls, manager_config),
+        None => Manager::from_config(config, NoTls, manager_config),
+    };
     Pool::builder(manager)
         .max_size(size)
         .runtime(Runtime::Tokio1)
@@ -45,9 +44,7 @@ fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
 
 /// Splits a URL into (URL of the `postgres` maintenance database, database name).
 fn maintenance_url(url: &str) -> Result<(String, String), DbError> {
-    let config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e: tokio_postgres::Error| DbError::Unavailable(e.to_string()))?;
+    let config = crate::tls::target(url)?.config;
     let name = config.get_dbname().unwrap_or("postgres").to_owned();
     let mut parsed = url::Url::parse(url).map_err(|e| DbError::Unavailable(e.to_string()))?;
     parsed.set_path("/postgres");
@@ -55,10 +52,19 @@ fn maintenance_url(url: &str) -> Result<(String, String), DbError> {
 }
 
 async fn maintenance_client(url: &str) -> Result<tokio_postgres::Client, DbError> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    let Target { config, tls } = crate::tls::target(url)?;
+    let client = match tls {
+        Some(tls) => {
+            let (client, connection) = config.connect(tls).await?;
+            tokio::spawn(connection);
+            client
+        }
+        None => {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(connection);
+            client
+        }
+    };
     Ok(client)
 }
 

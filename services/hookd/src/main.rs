@@ -4,11 +4,13 @@
 //! - `hookd all-in-one`: migrates, then runs ingest, router and delivery in one process
 //!   (small installs, local development). Each also runs alone: `hookd-ingest`,
 //!   `hookd-router`, `hookd-delivery`, or `hookd ingest|router|delivery`.
+//! - `hookd reseal`: re-encrypts stored secrets with the current encryption key (see
+//!   `hookd::reseal`), after a new key was put first in `secrets.encryption_key`.
 
 use hookd_config::{LogFormat, Settings};
 use tokio_util::sync::CancellationToken;
 
-const USAGE: &str = "usage: hookd <migrate|all-in-one|ingest|router|delivery>";
+const USAGE: &str = "usage: hookd <migrate|all-in-one|ingest|router|delivery|reseal>";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -36,6 +38,14 @@ async fn main() -> anyhow::Result<()> {
         "delivery" => {
             let s = hookd_delivery::DeliveryWorker::build(settings).await?;
             s.run_until_stopped(shutdown).await
+        }
+        "reseal" => {
+            let report = hookd::reseal::reseal(&settings).await?;
+            println!(
+                "resealed {} of {} stored secrets ({} changed meanwhile: run again)",
+                report.resealed, report.examined, report.changed_meanwhile
+            );
+            Ok(())
         }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");

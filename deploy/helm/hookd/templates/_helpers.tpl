@@ -100,9 +100,11 @@ HOOKD__LOG__LEVEL: {{ .Values.config.logLevel | quote }}
 
 {{/*
 Secret data (base64) of the chart-managed Secret. Values left empty are kept from the Secret
-already in the cluster (upgrade); an empty bootstrap key or encryption key is generated on
-first install. Keys with no value are never written: hookd refuses an empty
-HOOKD__AUTH__BOOTSTRAP_API_KEY.
+already in the cluster (upgrade); an empty bootstrap key is generated on first install. The
+encryption key is never generated: where lookup sees nothing (`helm template`, GitOps tools,
+a dry run, no RBAC to read Secrets) a generated key would replace the real one on every render
+and leave every stored secret unreadable, so rendering fails instead unless the key is given.
+Keys with no value are never written: hookd refuses an empty HOOKD__AUTH__BOOTSTRAP_API_KEY.
 */}}
 {{- define "hookd.secretData" -}}
 {{- $existing := (lookup "v1" "Secret" .Release.Namespace (include "hookd.fullname" .)) | default dict }}
@@ -121,8 +123,7 @@ HOOKD__SECRETS__ENCRYPTION_KEY: {{ .Values.secrets.encryptionKey | b64enc | quot
 {{- else if hasKey $old "HOOKD__SECRETS__ENCRYPTION_KEY" }}
 HOOKD__SECRETS__ENCRYPTION_KEY: {{ get $old "HOOKD__SECRETS__ENCRYPTION_KEY" | quote }}
 {{- else }}
-{{- /* The value is base64 of 32 random bytes; the Secret stores that base64 again. */}}
-HOOKD__SECRETS__ENCRYPTION_KEY: {{ randAlphaNum 32 | b64enc | b64enc | quote }}
+{{- fail (printf "secrets.encryptionKey is empty and no Secret %s holding HOOKD__SECRETS__ENCRYPTION_KEY can be looked up (first install, helm template, a GitOps tool, or no RBAC to read Secrets). Set secrets.encryptionKey to base64 of 32 bytes (openssl rand -base64 32) and keep a copy, or use existingSecret: a generated key would change on every render and make the stored secrets unreadable." (include "hookd.fullname" .)) }}
 {{- end }}
 {{- end }}
 

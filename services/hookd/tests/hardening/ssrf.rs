@@ -103,7 +103,7 @@ async fn endpoint_secrets_are_sealed_at_rest() {
         .await
         .unwrap()
         .get(0);
-    assert!(stored.starts_with("enc:v1:"), "stored unsealed");
+    assert!(stored.starts_with("enc:v2:"), "stored unsealed");
     assert!(!stored.contains(&secret["whsec_".len()..]));
     let m = stack
         .send(&f, json!({"event_type": "user.created", "data": 1}))

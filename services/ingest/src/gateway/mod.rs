@@ -2,6 +2,7 @@
 //! `/2024-03-01` with the keys and organizations of `/api/v1`. One file per resource.
 
 mod auth_method;
+mod connection_model;
 mod connections;
 mod destinations;
 mod fields;
