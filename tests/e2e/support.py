@@ -199,3 +199,19 @@ def unique(prefix):
 
 def exact(text):
     return re.compile(rf"^{re.escape(text)}$")
+
+
+def send_delivered(api, app_id, body, deliveries, timeout=30.0):
+    """Sends a message once the router knows the new endpoints: a message sent before the
+    router's view has them gets no delivery, so it is sent again until it gets `deliveries`."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        message = api.post(f"/apps/{app_id}/messages", body)
+        try:
+            wait_until(lambda: api.get(f"/messages/{message['id']}/deliveries")["count"]
+                       >= deliveries, timeout=3, what="deliveries")
+            return message
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from support import ADMIN_KEY, Api, login, unique, wait_until
+from support import ADMIN_KEY, Api, login, send_delivered, unique, wait_until
 
 
 def h1(page):
@@ -291,7 +291,7 @@ def test_delivery_health(console, api, receiver):
              {"url": receiver.url("/ok/health"), "event_types": ["user.created"]})
     api.post(f"/subscriptions/{sub['id']}/endpoints",
              {"url": receiver.url("/fail/health"), "event_types": ["user.created"]})
-    api.post(f"/apps/{app['id']}/messages", {"event_type": "user.created", "data": {}})
+    send_delivered(api, app["id"], {"event_type": "user.created", "data": {}}, 2)
     wait_until(lambda: api.get(f"/apps/{app['id']}/stats")["totals"]["attempts"] == 4,
                timeout=30, what="1 success and 3 failed tries")
     console.goto(f"/console/apps/{app['id']}")

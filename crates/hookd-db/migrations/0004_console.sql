@@ -47,3 +47,12 @@ CREATE INDEX portal_sessions_link ON portal_sessions (link_id);
 -- An example payload per event type (the console's "Send test message" sends it).
 ALTER TABLE event_types ADD COLUMN example jsonb;
 
+
+-- The message log's filters (CONSOLE.md: 50 a page by keyset, an index per filter, no count):
+-- by event type, a keyset walk of its own;
+CREATE INDEX messages_app_event_type ON messages (app_id, event_type, created_at, id);
+-- by a pending or failed delivery (rare, so a walk of all messages would probe many), the
+-- messages that have one; `succeeded` (most messages) walks messages and probes
+-- deliveries' (message_id, endpoint_id) index.
+CREATE INDEX deliveries_app_unsettled ON deliveries (app_id, status, message_id)
+    WHERE status <> 'succeeded';

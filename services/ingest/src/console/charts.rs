@@ -62,19 +62,20 @@ pub fn latency(buckets: &[StatsBucket], bucket_seconds: i64, summary: &str) -> M
         .iter()
         .filter_map(|b| b.p95_ms)
         .fold(1.0_f64, f64::max);
-    let points = |pick: fn(&StatsBucket) -> Option<f64>| -> String {
+    let coords = |pick: fn(&StatsBucket) -> Option<f64>| -> Vec<(f64, f64)> {
         buckets
             .iter()
             .enumerate()
             .filter_map(|(i, b)| {
-                pick(b).map(|v| {
-                    format!(
-                        "{:.1},{:.1}",
-                        PAD + step * (i as f64 + 0.5),
-                        H - PAD - plot * (v / top)
-                    )
-                })
+                pick(b).map(|v| (PAD + step * (i as f64 + 0.5), H - PAD - plot * (v / top)))
             })
+            .collect()
+    };
+    let (p50, p95) = (coords(|b| b.p50_ms), coords(|b| b.p95_ms));
+    let line = |points: &[(f64, f64)]| -> String {
+        points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
             .collect::<Vec<_>>()
             .join(" ")
     };
@@ -83,8 +84,13 @@ pub fn latency(buckets: &[StatsBucket], bucket_seconds: i64, summary: &str) -> M
             title #chart-latency-title { "Latency" }
             desc { (summary) }
             text x=(PAD) y="14" { (format!("{top:.0} ms")) }
-            polyline.line points=(points(|b| b.p50_ms)) {}
-            polyline class="line p95" points=(points(|b| b.p95_ms)) {}
+            polyline class="line p95" points=(line(&p95)) {}
+            polyline.line points=(line(&p50)) {}
+            // A lone bucket draws no line: its dots still show.
+            @for (x, y) in &p95 { circle class="dot p95" cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="3" {} }
+            @for (x, y) in &p50 { circle.dot cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="3" {} }
+            text.legend x=(W - PAD - 90.0) y="14" { "p50" }
+            text class="legend p95" x=(W - PAD - 50.0) y="14" { "p95" }
             (axis(buckets, bucket_seconds))
         }
     }

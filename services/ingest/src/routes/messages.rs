@@ -8,7 +8,7 @@ use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use hookd_bus::Route;
 use hookd_db::messages::NewMessage;
-use hookd_domain::{new_id, EndpointStatus, Message, DEFAULT_VERSION};
+use hookd_domain::{new_id, DeliveryStatus, EndpointStatus, Message, DEFAULT_VERSION};
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Instant;
@@ -270,17 +270,17 @@ pub async fn send_to_one_endpoint(
 }
 
 /// `status=pending|succeeded|failed` of a message list: messages with a delivery in it.
-pub fn status_param(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub fn status_param(req: &HttpRequest) -> Result<Option<DeliveryStatus>, ApiError> {
     let given = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "status")
         .map(|(_, v)| v.into_owned())
         .filter(|v| !v.is_empty());
-    match given.as_deref() {
-        None | Some("pending" | "succeeded" | "failed") => Ok(given),
-        Some(_) => Err(
+    match given {
+        None => Ok(None),
+        Some(v) => DeliveryStatus::parse(&v).map(Some).ok_or_else(|| {
             ApiError::invalid("status must be one of pending, succeeded, failed")
-                .with_data(serde_json::json!({ "field": "status" })),
-        ),
+                .with_data(serde_json::json!({ "field": "status" }))
+        }),
     }
 }
 
@@ -307,7 +307,7 @@ async fn list(
     let q = ListQuery::parse(&req, LIST_FILTERS)?;
     let status = status_param(&req)?;
     let scope = hookd_db::message_log::Scope {
-        status: status.as_deref(),
+        status,
         subscription_id: None,
     };
     let client = state.client().await?;

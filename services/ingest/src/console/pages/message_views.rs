@@ -156,7 +156,7 @@ pub async fn log(
     let mut q = ListQuery::parse(req, &[])?;
     q.page.limit = PAGE_SIZE;
     let scope = Scope {
-        status: filters.status.as_deref(),
+        status: filters.status.as_deref().and_then(DeliveryStatus::parse),
         subscription_id: surface.scope(),
     };
     let client = state.client().await?;
