@@ -85,7 +85,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], empty_is_object: bool) -> Result
     if bytes.trim_ascii_start().first() != Some(&b'{') {
         return Err(ApiError::bad_request("body must be a JSON object"));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // Unknown fields are skipped without reading their strings, so UTF-8 is checked here, once.
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: not UTF-8 ({e})")))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| shape_error(bytes, e))?;
     de.end()
         .map_err(|e| ApiError::bad_request(format!("body is not valid JSON: {e}")))?;
@@ -120,9 +123,8 @@ pub fn from_object<T: DeserializeOwned>(
 fn shape_error(bytes: &[u8], e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let path = e.path().to_string();
     let inner = e.into_inner();
-    if !inner.is_data() {
-        return ApiError::bad_request(format!("body is not valid JSON: {inner}"));
-    }
+    // serde_json reports some shape errors (an array where an enum goes) as syntax: whether the
+    // body is JSON at all decides between 400 and 422.
     if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         return ApiError::bad_request(format!("body is not valid JSON: {syntax}"));
     }

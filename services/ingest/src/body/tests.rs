@@ -99,6 +99,14 @@ fn what_is_not_a_json_object_is_400() {
         assert_eq!(e.status, StatusCode::BAD_REQUEST, "{body}: {}", e.message);
         assert!(e.message.contains("JSON"), "{body}: {}", e.message);
     }
+    // Invalid UTF-8 in a field nobody reads is still not JSON.
+    let e = parse::<Input>(b"{\"other\": \"\x80\"}", false)
+        .err()
+        .unwrap();
+    assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", e.message);
+    // An array where an enum-like value goes is a shape error, not bad JSON.
+    let e = error::<Input>(r#"{"range": {"gte": []}}"#);
+    assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", e.message);
     assert!(parse::<Input>(b"  ", true).is_ok());
     assert_eq!(
         parse::<Input>(b"", false).err().map(|e| e.status),
