@@ -240,17 +240,21 @@ async fn list_where(
     .await
 }
 
-/// Makes a delivery due now unless a job for it is already on the bus. Returns false when it
-/// was in flight (nothing changed).
-pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<bool, DbError> {
-    let n = client
-        .execute(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
-             WHERE id = $1 AND NOT queued",
+/// Makes a delivery due now unless a job for it is already on the bus. Returns the delivery as
+/// the retry left it, or `None` when it was in flight (nothing changed).
+pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<Option<Delivery>, DbError> {
+    // The row as this update left it: read again afterwards, a fast try could already have
+    // moved it on, and the answer would not be the retry's.
+    Ok(client
+        .query_opt(
+            &format!(
+                "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(), updated_at = now()
+                 WHERE d.id = $1 AND NOT d.queued RETURNING {COLUMNS}"
+            ),
             &[&id],
         )
-        .await?;
-    Ok(n > 0)
+        .await?
+        .map(|r| from_row(&r)))
 }
 
 /// What a bulk retry selects among an app's deliveries.

@@ -92,10 +92,9 @@ pub async fn retry_delivery(
     hookd_db::deliveries::get_in_org(&client, caller.organization_id, id)
         .await
         .map_err(ApiError::from_db("delivery"))?;
-    if !hookd_db::deliveries::retry(&client, id).await? {
-        return Err(ApiError::conflict("a try of this delivery is in flight"));
-    }
-    Ok(hookd_db::deliveries::get_in_org(&client, caller.organization_id, id).await?)
+    hookd_db::deliveries::retry(&client, id)
+        .await?
+        .ok_or_else(|| ApiError::conflict("a try of this delivery is in flight"))
 }
 
 /// Retries the app's deliveries that match: the one path of the JSON route and the console.
