@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 const COLUMNS: &str = "n.id, n.subscription_id, n.app_id, n.url, n.version, n.status, \
-    n.event_types, n.description, n.headers, n.secret, n.disabled_reason, n.rate_limit, n.created_at, \
+    n.event_types, n.description, n.headers, n.disabled_reason, n.rate_limit, n.created_at, \
     n.updated_at";
 
 fn from_row(r: &Row) -> Endpoint {
@@ -22,7 +22,8 @@ fn from_row(r: &Row) -> Endpoint {
         event_types: r.get("event_types"),
         description: r.get("description"),
         headers: r.get("headers"),
-        secret: r.get("secret"),
+        // Reads never carry the secret; `sealed_secret` is its one way out.
+        secret: None,
         disabled_reason: r.get("disabled_reason"),
         rate_limit: r.get("rate_limit"),
         created_at: r.get("created_at"),
@@ -93,6 +94,22 @@ pub async fn get(
         )
         .await?
         .map(|r| from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
+/// The endpoint's current secret, as stored (sealed).
+pub async fn sealed_secret(
+    client: &impl GenericClient,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<String, DbError> {
+    client
+        .query_opt(
+            "SELECT secret FROM endpoints WHERE id = $1 AND subscription_id = $2",
+            &[&id, &subscription_id],
+        )
+        .await?
+        .map(|r| r.get("secret"))
         .ok_or(DbError::NotFound)
 }
 

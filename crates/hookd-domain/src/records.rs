@@ -62,8 +62,10 @@ pub struct Endpoint {
     pub description: Option<String>,
     /// Extra headers sent with every delivery.
     pub headers: Value,
-    /// `whsec_` signing secret.
-    pub secret: String,
+    /// `whsec_` signing secret: only in the create and rotate answers (read it later with
+    /// `GET .../endpoints/{endpoint_id}/secret`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
     /// Why the endpoint was disabled by hookd (410 Gone, sustained failure).
     pub disabled_reason: Option<String>,
     /// Deliveries per second at most; `null` for no limit.

@@ -74,19 +74,19 @@ impl AppState {
         }
     }
 
-    /// The endpoint as the API shows it: its secret opened.
-    pub fn reveal(
+    /// A stored endpoint secret, opened (a failure is logged without the secret).
+    pub fn open_secret(
         &self,
-        mut endpoint: hookd_domain::Endpoint,
-    ) -> Result<hookd_domain::Endpoint, crate::ApiError> {
-        endpoint.secret = self.cipher.open(&endpoint.secret).map_err(|e| {
-            tracing::error!(endpoint_id = %endpoint.id, error = %e, "cannot open a stored secret");
+        endpoint_id: uuid::Uuid,
+        sealed: &str,
+    ) -> Result<String, crate::ApiError> {
+        self.cipher.open(sealed).map_err(|e| {
+            tracing::error!(endpoint_id = %endpoint_id, error = %e, "cannot open a stored secret");
             crate::ApiError::new(
                 actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error",
             )
-        })?;
-        Ok(endpoint)
+        })
     }
 
     pub async fn client(&self) -> Result<hookd_db::Client, crate::ApiError> {

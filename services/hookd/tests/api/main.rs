@@ -1,5 +1,5 @@
 //! The management API of API.md, end to end against the real PostgreSQL and RabbitMQ: every
-//! resource, every error class, tenant isolation, pagination, secret rotation and OpenAPI.
+//! resource, every error class, tenant isolation, pagination, secret reads and rotation, and OpenAPI.
 
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
@@ -12,4 +12,5 @@ mod openapi;
 mod pagination;
 mod resources;
 mod rotation;
+mod secret;
 mod tenancy;

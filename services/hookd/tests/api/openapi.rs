@@ -44,6 +44,7 @@ const ROUTES: &[(&str, &str, Bodies)] = &[
     ("GET", "/subscriptions/{}/endpoints/{}", Resp),
     ("PATCH", "/subscriptions/{}/endpoints/{}", Both),
     ("DELETE", "/subscriptions/{}/endpoints/{}", NoContent),
+    ("GET", "/subscriptions/{}/endpoints/{}/secret", Resp),
     ("POST", "/subscriptions/{}/endpoints/{}/secret/rotate", Both),
     ("POST", "/apps/{}/messages", Both),
     ("POST", "/app/{}/messages", Both),

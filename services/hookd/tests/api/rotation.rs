@@ -8,7 +8,11 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// The webhook received for `message_id` at `path`: (timestamp, body, signature header).
-async fn received(stack: &TestStack, path: &str, message_id: &str) -> (i64, Vec<u8>, String) {
+pub(crate) async fn received(
+    stack: &TestStack,
+    path: &str,
+    message_id: &str,
+) -> (i64, Vec<u8>, String) {
     assert!(
         stack
             .receiver
@@ -57,7 +61,7 @@ async fn after_a_rotation_deliveries_are_signed_by_the_new_and_the_old_secret() 
     let revision = |stack: &TestStack| stack.view.snapshot().endpoint(uuid).unwrap().revision;
     let unrotated = revision(&stack);
 
-    // Rotate (no body): a new whsec_ secret, shown at once and by GET.
+    // Rotate (no body): a new whsec_ secret, shown at once and by GET .../secret.
     let r = stack
         .api
         .raw("POST", &format!("{path}/secret/rotate"), None, &[])
@@ -66,7 +70,10 @@ async fn after_a_rotation_deliveries_are_signed_by_the_new_and_the_old_secret() 
     let new = r.body["secret"].as_str().unwrap().to_owned();
     assert!(new.starts_with("whsec_"), "{new}");
     assert_ne!(new, old);
-    assert_eq!(ok(stack.api.get(&path).await)["secret"], json!(new));
+    assert_eq!(
+        ok(stack.api.get(&format!("{path}/secret")).await),
+        json!({"secret": new})
+    );
     assert_eq!(
         r.body["url"], endpoint["url"],
         "rotation changed more than the secret"

@@ -19,6 +19,7 @@ async fn snapshot(stack: &TestStack, w: &World) -> Vec<(String, Value)> {
         format!("/api/v1/subscriptions/{sub}"),
         format!("/api/v1/subscriptions/{sub}/endpoints"),
         format!("/api/v1/subscriptions/{sub}/endpoints/{ep}"),
+        format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/secret"),
         format!("/api/v1/apps/{app}/messages"),
         format!("/api/v1/messages/{}", w.message_id),
         format!("/api/v1/messages/{}/deliveries", w.message_id),
@@ -136,6 +137,11 @@ async fn another_organization_gets_404_on_every_id_route_and_changes_nothing() {
             None,
         ),
         (
+            "GET",
+            format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/secret"),
+            None,
+        ),
+        (
             "POST",
             format!("/api/v1/subscriptions/{sub}/endpoints/{ep}/secret/rotate"),
             None,
@@ -163,6 +169,11 @@ async fn another_organization_gets_404_on_every_id_route_and_changes_nothing() {
         (
             "DELETE",
             format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}"),
+            None,
+        ),
+        (
+            "GET",
+            format!("/api/v1/subscriptions/{b_sub}/endpoints/{ep}/secret"),
             None,
         ),
         (

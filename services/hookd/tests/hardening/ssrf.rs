@@ -124,11 +124,11 @@ async fn endpoint_secrets_are_sealed_at_rest() {
         &got.body,
         got.header("webhook-signature").unwrap()
     ));
-    // The API shows the secret opened.
+    // The API shows the secret opened (from its own route).
     let shown = stack
         .api
         .get(&format!(
-            "/api/v1/subscriptions/{}/endpoints/{}",
+            "/api/v1/subscriptions/{}/endpoints/{}/secret",
             f.subscription_id,
             e["id"].as_str().unwrap()
         ))

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use hookd_db::endpoints::EndpointFields;
 use hookd_domain::{Endpoint, EndpointStatus};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_one)
         .service(update)
         .service(remove)
+        .service(get_secret)
         .service(rotate_secret);
 }
 
@@ -204,13 +205,14 @@ pub async fn create_endpoint(
     let client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
     let stored = state.cipher.seal(&secret);
-    let created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &stored)
+    let mut created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &stored)
         .await
         .map_err(ApiError::from_db("subscription"))?;
-    state.reveal(created)
+    created.secret = Some(secret);
+    Ok(created)
 }
 
-/// An endpoint of one of the caller's subscriptions, its secret opened.
+/// An endpoint of one of the caller's subscriptions, without its secret.
 pub async fn load_endpoint(
     state: &AppState,
     caller: &Caller,
@@ -219,10 +221,25 @@ pub async fn load_endpoint(
 ) -> Result<Endpoint, ApiError> {
     load_subscription(state, caller, subscription_id).await?;
     let client = state.client().await?;
-    let found = hookd_db::endpoints::get(&client, subscription_id, id)
+    hookd_db::endpoints::get(&client, subscription_id, id)
+        .await
+        .map_err(ApiError::from_db("endpoint"))
+}
+
+/// The signing secret of an endpoint of one of the caller's subscriptions: the one path of
+/// the JSON route, the console and the portal.
+pub async fn endpoint_secret(
+    state: &AppState,
+    caller: &Caller,
+    subscription_id: Uuid,
+    id: Uuid,
+) -> Result<String, ApiError> {
+    load_subscription(state, caller, subscription_id).await?;
+    let client = state.client().await?;
+    let sealed = hookd_db::endpoints::sealed_secret(&client, subscription_id, id)
         .await
         .map_err(ApiError::from_db("endpoint"))?;
-    state.reveal(found)
+    state.open_secret(id, &sealed)
 }
 
 /// Changes an endpoint from its JSON fields: the one path of the JSON route, the console and
@@ -244,10 +261,9 @@ pub async fn update_endpoint(
     let fields = parse_fields(input)?;
     let client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
-    let updated = hookd_db::endpoints::update(&client, subscription_id, id, &fields)
+    hookd_db::endpoints::update(&client, subscription_id, id, &fields)
         .await
-        .map_err(ApiError::from_db("endpoint"))?;
-    state.reveal(updated)
+        .map_err(ApiError::from_db("endpoint"))
 }
 
 /// Deletes an endpoint: the one path of the JSON route, the console and the portal.
@@ -278,7 +294,7 @@ pub async fn rotate_endpoint_secret(
     let grace = chrono::Duration::from_std(state.settings.endpoints.secret_rotation_grace)
         .unwrap_or_else(|_| chrono::Duration::hours(24));
     let client = state.client().await?;
-    let rotated = hookd_db::endpoints::rotate_secret(
+    let mut rotated = hookd_db::endpoints::rotate_secret(
         &client,
         subscription_id,
         id,
@@ -287,7 +303,8 @@ pub async fn rotate_endpoint_secret(
     )
     .await
     .map_err(ApiError::from_db("endpoint"))?;
-    state.reveal(rotated)
+    rotated.secret = Some(secret);
+    Ok(rotated)
 }
 
 /// List a subscription's endpoints.
@@ -310,17 +327,11 @@ async fn list(
         ],
     )?;
     let client = state.client().await?;
-    let mut listed =
-        hookd_db::endpoints::list(&client, *subscription_id, &q.filters, &q.page).await?;
-    listed.models = listed
-        .models
-        .into_iter()
-        .map(|e| state.reveal(e))
-        .collect::<Result<_, _>>()?;
+    let listed = hookd_db::endpoints::list(&client, *subscription_id, &q.filters, &q.page).await?;
     Ok(web::Json(q.respond(listed)))
 }
 
-/// Get an endpoint.
+/// Get an endpoint (without its secret: see `GET .../secret`).
 #[utoipa::path(tag = "endpoints", responses((status = 200, body = Endpoint), (status = 404, body = ErrorBody)))]
 #[get("/subscriptions/{subscription_id}/endpoints/{endpoint_id}")]
 async fn get_one(
@@ -359,6 +370,28 @@ async fn remove(
     let (sub_id, id) = path.into_inner();
     delete_endpoint(&state, &caller, sub_id, id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// An endpoint's signing secret.
+#[derive(Serialize, ToSchema)]
+pub struct EndpointSecret {
+    /// `whsec_` + base64 of the key bytes.
+    #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    pub secret: String,
+}
+
+/// Get an endpoint's signing secret (GET and list answers leave it out).
+#[utoipa::path(tag = "endpoints",
+    responses((status = 200, body = EndpointSecret), (status = 404, body = ErrorBody)))]
+#[get("/subscriptions/{subscription_id}/endpoints/{endpoint_id}/secret")]
+async fn get_secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<EndpointSecret>, ApiError> {
+    let (sub_id, id) = path.into_inner();
+    let secret = endpoint_secret(&state, &caller, sub_id, id).await?;
+    Ok(web::Json(EndpointSecret { secret }))
 }
 
 /// The body of a rotation; empty (or no body) generates the new secret.

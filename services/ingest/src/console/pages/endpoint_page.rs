@@ -7,7 +7,7 @@ use crate::console::form::FormData;
 use crate::console::layout;
 use crate::console::surface::Surface;
 use crate::routes::endpoints::{
-    delete_endpoint, load_endpoint, rotate_endpoint_secret, update_endpoint,
+    delete_endpoint, endpoint_secret, load_endpoint, rotate_endpoint_secret, update_endpoint,
 };
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -123,9 +123,8 @@ pub async fn act(
                 .map(|_| layout::see_other(&path))
         }
         "secret" => {
-            let e = load_endpoint(state, caller, sub_id, id).await?;
             let shown = Shown {
-                secret: Some(e.secret),
+                secret: Some(endpoint_secret(state, caller, sub_id, id).await?),
                 ..Shown::default()
             };
             return render(state, surface, sub_id, id, shown, StatusCode::OK).await;
@@ -133,7 +132,7 @@ pub async fn act(
         "rotate" => {
             let e = rotate_endpoint_secret(state, caller, sub_id, id, Default::default()).await?;
             let shown = Shown {
-                secret: Some(e.secret),
+                secret: e.secret,
                 note: Some("Secret rotated. The previous secret keeps signing for a grace period."),
                 ..Shown::default()
             };
