@@ -157,6 +157,9 @@ pub struct RateLimitSettings {
     pub ingest_burst: u32,
     pub management_per_second: u32,
     pub management_burst: u32,
+    /// Failed authentications per minute per client address; 0 turns the limit off.
+    pub failed_auth_per_minute: u32,
+    pub failed_auth_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

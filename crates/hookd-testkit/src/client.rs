@@ -40,6 +40,18 @@ impl ApiClient {
         }
     }
 
+    /// The same client sending from another local address (`127.0.0.2`: every 127/8 address is
+    /// loopback), for limits kept per client address.
+    pub fn from_address(&self, local: std::net::IpAddr) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_local_address(Some(local));
+        Self {
+            base: self.base.clone(),
+            key: self.key.clone(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        }
+    }
+
     /// Like `post`, but a failed connection is an error instead of a panic (chaos, benchmarks).
     pub async fn try_post(&self, path: &str, body: &Value) -> Result<ApiResponse, String> {
         self.try_raw("POST", path, Some(body.to_string().into()), &[])

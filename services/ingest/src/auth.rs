@@ -1,8 +1,10 @@
 use crate::error::ApiError;
+use crate::ratelimit::{too_many, KeyIdentity, RateLimiter};
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpRequest};
 use actix_web::{HttpMessage, ResponseError};
@@ -55,43 +57,64 @@ fn presented_key(req: &HttpRequest) -> Option<String> {
 
 /// The caller of a key: the bootstrap admin key, or a stored key (cached briefly; a deletion
 /// anywhere clears every replica's cache at once, the api_keys trigger NOTIFYs hookd_api_keys).
-/// Unknown keys are not cached.
+/// Unknown keys are cached as unknown for a few seconds.
 pub async fn resolve(state: &AppState, key: Option<String>) -> Result<Caller, ApiError> {
     let key = key.ok_or_else(ApiError::unauthorized)?;
     resolve_hash(state, hash_api_key(&key)).await
 }
 
-/// The caller of a key's hash (a console session keeps only the hash of its key).
-pub async fn resolve_hash(state: &AppState, hash: [u8; 32]) -> Result<Caller, ApiError> {
+/// What the caches know of a key's hash: `Some(Ok)` a caller, `Some(Err)` unknown, `None` a
+/// database lookup is needed.
+fn resolve_cached(state: &AppState, hash: &[u8; 32]) -> Option<Result<Caller, ApiError>> {
     if let Some(bootstrap) = &state.bootstrap_key_hash {
-        if bool::from(bootstrap.ct_eq(&hash)) {
-            return Ok(Caller {
+        if bool::from(bootstrap.ct_eq(hash)) {
+            return Some(Ok(Caller {
                 organization_id: state.default_org,
                 is_admin: true,
-            });
+            }));
         }
     }
-    let owner = match state.keys.get(&hash) {
-        Some(owner) => owner,
-        None => {
-            let client = state.pool.get().await.map_err(hookd_db::DbError::from)?;
-            let owner = hookd_db::api_keys::find_by_hash(&client, &hash)
-                .await?
-                .ok_or_else(ApiError::unauthorized)?;
-            state.keys.insert(hash, owner);
-            owner
-        }
+    if let Some(owner) = state.keys.get(hash) {
+        return Some(Ok(Caller {
+            organization_id: owner.organization_id,
+            is_admin: owner.is_admin,
+        }));
+    }
+    state
+        .unknown_keys
+        .get(hash)
+        .map(|()| Err(ApiError::unauthorized()))
+}
+
+/// The caller of a key's hash from the database, remembered either way.
+async fn lookup(state: &AppState, hash: [u8; 32]) -> Result<Caller, ApiError> {
+    state.metrics.key_lookups.inc();
+    let client = state.pool.get().await.map_err(hookd_db::DbError::from)?;
+    let Some(owner) = hookd_db::api_keys::find_by_hash(&client, &hash).await? else {
+        state.unknown_keys.insert(hash, ());
+        return Err(ApiError::unauthorized());
     };
+    state.keys.insert(hash, owner);
     Ok(Caller {
         organization_id: owner.organization_id,
         is_admin: owner.is_admin,
     })
 }
 
+/// The caller of a key's hash (a console session keeps only the hash of its key).
+pub async fn resolve_hash(state: &AppState, hash: [u8; 32]) -> Result<Caller, ApiError> {
+    match resolve_cached(state, &hash) {
+        Some(known) => known,
+        None => lookup(state, hash).await,
+    }
+}
+
 /// Middleware: every `/api/v1` route but the OpenAPI document, and every gateway route of
 /// `/2024-03-01`, needs a key, checked before any extractor runs, so a bad key is a 401
 /// whatever else is wrong with the request (a malformed id, a bad body). Source URLs (`/e/...`)
-/// take no key. The caller is left in the request for the `Caller` extractor.
+/// take no key. The caller is left in the request for the `Caller` extractor, and the key's
+/// hash for the rate limits. Failed authentications are limited per client address: past the
+/// limit an address gets 429, and its unknown keys are not looked up.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -105,10 +128,39 @@ pub async fn authenticate(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    match resolve(&state, presented_key(req.request())).await {
+    let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
+    let addr = req.peer_addr().map(|a| a.ip());
+    let hash = presented_key(req.request()).map(|k| hash_api_key(&k));
+    let resolved = match hash.map(|h| (h, resolve_cached(&state, &h))) {
+        None => Err(ApiError::unauthorized()),
+        Some((_, Some(known))) => known,
+        Some((hash, None)) => {
+            let exhausted = limiter
+                .as_ref()
+                .zip(addr)
+                .and_then(|(l, a)| l.auth_failures_exhausted(a));
+            if let Some(v) = exhausted {
+                let response = too_many(&v, "too many failed authentications");
+                return Ok(req.into_response(response));
+            }
+            lookup(&state, hash).await
+        }
+    };
+    match resolved {
         Ok(caller) => {
             req.extensions_mut().insert(caller);
+            if let Some(hash) = hash {
+                req.extensions_mut().insert(KeyIdentity(hash));
+            }
             Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+            let verdict = limiter.zip(addr).and_then(|(l, a)| l.auth_failure(a));
+            let response = match verdict {
+                Some(v) if !v.allowed => too_many(&v, "too many failed authentications"),
+                _ => e.error_response(),
+            };
+            Ok(req.into_response(response))
         }
         Err(e) => {
             let response = e.error_response();

@@ -8,13 +8,21 @@ use std::time::{Duration, Instant};
 /// once; changes made through another replica are seen within the TTL.
 pub struct TtlCache<K, V> {
     ttl: Duration,
+    capacity: usize,
     map: RwLock<HashMap<K, (V, Instant)>>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     pub fn new(ttl: Duration) -> Self {
+        Self::bounded(ttl, usize::MAX)
+    }
+
+    /// A cache that never holds more than `capacity` entries: when it is full of live entries,
+    /// new ones are not kept (for what an attacker can fill, such as unknown API keys).
+    pub fn bounded(ttl: Duration, capacity: usize) -> Self {
         Self {
             ttl,
+            capacity,
             map: RwLock::new(HashMap::new()),
         }
     }
@@ -29,9 +37,12 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     pub fn insert(&self, key: K, value: V) {
         let mut map = self.map.write().expect("cache lock");
         // Bounded: drop expired entries when it grows.
-        if map.len() > 10_000 {
+        if map.len() > 10_000.min(self.capacity.saturating_sub(1)) {
             let ttl = self.ttl;
             map.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            return;
         }
         map.insert(key, (value, Instant::now()));
     }
@@ -58,5 +69,16 @@ mod tests {
         assert_eq!(cache.get(&1), None);
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(cache.get(&2), None);
+    }
+
+    #[test]
+    fn a_bounded_cache_keeps_no_more_than_its_capacity() {
+        let cache = TtlCache::bounded(Duration::from_secs(60), 2);
+        for k in 0..5 {
+            cache.insert(k, ());
+        }
+        assert_eq!(cache.get(&0), Some(()));
+        assert_eq!(cache.get(&1), Some(()));
+        assert_eq!(cache.get(&4), None);
     }
 }

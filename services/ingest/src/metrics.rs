@@ -11,6 +11,8 @@ pub struct IngestMetrics {
     pub messages_rejected: IntCounterVec,
     pub request_duration: Histogram,
     pub publish_failures: IntCounter,
+    /// API keys looked up in the database (cache misses of known and unknown keys).
+    pub key_lookups: IntCounter,
 }
 
 impl IngestMetrics {
@@ -47,11 +49,17 @@ impl IngestMetrics {
             "Stored messages whose bus publish failed (the relay sends them later).",
         ))
         .expect("metric");
+        let key_lookups = IntCounter::with_opts(Opts::new(
+            "hookd_ingest_api_key_lookups_total",
+            "API keys looked up in the database (neither cached as known nor as unknown).",
+        ))
+        .expect("metric");
         // Exported from the start (at zero), so dashboards and alerts see every series.
         for status in ["400", "401", "404", "413", "422", "429", "500", "503"] {
             messages_rejected.with_label_values(&[status]);
         }
-        let all: [Box<dyn prometheus::core::Collector>; 5] = [
+        let all: [Box<dyn prometheus::core::Collector>; 6] = [
+            Box::new(key_lookups.clone()),
             Box::new(messages_accepted.clone()),
             Box::new(messages_duplicate.clone()),
             Box::new(messages_rejected.clone()),
@@ -68,6 +76,7 @@ impl IngestMetrics {
             messages_rejected,
             request_duration,
             publish_failures,
+            key_lookups,
         }
     }
 }

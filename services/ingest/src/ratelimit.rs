@@ -1,16 +1,18 @@
 //! Per-API-key rate limits: token buckets kept in memory by each ingest replica. Message sends
-//! and management routes have separate limits; either can be off.
+//! and management routes have separate limits; either can be off. Buckets are keyed by the
+//! authenticated key (the hash of the key itself, however the request spelled it), so this runs
+//! after authentication; failed authentications have their own limit per client address.
 
 use crate::error::ApiError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, ResponseError};
+use actix_web::{web, HttpMessage, ResponseError};
 use hookd_config::RateLimitSettings;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -18,7 +20,14 @@ use std::time::Instant;
 enum Class {
     Ingest,
     Management,
+    /// Failed authentications of one client address.
+    AuthFailure,
 }
+
+/// The authenticated key of a request (the hash of the key), left by authentication for the
+/// limits.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyIdentity(pub [u8; 32]);
 
 struct Bucket {
     tokens: f64,
@@ -48,15 +57,37 @@ impl RateLimiter {
         }
     }
 
+    /// (tokens per second, burst) of a class; `None` when it is unlimited.
     fn limits(&self, class: Class) -> Option<(f64, f64)> {
+        let s = &self.settings;
         let (rate, burst) = match class {
-            Class::Ingest => (self.settings.ingest_per_second, self.settings.ingest_burst),
-            Class::Management => (
-                self.settings.management_per_second,
-                self.settings.management_burst,
-            ),
+            Class::Ingest => (s.ingest_per_second as f64, s.ingest_burst),
+            Class::Management => (s.management_per_second as f64, s.management_burst),
+            Class::AuthFailure => (s.failed_auth_per_minute as f64 / 60.0, s.failed_auth_burst),
         };
-        (rate > 0).then(|| (rate as f64, burst.max(rate) as f64))
+        (rate > 0.0).then(|| (rate, (burst as f64).max(rate).max(1.0)))
+    }
+
+    /// Whether `addr` has used up its failed authentications (without taking a token): such an
+    /// address gets 429 before any key lookup.
+    pub fn auth_failures_exhausted(&self, addr: IpAddr) -> Option<Verdict> {
+        let (rate, _) = self.limits(Class::AuthFailure)?;
+        let key = address_key(addr);
+        let now = Instant::now();
+        let buckets = self.buckets.lock().expect("rate limit lock");
+        let bucket = buckets.get(&(Class::AuthFailure, key))?;
+        let tokens = bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate;
+        (tokens < 1.0).then(|| Verdict {
+            allowed: false,
+            limit: self.limits(Class::AuthFailure).map_or(0, |(_, b)| b as u32),
+            remaining: 0,
+            reset_secs: ((1.0 - tokens) / rate).ceil().max(1.0) as u64,
+        })
+    }
+
+    /// Counts one failed authentication of `addr`; `None` when that is unlimited.
+    pub fn auth_failure(&self, addr: IpAddr) -> Option<Verdict> {
+        self.check(Class::AuthFailure, address_key(addr))
     }
 
     /// Takes one token from the key's bucket of this class; `None` when the class is unlimited.
@@ -93,6 +124,26 @@ impl RateLimiter {
     }
 }
 
+fn address_key(addr: IpAddr) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    match addr {
+        IpAddr::V4(a) => key[..4].copy_from_slice(&a.octets()),
+        IpAddr::V6(a) => key[..16].copy_from_slice(&a.octets()),
+    }
+    key[31] = u8::from(addr.is_ipv6());
+    key
+}
+
+/// The 429 of a refused request, in the API's error format (which the gateway shares).
+pub fn too_many(v: &Verdict, message: &str) -> actix_web::HttpResponse {
+    let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
+        .with_data(serde_json::json!({ "limit": v.limit, "retry_after": v.reset_secs }));
+    error.retry_after = Some(v.reset_secs);
+    let mut response = error.error_response();
+    set_headers(response.headers_mut(), v);
+    response
+}
+
 fn class_of(req: &ServiceRequest) -> Class {
     if req.method() == Method::POST && req.path().ends_with("/messages") {
         Class::Ingest
@@ -113,33 +164,22 @@ fn set_headers(headers: &mut actix_web::http::header::HeaderMap, v: &Verdict) {
     }
 }
 
-/// The middleware: limits requests that carry a key under `/api/v1`. Unauthenticated requests
-/// are answered 401 by the handlers and cost nothing here.
+/// The middleware, inside authentication: limits requests whose key authentication accepted
+/// (`/api/v1` and the gateway API, which shares a key's management budget). Failed
+/// authentications are limited by authentication itself, per address.
 pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
-    let key = req
-        .headers()
-        .get(AUTHORIZATION)
-        .map(|v| -> [u8; 32] { Sha256::digest(v.as_bytes()).into() });
+    let key = req.extensions().get::<KeyIdentity>().copied();
     let verdict = match (limiter, key) {
-        // The gateway's management API shares a key's management budget.
-        (Some(limiter), Some(key))
-            if req.path().starts_with("/api/v1/") || req.path().starts_with("/2024-03-01/") =>
-        {
-            limiter.check(class_of(&req), key)
-        }
+        (Some(limiter), Some(KeyIdentity(key))) => limiter.check(class_of(&req), key),
         _ => None,
     };
     match verdict {
         Some(v) if !v.allowed => {
-            let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded")
-                .with_data(serde_json::json!({ "limit": v.limit, "retry_after": v.reset_secs }));
-            error.retry_after = Some(v.reset_secs);
-            let mut response = error.error_response();
-            set_headers(response.headers_mut(), &v);
+            let response = too_many(&v, "rate limit exceeded");
             Ok(req.into_response(response))
         }
         Some(v) => {
@@ -161,6 +201,8 @@ mod tests {
             ingest_burst: 0,
             management_per_second: rate,
             management_burst: burst,
+            failed_auth_per_minute: 60,
+            failed_auth_burst: 2,
         })
     }
 
@@ -179,5 +221,17 @@ mod tests {
         // Another key has its own bucket; an unlimited class is not counted.
         assert!(l.check(Class::Management, [2u8; 32]).unwrap().allowed);
         assert!(l.check(Class::Ingest, key).is_none());
+    }
+
+    #[test]
+    fn an_address_is_refused_once_its_failures_are_used_up() {
+        let l = limiter(1, 3);
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "::1".parse().unwrap());
+        assert!(l.auth_failures_exhausted(a).is_none());
+        assert!(l.auth_failure(a).unwrap().allowed);
+        assert!(l.auth_failure(a).unwrap().allowed);
+        assert!(l.auth_failures_exhausted(a).is_some());
+        assert!(!l.auth_failure(a).unwrap().allowed);
+        assert!(l.auth_failures_exhausted(b).is_none());
     }
 }

@@ -104,8 +104,9 @@ impl Application {
                 .into_app()
                 .app_data(login_limiter.clone())
                 .configure(crate::console::configure)
-                .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+                // Limits run inside authentication: buckets are keyed by the authenticated key.
                 .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
+                .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)

@@ -20,6 +20,10 @@ pub struct AppState {
     pub default_org: Uuid,
     /// API key hash → its owner; cleared when any key is deleted (LISTEN hookd_api_keys).
     pub keys: TtlCache<[u8; 32], hookd_db::api_keys::KeyOwner>,
+    /// Hashes of keys that are not stored, kept briefly (and bounded) so that repeating an
+    /// unknown key costs no database lookup. Keys are random and made here, so a key cannot be
+    /// refused by this cache after its creation.
+    pub unknown_keys: TtlCache<[u8; 32], ()>,
     /// app id → organization id.
     pub app_orgs: TtlCache<Uuid, Uuid>,
     /// (app id, event type) → compiled schema.
@@ -64,6 +68,7 @@ impl AppState {
             bootstrap_key_hash,
             default_org,
             keys: TtlCache::new(Duration::from_secs(10)),
+            unknown_keys: TtlCache::bounded(Duration::from_secs(5), 10_000),
             app_orgs: TtlCache::new(Duration::from_secs(5)),
             schemas: TtlCache::new(Duration::from_secs(5)),
             cipher,
