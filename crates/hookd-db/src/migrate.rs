@@ -12,6 +12,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_console",
         include_str!("../migrations/0004_console.sql"),
     ),
+    (
+        "0005_gateway_events",
+        include_str!("../migrations/0005_gateway_events.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.
