@@ -16,6 +16,7 @@ pub mod deliveries;
 pub mod endpoints;
 pub mod event_types;
 pub mod gateway;
+pub mod idempotency;
 pub mod message_log;
 pub mod messages;
 pub mod organizations;

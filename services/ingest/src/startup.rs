@@ -104,9 +104,16 @@ impl Application {
                 .into_app()
                 .app_data(login_limiter.clone())
                 .configure(crate::console::configure)
-                // Limits run inside authentication: buckets are keyed by the authenticated key.
+                // The last wrap runs first: request id, authentication, limits (keyed by the
+                // authenticated key), then idempotency keys (per caller), then the handler.
+                .wrap(actix_web::middleware::from_fn(
+                    crate::idempotency::idempotent,
+                ))
                 .wrap(actix_web::middleware::from_fn(crate::ratelimit::limit))
                 .wrap(actix_web::middleware::from_fn(crate::auth::authenticate))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::request_id::request_id,
+                ))
                 .service(crate::health::healthz)
                 .service(crate::health::readyz)
                 .service(crate::health::metrics)

@@ -7,6 +7,7 @@ mod helpers;
 mod support;
 
 mod errors;
+mod idempotency;
 mod keys_and_orgs;
 mod openapi;
 mod pagination;
