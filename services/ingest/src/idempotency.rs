@@ -97,7 +97,11 @@ pub async fn idempotent(
     let claimed = async {
         let client = state.client().await?;
         let claim = idempotency::claim(&client, org, &key, &print, TTL, STALE_AFTER).await?;
-        if claim == Claim::Acquired && CLAIMS.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
+        if claim == Claim::Acquired
+            && CLAIMS
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(SWEEP_EVERY)
+        {
             idempotency::sweep_expired(&client, 500).await?;
         }
         Ok::<_, ApiError>(claim)
