@@ -347,23 +347,74 @@ pub async fn signing(client: &impl GenericClient, id: Uuid) -> Result<Signing, D
     })
 }
 
-/// Every endpoint with the routing version it belongs to, read in one snapshot.
-pub async fn load_routes(client: &mut Client) -> Result<(i64, Vec<Route>), DbError> {
+/// What changed for routing since a version, read in one snapshot.
+#[derive(Debug, Default)]
+pub struct RouteChanges {
+    /// The routing version the changes bring a view to.
+    pub version: i64,
+    /// Endpoints inserted or changed in a way routing sees (all of them on a full load).
+    pub changed: Vec<Route>,
+    /// Endpoints deleted.
+    pub deleted: Vec<Uuid>,
+    /// Whether this is every endpoint (the view is replaced, not patched).
+    pub full: bool,
+}
+
+/// The routing changes after version `since`; every endpoint when `since` is `None` or older
+/// than the tombstones kept. Versions commit in order (migration 0010), so nothing committed at
+/// or below the version read is missed later.
+pub async fn route_changes(
+    client: &mut Client,
+    since: Option<i64>,
+) -> Result<RouteChanges, DbError> {
     let tx = client
         .build_transaction()
         .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .await?;
-    let version: i64 = tx
-        .query_one("SELECT version FROM routing_version", &[])
-        .await?
-        .get(0);
-    let rows = tx
-        .query(&format!("SELECT {ROUTE_COLUMNS} FROM endpoints n"), &[])
+    let row = tx
+        .query_one("SELECT version, pruned_through FROM routing_version", &[])
         .await?;
+    let (version, pruned_through): (i64, i64) = (row.get(0), row.get(1));
+    let since = since.filter(|s| *s >= pruned_through);
+    let changes = match since {
+        None => RouteChanges {
+            version,
+            changed: tx
+                .query(&format!("SELECT {ROUTE_COLUMNS} FROM endpoints n"), &[])
+                .await?
+                .iter()
+                .map(route_from_row)
+                .collect(),
+            deleted: Vec::new(),
+            full: true,
+        },
+        Some(since) => RouteChanges {
+            version,
+            changed: tx
+                .query(
+                    &format!("SELECT {ROUTE_COLUMNS} FROM endpoints n WHERE n.routing_seq > $1"),
+                    &[&since],
+                )
+                .await?
+                .iter()
+                .map(route_from_row)
+                .collect(),
+            deleted: tx
+                .query(
+                    "SELECT endpoint_id FROM routing_tombstones WHERE routing_seq > $1",
+                    &[&since],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+            full: false,
+        },
+    };
     tx.commit().await?;
-    Ok((version, rows.iter().map(route_from_row).collect()))
+    Ok(changes)
 }
 
 pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {

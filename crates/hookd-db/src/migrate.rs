@@ -20,6 +20,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_idempotency",
         include_str!("../migrations/0009_idempotency.sql"),
     ),
+    (
+        "0010_routing_changes",
+        include_str!("../migrations/0010_routing_changes.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

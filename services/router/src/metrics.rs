@@ -10,6 +10,7 @@ pub struct RouterMetrics {
     pub messages_relayed: IntCounter,
     pub view_endpoints: IntGauge,
     pub view_reloads: IntCounter,
+    pub view_rows_loaded: IntCounter,
     pub route_errors: IntCounter,
     pub queue_depth: IntGauge,
 }
@@ -53,6 +54,10 @@ impl RouterMetrics {
             ),
             view_endpoints: gauge("hookd_router_view_endpoints", "Endpoints in the routing view."),
             view_reloads: counter("hookd_router_view_reloads_total", "Routing view reloads."),
+            view_rows_loaded: counter(
+                "hookd_router_view_rows_loaded_total",
+                "Endpoint rows read by routing view reloads (only changed rows after the first).",
+            ),
             route_errors: counter(
                 "hookd_router_errors_total",
                 "Messages put back on the queue because a dependency failed.",

@@ -111,11 +111,18 @@ impl Router {
             tasks.spawn(async move {
                 loop {
                     match view.refresh(&pool).await {
-                        Ok(true) => {
+                        Ok(Some(done)) => {
                             metrics.view_reloads.inc();
+                            metrics.view_rows_loaded.inc_by(done.rows as u64);
                             metrics.view_endpoints.set(view.snapshot().len() as i64);
+                            tracing::debug!(
+                                rows = done.rows,
+                                deleted = done.deleted,
+                                full = done.full,
+                                "routing view refreshed"
+                            );
                         }
-                        Ok(false) => {}
+                        Ok(None) => {}
                         Err(e) => tracing::warn!(error = %e, "routing view refresh failed"),
                     }
                     tokio::select! {

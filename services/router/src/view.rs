@@ -69,6 +69,15 @@ impl Snapshot {
     }
 }
 
+/// What one refresh did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Endpoint rows read (changed or, on a full load, all).
+    pub rows: usize,
+    pub deleted: usize,
+    pub full: bool,
+}
+
 /// The router's view of the endpoints, kept fresh by `refresh`.
 #[derive(Clone, Default)]
 pub struct RoutingView {
@@ -80,16 +89,59 @@ impl RoutingView {
         self.current.read().expect("view lock").clone()
     }
 
-    /// Loads every endpoint when the routing version moved; returns whether it reloaded.
-    pub async fn refresh(&self, pool: &Pool) -> Result<bool, DbError> {
+    /// Reads what changed since the view's version, if the version moved, and patches the
+    /// view with it (the first refresh loads everything). `None` when nothing changed.
+    pub async fn refresh(&self, pool: &Pool) -> Result<Option<Refreshed>, DbError> {
         let mut client = pool.get().await?;
-        let version = hookd_db::endpoints::routing_version(&client).await?;
         let current = self.snapshot();
-        if version == current.version {
-            return Ok(false);
+        if hookd_db::endpoints::routing_version(&client).await? == current.version {
+            return Ok(None);
         }
-        let (version, routes) = hookd_db::endpoints::load_routes(&mut client).await?;
-        *self.current.write().expect("view lock") = Arc::new(Snapshot::new(version, routes));
-        Ok(true)
+        let since = (current.version >= 0).then_some(current.version);
+        let changes = hookd_db::endpoints::route_changes(&mut client, since).await?;
+        let done = Refreshed {
+            rows: changes.changed.len(),
+            deleted: changes.deleted.len(),
+            full: changes.full,
+        };
+        let next = if changes.full {
+            Snapshot::new(changes.version, changes.changed)
+        } else {
+            current.patched(changes)
+        };
+        *self.current.write().expect("view lock") = Arc::new(next);
+        Ok(Some(done))
+    }
+}
+
+impl Snapshot {
+    /// This view with `changes` applied: only the apps they touch are re-indexed.
+    fn patched(&self, changes: hookd_db::endpoints::RouteChanges) -> Snapshot {
+        let mut by_id = self.by_id.clone();
+        let mut apps = std::collections::HashSet::new();
+        for id in &changes.deleted {
+            if let Some(old) = by_id.remove(id) {
+                apps.insert(old.app_id);
+            }
+        }
+        for route in changes.changed {
+            if let Some(old) = by_id.get(&route.id) {
+                apps.insert(old.app_id);
+            }
+            apps.insert(route.app_id);
+            by_id.insert(route.id, Arc::new(route));
+        }
+        let mut by_app = self.by_app.clone();
+        for app in &apps {
+            by_app.remove(app);
+        }
+        for route in by_id.values().filter(|r| apps.contains(&r.app_id)) {
+            by_app.entry(route.app_id).or_default().push(route.clone());
+        }
+        Snapshot {
+            version: changes.version,
+            by_app,
+            by_id,
+        }
     }
 }

@@ -3,4 +3,5 @@
 #[allow(dead_code)] // Each suite uses part of the harness.
 mod helpers;
 mod metrics;
+mod routing_view;
 mod walking_skeleton;
