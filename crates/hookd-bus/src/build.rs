@@ -49,26 +49,32 @@ pub struct JobMessage<'a> {
     pub task_id: Option<Uuid>,
 }
 
-/// The one builder of a `DeliveryJob`: try `attempt` (1 for the first) of `delivery_id`, from
-/// `message` to `endpoint`. The router's fan-out and the delivery scheduler both call it. The
-/// job carries ids, the URL and the payload, never a secret or a custom header.
-pub fn delivery_job(
-    delivery_id: Uuid,
-    attempt: u32,
-    message: &JobMessage<'_>,
-    endpoint: &EndpointRoute,
-) -> Vec<u8> {
+/// Which try of which delivery a job is.
+#[derive(Debug, Clone, Copy)]
+pub struct JobTry {
+    pub delivery_id: Uuid,
+    /// 1 for the first.
+    pub attempt: u32,
+    /// Asked for by someone (a retry route): goes past an open circuit as its probe.
+    pub explicit: bool,
+}
+
+/// The one builder of a `DeliveryJob`: try `t` from `message` to `endpoint`. The router's
+/// fan-out and the delivery scheduler both call it. The job carries ids, the URL and the
+/// payload, never a secret or a custom header.
+pub fn delivery_job(t: JobTry, message: &JobMessage<'_>, endpoint: &EndpointRoute) -> Vec<u8> {
     DeliveryJob {
-        delivery_id: delivery_id.to_string(),
+        delivery_id: t.delivery_id.to_string(),
         message_id: message.id.to_string(),
         endpoint_id: endpoint.id.to_string(),
         url: endpoint.url.clone(),
         payload: message.payload.to_vec(),
-        attempt,
+        attempt: t.attempt,
         accepted_at_micros: message.accepted_at_micros,
         task_id: message.task_id.map(|t| t.to_string()),
         rate_limit: endpoint.rate_limit.and_then(|r| u32::try_from(r).ok()),
         endpoint_revision: endpoint.revision,
+        explicit: t.explicit,
     }
     .encode_to_vec()
 }

@@ -13,7 +13,7 @@ pub mod envelopes {
     include!(concat!(env!("OUT_DIR"), "/hookd.v1.rs"));
 }
 
-pub use build::{delivery_job, message_accepted, webhook_body, JobMessage};
+pub use build::{delivery_job, message_accepted, webhook_body, JobMessage, JobTry};
 pub use consumer::{consume, Ack, ConsumerConfig};
 pub use error::BusError;
 pub use publisher::Publisher;

@@ -64,6 +64,7 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
                     task_id,
                     rate_limit,
                     endpoint_revision,
+                    explicit: attempt % 2 == 0,
                 }
             },
         )

@@ -76,7 +76,8 @@ pub async fn record_attempts(
                 WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)
              )
              UPDATE deliveries d SET status = r.status, attempt_count = r.attempt,
-                next_attempt_at = r.next_attempt_at, queued = false, updated_at = now()
+                next_attempt_at = r.next_attempt_at, queued = false, explicit_retry = false,
+                updated_at = now()
              FROM r
              WHERE d.id = r.delivery_id AND d.status = 'pending' AND d.attempt_count < r.attempt
              RETURNING d.id, d.status",
@@ -110,6 +111,8 @@ pub struct Due {
     pub message: Message,
     pub task_id: Option<Uuid>,
     pub endpoint: Route,
+    /// A retry someone asked for: it goes past an open circuit, as its probe.
+    pub explicit: bool,
 }
 
 /// Claims up to `limit` due deliveries (retries, and jobs whose lease ran out) and leases
@@ -130,9 +133,9 @@ pub async fn claim_due(
              ), claimed AS (
                 UPDATE deliveries d SET next_attempt_at = $2, queued = true, updated_at = now()
                 FROM due WHERE d.id = due.id
-                RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count
+                RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry
              )
-             SELECT c.id AS delivery_id, c.attempt_count,
+             SELECT c.id AS delivery_id, c.attempt_count, c.explicit_retry,
                 m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.task_id,
                 n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
                 n.event_types, n.rate_limit, n.updated_at AS endpoint_updated_at
@@ -156,6 +159,7 @@ pub async fn claim_due(
                 created_at: r.get("created_at"),
             },
             task_id: r.get("task_id"),
+            explicit: r.get("explicit_retry"),
             endpoint: Route {
                 id: r.get("endpoint_id"),
                 app_id: r.get("app_id"),
@@ -248,7 +252,8 @@ pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<Option<Deliv
     Ok(client
         .query_opt(
             &format!(
-                "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(), updated_at = now()
+                "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
+                    explicit_retry = true, updated_at = now()
                  WHERE d.id = $1 AND NOT d.queued RETURNING {COLUMNS}"
             ),
             &[&id],
@@ -276,7 +281,8 @@ pub async fn retry_matching(
 ) -> Result<u64, DbError> {
     Ok(client
         .execute(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(),
+                explicit_retry = true, updated_at = now()
              WHERE app_id = $1 AND NOT queued
                AND ($2::text IS NULL OR status = $2)
                AND ($3::uuid IS NULL OR endpoint_id = $3)

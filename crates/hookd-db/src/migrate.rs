@@ -24,6 +24,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_routing_changes",
         include_str!("../migrations/0010_routing_changes.sql"),
     ),
+    (
+        "0011_explicit_retry",
+        include_str!("../migrations/0011_explicit_retry.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

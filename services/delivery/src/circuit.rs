@@ -76,6 +76,19 @@ impl Circuits {
         }
     }
 
+    /// The gate of a try someone asked for: it never waits; through an open circuit it is
+    /// the probe, whose answer closes the circuit or opens it again.
+    pub fn probe_now(&self, endpoint: Uuid) -> Gate {
+        let mut map = self.map.lock().expect("circuit lock");
+        match map.get_mut(&endpoint) {
+            Some(c) if c.open_until.is_some() => {
+                c.probing = Some(Instant::now());
+                Gate::Probe
+            }
+            _ => Gate::Pass,
+        }
+    }
+
     pub fn record(&self, endpoint: Uuid, success: bool) -> Transition {
         let mut map = self.map.lock().expect("circuit lock");
         if success {
@@ -129,6 +142,19 @@ mod tests {
         assert_eq!(c.record(e, true), Transition::Recovered);
         assert_eq!(c.gate(e), Gate::Pass);
         assert_eq!(c.record(e, true), Transition::None);
+    }
+
+    #[test]
+    fn an_explicit_try_probes_an_open_circuit_at_once() {
+        let c = Circuits::new(1, Duration::from_secs(60));
+        let e = Uuid::now_v7();
+        assert_eq!(c.probe_now(e), Gate::Pass, "a closed circuit just passes");
+        assert_eq!(c.record(e, false), Transition::Opened);
+        assert!(matches!(c.gate(e), Gate::Wait(_)));
+        assert_eq!(c.probe_now(e), Gate::Probe, "no waiting for the cooldown");
+        assert!(matches!(c.gate(e), Gate::Wait(_)), "others still wait");
+        assert_eq!(c.record(e, true), Transition::Recovered);
+        assert_eq!(c.gate(e), Gate::Pass);
     }
 
     #[test]

@@ -35,7 +35,12 @@ pub async fn schedule_due(
             accepted_at_micros: d.message.created_at.timestamp_micros(),
             task_id: d.task_id,
         };
-        let job = hookd_bus::delivery_job(d.delivery_id, d.attempt as u32, &message, &d.endpoint);
+        let t = hookd_bus::JobTry {
+            delivery_id: d.delivery_id,
+            attempt: d.attempt as u32,
+            explicit: d.explicit,
+        };
+        let job = hookd_bus::delivery_job(t, &message, &d.endpoint);
         async move { publisher.publish(Route::Deliveries, &job).await }
     });
     for result in futures_util::future::join_all(publishes).await {

@@ -116,7 +116,13 @@ impl Worker {
             // hold a consumer slot that other endpoints' jobs need.
             return Err(self.settings.delivery.timeout.min(Duration::from_secs(5)));
         };
-        if let Gate::Wait(delay) = self.circuits.gate(endpoint_id) {
+        // A retry someone asked for goes now, as the probe of an open circuit.
+        let gate = if job.explicit {
+            self.circuits.probe_now(endpoint_id)
+        } else {
+            self.circuits.gate(endpoint_id)
+        };
+        if let Gate::Wait(delay) = gate {
             // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
             return Err(delay);
         }

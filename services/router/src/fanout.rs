@@ -122,7 +122,12 @@ pub async fn route_message(
         task_id: envelope.task_id.as_deref().and_then(parse_uuid),
     };
     let publishes = created.iter().filter_map(|(delivery_id, endpoint_id)| {
-        let job = hookd_bus::delivery_job(*delivery_id, 1, &message, by_id.get(endpoint_id)?);
+        let first = hookd_bus::JobTry {
+            delivery_id: *delivery_id,
+            attempt: 1,
+            explicit: false,
+        };
+        let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?);
         Some(async move { publisher.publish(Route::Deliveries, &job).await })
     });
     // Publishes in flight together; their confirms are awaited concurrently.

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod circuit;
+mod explicit_retry;
 mod job_secrets;
 mod keys;
 mod pacing;
