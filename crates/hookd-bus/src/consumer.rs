@@ -9,6 +9,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// What a handler decided about one envelope.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ack {
     /// Done (its effects are durable): remove it from the queue.
@@ -68,19 +71,28 @@ where
     H: Fn(Vec<u8>, bool) -> F + Send + Sync + 'static,
     F: Future<Output = Ack> + Send + 'static,
 {
-    let conn = connect(&config.url).await?;
-    let ch = conn.create_channel().await?;
-    config.topology.declare(&ch).await?;
-    ch.basic_qos(config.prefetch, BasicQosOptions::default())
-        .await?;
-    let mut stream = ch
-        .basic_consume(
-            config.topology.queue(config.route).as_str().into(),
-            config.tag.as_str().into(),
-            BasicConsumeOptions::default(), // manual ack
-            FieldTable::default(),
-        )
-        .await?;
+    let setup = async {
+        let conn = connect(&config.url).await?;
+        let ch = conn.create_channel().await?;
+        config.topology.declare(&ch).await?;
+        ch.basic_qos(config.prefetch, BasicQosOptions::default())
+            .await?;
+        let stream = ch
+            .basic_consume(
+                config.topology.queue(config.route).as_str().into(),
+                config.tag.as_str().into(),
+                BasicConsumeOptions::default(), // manual ack
+                FieldTable::default(),
+            )
+            .await?;
+        Ok::<_, BusError>((conn, ch, stream))
+    };
+    // Bounded and given up on shutdown: over a link cut mid-handshake lapin can wait for a
+    // reply for good.
+    let (conn, ch, mut stream) = tokio::select! {
+        _ = shutdown.cancelled() => return Ok(()),
+        set = tokio::time::timeout(SETUP_TIMEOUT, setup) => set.map_err(|_| BusError::Timeout)??,
+    };
     loop {
         let delivery = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -124,7 +136,9 @@ where
     tracker.close();
     tracker.wait().await;
     tracker.reopen();
-    let _ = ch.close(200, "shutdown".into()).await;
-    let _ = conn.close(200, "shutdown".into()).await;
+    // A courtesy to the broker, bounded: after a lost link lapin's close can wait for an
+    // answer that never comes, and would hold the service's shutdown.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, ch.close(200, "shutdown".into())).await;
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.close(200, "shutdown".into())).await;
     Ok(())
 }

@@ -20,6 +20,9 @@ pub use publisher::Publisher;
 pub use topology::{Route, Topology};
 
 use lapin::{Connection, ConnectionProperties};
+use std::time::Duration;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens a connection; each component owns its own so that one failing does not take the others.
 /// `amqps://` URLs connect with TLS (see `tls.rs`).
@@ -27,5 +30,15 @@ pub async fn connect(url: &str) -> Result<Connection, BusError> {
     let props = ConnectionProperties::default().with_connection_name("hookd".into());
     let target = tls::target(url)?;
     let runtime = lapin::runtime::default_runtime()?;
-    Ok(Connection::connect_with_config(&target.url, props, target.tls, runtime).await?)
+    // Bounded: a broker that takes the TCP connection but never answers the handshake would
+    // otherwise hold whoever connects (a consumer, a publish, a shutdown) for good.
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        Connection::connect_with_config(&target.url, props, target.tls, runtime),
+    )
+    .await
+    {
+        Ok(connected) => Ok(connected?),
+        Err(_) => Err(BusError::Timeout),
+    }
 }

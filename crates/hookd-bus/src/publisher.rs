@@ -38,10 +38,16 @@ impl Publisher {
                 return Ok(ch.clone());
             }
         }
-        let conn = connect(&self.url).await?;
-        let ch = conn.create_channel().await?;
-        self.topology.declare(&ch).await?;
-        ch.confirm_select(ConfirmSelectOptions::default()).await?;
+        let open = async {
+            let conn = connect(&self.url).await?;
+            let ch = conn.create_channel().await?;
+            self.topology.declare(&ch).await?;
+            ch.confirm_select(ConfirmSelectOptions::default()).await?;
+            Ok::<_, BusError>((conn, ch))
+        };
+        let (conn, ch) = tokio::time::timeout(CONFIRM_TIMEOUT, open)
+            .await
+            .map_err(|_| BusError::Timeout)??;
         *state = Some((conn, ch.clone()));
         Ok(ch)
     }
@@ -89,17 +95,31 @@ impl Publisher {
     /// Envelopes ready in `route`'s queue (not counting those held by consumers).
     pub async fn queue_depth(&self, route: Route) -> Result<u32, BusError> {
         let ch = self.channel().await?;
-        let queue = ch
-            .queue_declare(
+        // Bounded like a publish: on a channel the broker has stopped answering (a link cut
+        // mid-call), lapin would wait for the reply for good.
+        let declared = tokio::time::timeout(
+            CONFIRM_TIMEOUT,
+            ch.queue_declare(
                 self.topology.queue(route).as_str().into(),
                 QueueDeclareOptions {
                     passive: true,
                     ..Default::default()
                 },
                 FieldTable::default(),
-            )
-            .await?;
-        Ok(queue.message_count())
+            ),
+        )
+        .await;
+        match declared {
+            Ok(Ok(queue)) => Ok(queue.message_count()),
+            Ok(Err(e)) => {
+                self.reset().await;
+                Err(e.into())
+            }
+            Err(_) => {
+                self.reset().await;
+                Err(BusError::Timeout)
+            }
+        }
     }
 
     async fn reset(&self) {

@@ -1,10 +1,12 @@
 //! What hookd's tests and benchmarks need from outside hookd: a webhook receiver that records
-//! what it gets, and a small JSON client for the API.
+//! what it gets, a small JSON client for the API, and a TCP proxy that cuts links on demand.
 
 mod client;
 mod metrics;
+mod proxy;
 mod receiver;
 
 pub use client::{ApiClient, ApiResponse};
 pub use metrics::{metric_sum, scrape};
+pub use proxy::{through, upstream_of, FaultProxy};
 pub use receiver::{Behavior, Received, Receiver};

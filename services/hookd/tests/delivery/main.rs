@@ -7,6 +7,7 @@ mod helpers;
 
 mod crash;
 mod fanout;
+mod faults;
 mod outbox;
 mod retries;
 mod scale;
