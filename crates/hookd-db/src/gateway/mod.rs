@@ -5,3 +5,4 @@ pub mod connections;
 pub mod destinations;
 pub mod requests;
 pub mod sources;
+mod table;
