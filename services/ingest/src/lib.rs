@@ -12,6 +12,7 @@ mod health;
 mod list;
 mod metrics;
 pub mod openapi;
+mod periodic;
 mod ratelimit;
 mod routes;
 mod schemas;

@@ -151,7 +151,14 @@ pub async fn list(
     page: &Page,
 ) -> Result<Listed<Connection>, DbError> {
     TABLE
-        .list(client, organization_id, LISTED, params![with_disabled], filters, page)
+        .list(
+            client,
+            organization_id,
+            LISTED,
+            params![with_disabled],
+            filters,
+            page,
+        )
         .await
 }
 
@@ -180,7 +187,9 @@ pub async fn set_flag(
     on: bool,
 ) -> Result<Connection, DbError> {
     let column = if paused { "paused_at" } else { "disabled_at" };
-    TABLE.set_time(client, organization_id, id, column, on).await
+    TABLE
+        .set_time(client, organization_id, id, column, on)
+        .await
 }
 
 pub async fn delete(

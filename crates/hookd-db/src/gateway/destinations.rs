@@ -153,7 +153,14 @@ pub async fn list(
 ) -> Result<Listed<Destination>, DbError> {
     let cond = "($2 OR d.disabled_at IS NULL)";
     TABLE
-        .list(client, organization_id, cond, params![with_disabled], filters, page)
+        .list(
+            client,
+            organization_id,
+            cond,
+            params![with_disabled],
+            filters,
+            page,
+        )
         .await
 }
 

@@ -149,7 +149,14 @@ pub async fn list(
 ) -> Result<Listed<Source>, DbError> {
     let cond = "($2 OR s.disabled_at IS NULL)";
     TABLE
-        .list(client, organization_id, cond, params![with_disabled], filters, page)
+        .list(
+            client,
+            organization_id,
+            cond,
+            params![with_disabled],
+            filters,
+            page,
+        )
         .await
 }
 
