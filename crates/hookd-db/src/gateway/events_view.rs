@@ -28,6 +28,38 @@ pub struct Event {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Event {
+    /// A new, untried event of a request for a connection (`insert_due` stores it).
+    pub fn draft(
+        organization_id: Uuid,
+        connection_id: Uuid,
+        source_id: Uuid,
+        destination_id: Uuid,
+        request_id: Uuid,
+        status: &str,
+    ) -> Self {
+        let now = Utc::now();
+        Self {
+            id: hookd_domain::new_id(),
+            organization_id,
+            connection_id,
+            source_id,
+            destination_id,
+            request_id,
+            status: status.to_owned(),
+            attempts: 0,
+            last_attempt_at: None,
+            next_attempt_at: None,
+            response_status: None,
+            error_code: None,
+            successful_at: None,
+            muted_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 const COLUMNS: &str = "e.id, e.organization_id, e.connection_id, e.source_id, \
     e.destination_id, e.request_id, e.status, e.attempts, e.last_attempt_at, e.next_attempt_at, \
     e.response_status, e.error_code, e.successful_at, e.muted_at, e.created_at, e.updated_at";

@@ -62,26 +62,15 @@ pub async fn paused_connection(
 
 /// A held event of the request for the connection, inserted as a request retry would.
 pub async fn held_event(stack: &TestStack, connection: &Value, request_id: &str) -> String {
-    let now = chrono::Utc::now();
     let org = Uuid::parse_str(connection["team_id"].as_str().unwrap()).unwrap();
-    let draft = Event {
-        id: hookd_domain::new_id(),
-        organization_id: org,
-        connection_id: uuid_of(&id(connection)),
-        source_id: uuid_of(&id(&connection["source"])),
-        destination_id: uuid_of(&id(&connection["destination"])),
-        request_id: uuid_of(request_id),
-        status: "HOLD".into(),
-        attempts: 0,
-        last_attempt_at: None,
-        next_attempt_at: None,
-        response_status: None,
-        error_code: None,
-        successful_at: None,
-        muted_at: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let draft = Event::draft(
+        org,
+        uuid_of(&id(connection)),
+        uuid_of(&id(&connection["source"])),
+        uuid_of(&id(&connection["destination"])),
+        uuid_of(request_id),
+        "HOLD",
+    );
     let e = events_view::insert_due(&stack.db().await, &draft)
         .await
         .unwrap()

@@ -164,30 +164,12 @@ async fn retry(
         {
             continue;
         }
-        let now = Utc::now();
-        let draft = Event {
-            id: hookd_domain::new_id(),
-            organization_id: org,
-            connection_id: c.id,
-            source_id: request.source_id,
-            destination_id: c.destination_id,
-            request_id: id,
-            status: if c.paused_at.is_some() {
-                "HOLD"
-            } else {
-                "QUEUED"
-            }
-            .into(),
-            attempts: 0,
-            last_attempt_at: None,
-            next_attempt_at: None,
-            response_status: None,
-            error_code: None,
-            successful_at: None,
-            muted_at: None,
-            created_at: now,
-            updated_at: now,
+        let status = if c.paused_at.is_some() {
+            "HOLD"
+        } else {
+            "QUEUED"
         };
+        let draft = Event::draft(org, c.id, request.source_id, c.destination_id, id, status);
         if let Some(e) = events_view::insert_due(&tx, &draft).await? {
             made.push(e);
         }
