@@ -7,7 +7,8 @@
 # - builds the `hookd` binary and starts `hookd all-in-one` on free ports with a fresh database
 #   and broker prefix, as tests/e2e/support.py does; removes both (and stops hookd) on exit;
 # - runs the tests with HOOKD_SDK_BASE (the ingest address) and HOOKD_SDK_KEY (an admin key);
-#   the SDK is pointed at $HOOKD_SDK_BASE/2024-03-01. hookd's log: target/sdk-hookd.log.
+#   the SDK is pointed at $HOOKD_SDK_BASE/2024-03-01. HOOKD_SDK_ROUTER (the router's
+#   /metrics) and HOOKD_SDK_DATABASE_URL (psql) let a test wait for routing. hookd's log: target/sdk-hookd.log.
 # Arguments (test files) go to `node --test` instead of every tests/sdk/*.test.mjs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,7 @@ tag=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 database="hookd_sdk_$tag"
 prefix="sdk.$tag."
 port=$(free_port)
+router_port=$(free_port)
 key="sdk_admin_key_$tag"
 mkdir -p target
 HOOKD_PROFILE=local HOOKD_CONFIG_DIR="$root/config" \
@@ -43,7 +45,7 @@ HOOKD_PROFILE=local HOOKD_CONFIG_DIR="$root/config" \
   HOOKD__AMQP__URL="$AMQP" \
   HOOKD__AMQP__PREFIX="$prefix" \
   HOOKD__INGEST__LISTEN="127.0.0.1:$port" \
-  HOOKD__ROUTER__LISTEN="127.0.0.1:$(free_port)" \
+  HOOKD__ROUTER__LISTEN="127.0.0.1:$router_port" \
   HOOKD__DELIVERY__LISTEN="127.0.0.1:$(free_port)" \
   HOOKD__DELIVERY__RETRY_SCHEDULE="0s,1s,1s" \
   HOOKD__DELIVERY__POLL_INTERVAL=100ms \
@@ -88,4 +90,6 @@ cd tests/sdk
 if [ $# -eq 0 ]; then
   set -- *.test.mjs
 fi
-HOOKD_SDK_BASE="http://127.0.0.1:$port" HOOKD_SDK_KEY="$key" node --test "$@"
+HOOKD_SDK_BASE="http://127.0.0.1:$port" HOOKD_SDK_KEY="$key" \
+  HOOKD_SDK_DATABASE_URL="$PG/$database" HOOKD_SDK_ROUTER="http://127.0.0.1:$router_port" \
+  node --test "$@"

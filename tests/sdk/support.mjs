@@ -2,6 +2,7 @@
 // started, raw calls for what the SDK does not cover (source URLs, the signing secret), unique
 // names, bounded waits and a receiver of deliveries.
 import http from "node:http";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { HookdeckClient } from "@hookdeck/sdk";
 
@@ -27,6 +28,27 @@ console.warn = (...args) => {
   }
   warn(...args);
 };
+
+/** One value of a query on hookd's database (psql). */
+function sql(query) {
+  return execFileSync("psql", [process.env.HOOKD_SDK_DATABASE_URL, "-tAc", query], {
+    encoding: "utf8",
+  }).trim();
+}
+
+/**
+ * Waits until the router has routed these requests, if this build's router routes gateway
+ * requests (it exports hookd_gateway_events_ignored_total): connections made afterwards are
+ * then never routed to, so what a test makes of them (a request retry) is not raced by routing.
+ */
+export async function routed(requestIds) {
+  const metrics = await fetch(`${process.env.HOOKD_SDK_ROUTER}/metrics`).then((r) => r.text());
+  if (!metrics.includes("hookd_gateway_events_ignored_total")) return;
+  const ids = requestIds.map((r) => `'${r.slice(4)}'::uuid`).join(",");
+  await eventually("the router to route the requests", () =>
+    sql(`SELECT count(*) FROM gw_requests WHERE id IN (${ids}) AND routed_at IS NULL`) === "0",
+  );
+}
 
 export function unique(prefix) {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -179,7 +179,8 @@ pub async fn mark_bulk_due(
 }
 
 /// No more automatic tries: a failed event's next retry is dropped, an untried one ends
-/// FAILED with CANCELLED. A try already in flight finishes.
+/// FAILED with CANCELLED. A try already in flight (`queued`) finishes; `muted_at` tells the
+/// engine to schedule none after it.
 pub async fn mute(
     client: &impl GenericClient,
     organization_id: Uuid,
@@ -191,9 +192,9 @@ pub async fn mute(
                 "UPDATE gw_events e SET muted_at = COALESCE(e.muted_at, now()), updated_at = now(),
                     status = CASE WHEN u.untried THEN 'FAILED' ELSE e.status END,
                     error_code = CASE WHEN u.untried THEN 'CANCELLED' ELSE e.error_code END,
-                    next_attempt_at = CASE WHEN u.untried OR e.status = 'FAILED' THEN NULL
+                    next_attempt_at = CASE WHEN u.untried OR (e.status = 'FAILED' AND NOT e.queued) THEN NULL
                         ELSE e.next_attempt_at END
-                 FROM (SELECT id, (attempts = 0 AND status <> 'SUCCESSFUL') AS untried
+                 FROM (SELECT id, (attempts = 0 AND status <> 'SUCCESSFUL' AND NOT queued) AS untried
                        FROM gw_events WHERE id = $1 AND organization_id = $2 FOR UPDATE) u
                  WHERE e.id = u.id RETURNING {COLUMNS}"
             ),

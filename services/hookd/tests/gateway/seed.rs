@@ -1,6 +1,6 @@
 //! Gateway events made without the engine: requests posted to a source with no connection
-//! yet, then connections made after them (routing never gives those events), and events
-//! inserted through hookd-db's own functions. Held (`HOLD`) events are never sent by a
+//! yet and routed (if this build routes), then connections made after them (so routing never
+//! gives those events), and events inserted through hookd-db's own functions. Held (`HOLD`) events are never sent by a
 //! scheduler, so what a test asserts about them is not raced by delivery.
 
 use crate::helpers::*;
@@ -37,7 +37,45 @@ pub async fn source_with_requests(stack: &TestStack, name: &str, n: usize) -> (V
         assert_eq!(r.status, 200, "{}", r.text);
         ids.push(r.body["request_id"].as_str().unwrap().to_owned());
     }
+    wait_routed(stack, &ids).await;
     (source, ids)
+}
+
+/// The router's metric of requests it routed to no event: exported by a router that routes
+/// gateway requests (the engine), absent from one that does not.
+pub const ROUTING_METRIC: &str = "hookd_gateway_events_ignored_total";
+
+/// Waits until the router has routed these requests, if this build's router routes gateway
+/// requests: connections made after this are then never routed to, so what a test makes of
+/// them is not raced by routing.
+pub async fn wait_routed(stack: &TestStack, request_ids: &[String]) {
+    if !hookd_testkit::scrape(stack.router_port)
+        .await
+        .contains(ROUTING_METRIC)
+    {
+        return;
+    }
+    let db = stack.db().await;
+    let ids: Vec<Uuid> = request_ids.iter().map(|r| uuid_of(r)).collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let left: i64 = db
+            .query_one(
+                "SELECT count(*) FROM gw_requests WHERE id = ANY($1) AND routed_at IS NULL",
+                &[&ids],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} requests never routed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// A paused connection from the source to a new destination.
