@@ -50,6 +50,8 @@ test("a delivery verifies with the SDK and its event and attempts read back", as
   assert.equal(manual.headers["x-hookdeck-attempt-trigger"], "MANUAL");
   assert.equal(manual.rawBody, payload);
 
+  // A bulk retry passes over an event whose try is in flight: wait for this one to settle.
+  await eventually("the manual attempt", async () => (await hookdeck.attempt.list({ eventId })).count === 2);
   const bulk = await hookdeck.eventBulkRetry.create({ query: { id: eventId } });
   const third = await eventually("the bulk retry's try", () => rx.received[2]);
   assert.equal(third.headers["x-hookdeck-attempt-trigger"], "BULK_RETRY");
