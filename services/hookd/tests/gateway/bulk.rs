@@ -225,15 +225,44 @@ async fn a_bulk_retry_resumes_from_its_cursor_and_a_cancelled_one_stops() {
     let got = ok(call(api, "GET", &format!("/bulk/events/retry/{bch}"), None).await);
     assert!(got["cancelled_at"].is_string());
     assert_eq!(got["in_progress"], false);
-    // A later bulk retry completing shows the worker ran past it without touching it.
-    let later = ok(call(
+    // An event whose try is in flight is left alone and counted failed; the runner that
+    // finished that bulk retry passed over the cancelled one.
+    db.execute(
+        "UPDATE gw_events SET status = 'QUEUED', queued = true,
+            next_attempt_at = now() + interval '1 hour' WHERE id = $1",
+        &[&uuid_of(&events[0])],
+    )
+    .await
+    .unwrap();
+    let flying = ok(call(
         api,
         "POST",
         "/bulk/events/retry",
-        Some(json!({"query": {"status": "SUCCESSFUL"}})),
+        Some(json!({"query": {"id": events[0]}})),
     )
     .await);
-    assert!(later["completed_at"].is_string());
+    assert_eq!(flying["estimated_count"], 1);
+    let flying = stack
+        .eventually(
+            &format!("/2024-03-01/bulk/events/retry/{}", id(&flying)),
+            Duration::from_secs(20),
+            |b| b["completed_at"].is_string(),
+        )
+        .await;
+    assert_eq!(flying["failed_count"], 1, "{flying}");
+    assert_eq!(flying["completed_count"], 0);
+    let row = db
+        .query_one(
+            "SELECT next_bulk_retry_id IS NULL, next_attempt_at > now() + interval '30 minutes'
+             FROM gw_events WHERE id = $1",
+            &[&uuid_of(&events[0])],
+        )
+        .await
+        .unwrap();
+    assert!(
+        row.get::<_, bool>(0) && row.get::<_, bool>(1),
+        "the lease is untouched"
+    );
     let still = ok(call(api, "GET", &format!("/bulk/events/retry/{bch}"), None).await);
     assert_eq!(still["processed_batch"], 0);
     assert_eq!(retried_by(&stack, &bch).await, 0);
