@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test services build release lint fmt unit deploy-check deny e2e bench chaos fuzz
+.PHONY: run test services build release lint fmt unit deploy-check deny e2e sdk bench chaos fuzz
 
 run: services release
 	@scripts/run.sh
@@ -24,7 +24,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: services lint deny unit deploy-check e2e
+test: services lint deny unit deploy-check e2e sdk
 
 # cargo deny check bans licenses sources (deny.toml, offline) and the declared rust-version;
 # installs cargo-deny on first use (scripts/ensure-cargo-deny.sh).
@@ -37,6 +37,10 @@ deploy-check:
 # Browser tests of the console and portal (Playwright on Debian's chromium; see scripts/e2e.sh).
 e2e: services
 	scripts/e2e.sh
+
+# Contract tests of the gateway API with Hookdeck's TypeScript SDK (tests/sdk; scripts/sdk-contract.sh).
+sdk: services
+	scripts/sdk-contract.sh
 
 unit:
 ifeq ($(NEXTEST),yes)

@@ -74,6 +74,12 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let state = self.state;
         let state_for_keys = state.clone();
+        // Bulk retries of gateway events run in ingest, beside the API that starts them.
+        tokio::spawn(crate::gateway::bulk_worker::run(
+            state.pool.clone(),
+            state.gateway_metrics.clone(),
+            shutdown.clone(),
+        ));
         let limiter = web::Data::new(crate::ratelimit::RateLimiter::new(
             state.settings.ratelimit.clone(),
         ));

@@ -1,3 +1,4 @@
+use super::table::Table;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -23,6 +24,13 @@ pub struct Connection {
 
 const COLUMNS: &str = "c.id, c.organization_id, c.name, c.description, c.source_id, \
     c.destination_id, c.rules, c.disabled_at, c.paused_at, c.created_at, c.updated_at";
+
+const TABLE: Table<Connection> = Table {
+    name: "gw_connections",
+    alias: "c",
+    columns: COLUMNS,
+    from_row,
+};
 
 /// What lists of connections filter on besides their columns: `full_name` is
 /// `"<source name> -> <name>"`.
@@ -97,16 +105,7 @@ pub async fn get(
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<Connection, DbError> {
-    client
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_connections c WHERE c.id = $1 AND c.organization_id = $2"
-            ),
-            &[&id, &organization_id],
-        )
-        .await?
-        .map(|r| from_row(&r))
-        .ok_or(DbError::NotFound)
+    TABLE.get(client, organization_id, id).await
 }
 
 pub async fn find_by_name(
@@ -141,13 +140,8 @@ pub async fn of_source(
         .collect())
 }
 
-/// The list condition shared by `list` and `count`.
-fn select(what: &str) -> String {
-    format!(
-        "SELECT {what} FROM gw_connections c
-         WHERE c.organization_id = $1 AND ($2 OR c.disabled_at IS NULL)"
-    )
-}
+/// The list condition shared by `list` and `count` (`$2`: with disabled ones).
+const LISTED: &str = "($2 OR c.disabled_at IS NULL)";
 
 pub async fn list(
     client: &impl GenericClient,
@@ -156,16 +150,16 @@ pub async fn list(
     filters: &[Filter],
     page: &Page,
 ) -> Result<Listed<Connection>, DbError> {
-    crate::list::list(
-        client,
-        &select(COLUMNS),
-        "c",
-        params![organization_id, with_disabled],
-        filters,
-        page,
-        from_row,
-    )
-    .await
+    TABLE
+        .list(
+            client,
+            organization_id,
+            LISTED,
+            params![with_disabled],
+            filters,
+            page,
+        )
+        .await
 }
 
 /// How many connections the filters select (pagination aside).
@@ -177,7 +171,7 @@ pub async fn count(
 ) -> Result<i64, DbError> {
     crate::list::count(
         client,
-        &select("count(*)"),
+        &format!("SELECT count(*) FROM gw_connections c WHERE c.organization_id = $1 AND {LISTED}"),
         params![organization_id, with_disabled],
         filters,
     )
@@ -193,18 +187,9 @@ pub async fn set_flag(
     on: bool,
 ) -> Result<Connection, DbError> {
     let column = if paused { "paused_at" } else { "disabled_at" };
-    client
-        .query_opt(
-            &format!(
-                "UPDATE gw_connections c SET updated_at = now(),
-                    {column} = CASE WHEN $3 THEN COALESCE(c.{column}, now()) END
-                 WHERE c.id = $1 AND c.organization_id = $2 RETURNING {COLUMNS}"
-            ),
-            &[&id, &organization_id, &on],
-        )
-        .await?
-        .map(|r| from_row(&r))
-        .ok_or(DbError::NotFound)
+    TABLE
+        .set_time(client, organization_id, id, column, on)
+        .await
 }
 
 pub async fn delete(
@@ -212,14 +197,5 @@ pub async fn delete(
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<(), DbError> {
-    let n = client
-        .execute(
-            "DELETE FROM gw_connections WHERE id = $1 AND organization_id = $2",
-            &[&id, &organization_id],
-        )
-        .await?;
-    if n == 0 {
-        return Err(DbError::NotFound);
-    }
-    Ok(())
+    TABLE.delete(client, organization_id, id).await
 }

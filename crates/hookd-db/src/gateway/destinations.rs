@@ -1,3 +1,4 @@
+use super::table::Table;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -27,6 +28,13 @@ pub struct Destination {
 const COLUMNS: &str = "d.id, d.organization_id, d.name, d.description, d.url, d.cli_path, \
     d.http_method, d.rate_limit, d.rate_limit_period, d.path_forwarding_disabled, d.auth_type, \
     d.auth_config, d.disabled_at, d.created_at, d.updated_at";
+
+const TABLE: Table<Destination> = Table {
+    name: "gw_destinations",
+    alias: "d",
+    columns: COLUMNS,
+    from_row,
+};
 
 fn from_row(r: &Row) -> Destination {
     Destination {
@@ -115,16 +123,7 @@ pub async fn get(
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<Destination, DbError> {
-    client
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_destinations d WHERE d.id = $1 AND d.organization_id = $2"
-            ),
-            &[&id, &organization_id],
-        )
-        .await?
-        .map(|r| from_row(&r))
-        .ok_or(DbError::NotFound)
+    TABLE.get(client, organization_id, id).await
 }
 
 pub async fn find_by_name(
@@ -132,37 +131,19 @@ pub async fn find_by_name(
     organization_id: Uuid,
     name: &str,
 ) -> Result<Option<Destination>, DbError> {
-    Ok(client
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_destinations d
-                 WHERE d.organization_id = $1 AND d.name = $2"
-            ),
-            &[&organization_id, &name],
-        )
-        .await?
-        .map(|r| from_row(&r)))
+    TABLE.find(client, organization_id, "name", &name).await
 }
 
+/// The destinations of these ids (of the organization), in no particular order.
 pub async fn get_many(
     client: &impl GenericClient,
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Destination>, DbError> {
-    Ok(client
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_destinations d
-                 WHERE d.organization_id = $1 AND d.id = ANY($2)"
-            ),
-            &[&organization_id, &ids],
-        )
-        .await?
-        .iter()
-        .map(from_row)
-        .collect())
+    TABLE.get_many(client, organization_id, ids).await
 }
 
+/// Lists; disabled destinations only when `with_disabled`.
 pub async fn list(
     client: &impl GenericClient,
     organization_id: Uuid,
@@ -170,39 +151,29 @@ pub async fn list(
     filters: &[Filter],
     page: &Page,
 ) -> Result<Listed<Destination>, DbError> {
-    crate::list::list(
-        client,
-        &format!(
-            "SELECT {COLUMNS} FROM gw_destinations d
-             WHERE d.organization_id = $1 AND ($2 OR d.disabled_at IS NULL)"
-        ),
-        "d",
-        params![organization_id, with_disabled],
-        filters,
-        page,
-        from_row,
-    )
-    .await
+    let cond = "($2 OR d.disabled_at IS NULL)";
+    TABLE
+        .list(
+            client,
+            organization_id,
+            cond,
+            params![with_disabled],
+            filters,
+            page,
+        )
+        .await
 }
 
+/// Sets or clears `disabled_at`.
 pub async fn set_disabled(
     client: &impl GenericClient,
     organization_id: Uuid,
     id: Uuid,
     disabled: bool,
 ) -> Result<Destination, DbError> {
-    client
-        .query_opt(
-            &format!(
-                "UPDATE gw_destinations d SET updated_at = now(),
-                    disabled_at = CASE WHEN $3 THEN COALESCE(d.disabled_at, now()) END
-                 WHERE d.id = $1 AND d.organization_id = $2 RETURNING {COLUMNS}"
-            ),
-            &[&id, &organization_id, &disabled],
-        )
-        .await?
-        .map(|r| from_row(&r))
-        .ok_or(DbError::NotFound)
+    TABLE
+        .set_time(client, organization_id, id, "disabled_at", disabled)
+        .await
 }
 
 /// Deletes the destination and (by cascade) its connections.
@@ -211,14 +182,5 @@ pub async fn delete(
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<(), DbError> {
-    let n = client
-        .execute(
-            "DELETE FROM gw_destinations WHERE id = $1 AND organization_id = $2",
-            &[&id, &organization_id],
-        )
-        .await?;
-    if n == 0 {
-        return Err(DbError::NotFound);
-    }
-    Ok(())
+    TABLE.delete(client, organization_id, id).await
 }

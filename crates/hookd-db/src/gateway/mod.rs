@@ -1,7 +1,12 @@
 //! Queries of the event gateway (GATEWAY.md): one module per resource. Records carry secrets
 //! sealed (as stored); the API layer opens them.
 
+pub mod attempts_view;
+pub mod bulk_retries;
 pub mod connections;
 pub mod destinations;
+pub mod events_view;
+pub mod ignored_view;
 pub mod requests;
 pub mod sources;
+mod table;

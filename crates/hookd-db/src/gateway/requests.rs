@@ -1,3 +1,4 @@
+use super::table::Table;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -25,6 +26,13 @@ pub struct Request {
 
 const COLUMNS: &str = "r.id, r.organization_id, r.source_id, r.verified, r.rejection_cause, \
     r.method, r.data, r.events_count, r.ignored_count, r.ingested_at, r.created_at, r.updated_at";
+
+const TABLE: Table<Request> = Table {
+    name: "gw_requests",
+    alias: "r",
+    columns: COLUMNS,
+    from_row,
+};
 
 fn from_row(r: &Row) -> Request {
     Request {
@@ -72,16 +80,7 @@ pub async fn get(
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<Request, DbError> {
-    client
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_requests r WHERE r.id = $1 AND r.organization_id = $2"
-            ),
-            &[&id, &organization_id],
-        )
-        .await?
-        .map(|r| from_row(&r))
-        .ok_or(DbError::NotFound)
+    TABLE.get(client, organization_id, id).await
 }
 
 /// The raw body, byte for byte.
@@ -106,14 +105,36 @@ pub async fn list(
     filters: &[Filter],
     page: &Page,
 ) -> Result<Listed<Request>, DbError> {
-    crate::list::list(
-        client,
-        &format!("SELECT {COLUMNS} FROM gw_requests r WHERE r.organization_id = $1"),
-        "r",
-        params![organization_id],
-        filters,
-        page,
-        from_row,
-    )
-    .await
+    TABLE
+        .list(client, organization_id, "true", params![], filters, page)
+        .await
+}
+
+/// The `data` of these requests (of the organization), by id.
+pub async fn data_of(
+    client: &impl GenericClient,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Value>, DbError> {
+    Ok(client
+        .query(
+            "SELECT id, data FROM gw_requests WHERE organization_id = $1 AND id = ANY($2)",
+            &[&organization_id, &ids],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// Counts `n` more events of the request (a retry added them).
+pub async fn add_events(client: &impl GenericClient, id: Uuid, n: i32) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE gw_requests SET events_count = events_count + $2, updated_at = now()
+             WHERE id = $1",
+            &[&id, &n],
+        )
+        .await?;
+    Ok(())
 }

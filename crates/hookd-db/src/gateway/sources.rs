@@ -1,3 +1,4 @@
+use super::table::Table;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -24,6 +25,13 @@ pub struct Source {
 const COLUMNS: &str = "s.id, s.organization_id, s.name, s.description, s.verification_type, \
     s.verification_configs, s.allowed_http_methods, s.custom_response, s.disabled_at, \
     s.created_at, s.updated_at";
+
+const TABLE: Table<Source> = Table {
+    name: "gw_sources",
+    alias: "s",
+    columns: COLUMNS,
+    from_row,
+};
 
 fn from_row(r: &Row) -> Source {
     Source {
@@ -99,16 +107,7 @@ pub async fn get(
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<Source, DbError> {
-    client
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_sources s WHERE s.id = $1 AND s.organization_id = $2"
-            ),
-            &[&id, &organization_id],
-        )
-        .await?
-        .map(|r| from_row(&r))
-        .ok_or(DbError::NotFound)
+    TABLE.get(client, organization_id, id).await
 }
 
 /// A source by id alone, for its public URL (no key there).
@@ -128,15 +127,7 @@ pub async fn find_by_name(
     organization_id: Uuid,
     name: &str,
 ) -> Result<Option<Source>, DbError> {
-    Ok(client
-        .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_sources s WHERE s.organization_id = $1 AND s.name = $2"
-            ),
-            &[&organization_id, &name],
-        )
-        .await?
-        .map(|r| from_row(&r)))
+    TABLE.find(client, organization_id, "name", &name).await
 }
 
 /// The sources of these ids (of the organization), in no particular order.
@@ -145,18 +136,7 @@ pub async fn get_many(
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Source>, DbError> {
-    Ok(client
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM gw_sources s
-                 WHERE s.organization_id = $1 AND s.id = ANY($2)"
-            ),
-            &[&organization_id, &ids],
-        )
-        .await?
-        .iter()
-        .map(from_row)
-        .collect())
+    TABLE.get_many(client, organization_id, ids).await
 }
 
 /// Lists; disabled sources only when `with_disabled`.
@@ -167,19 +147,17 @@ pub async fn list(
     filters: &[Filter],
     page: &Page,
 ) -> Result<Listed<Source>, DbError> {
-    crate::list::list(
-        client,
-        &format!(
-            "SELECT {COLUMNS} FROM gw_sources s
-             WHERE s.organization_id = $1 AND ($2 OR s.disabled_at IS NULL)"
-        ),
-        "s",
-        params![organization_id, with_disabled],
-        filters,
-        page,
-        from_row,
-    )
-    .await
+    let cond = "($2 OR s.disabled_at IS NULL)";
+    TABLE
+        .list(
+            client,
+            organization_id,
+            cond,
+            params![with_disabled],
+            filters,
+            page,
+        )
+        .await
 }
 
 /// Sets or clears `disabled_at`.
@@ -189,18 +167,9 @@ pub async fn set_disabled(
     id: Uuid,
     disabled: bool,
 ) -> Result<Source, DbError> {
-    client
-        .query_opt(
-            &format!(
-                "UPDATE gw_sources s SET updated_at = now(),
-                    disabled_at = CASE WHEN $3 THEN COALESCE(s.disabled_at, now()) END
-                 WHERE s.id = $1 AND s.organization_id = $2 RETURNING {COLUMNS}"
-            ),
-            &[&id, &organization_id, &disabled],
-        )
-        .await?
-        .map(|r| from_row(&r))
-        .ok_or(DbError::NotFound)
+    TABLE
+        .set_time(client, organization_id, id, "disabled_at", disabled)
+        .await
 }
 
 /// Deletes the source and (by cascade) its connections.
@@ -209,14 +178,5 @@ pub async fn delete(
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<(), DbError> {
-    let n = client
-        .execute(
-            "DELETE FROM gw_sources WHERE id = $1 AND organization_id = $2",
-            &[&id, &organization_id],
-        )
-        .await?;
-    if n == 0 {
-        return Err(DbError::NotFound);
-    }
-    Ok(())
+    TABLE.delete(client, organization_id, id).await
 }

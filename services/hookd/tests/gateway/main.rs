@@ -6,10 +6,13 @@
 mod helpers;
 mod support;
 
+mod bulk;
 mod connections;
 mod destinations;
+mod events;
 mod inbound;
 mod lists;
 mod ratelimit;
+mod seed;
 mod sources;
 mod tenancy;

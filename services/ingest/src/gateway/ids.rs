@@ -6,6 +6,10 @@ pub const SOURCE: &str = "src_";
 pub const DESTINATION: &str = "des_";
 pub const CONNECTION: &str = "web_";
 pub const REQUEST: &str = "req_";
+pub const EVENT: &str = "evt_";
+pub const ATTEMPT: &str = "atm_";
+pub const BULK_RETRY: &str = "bch_";
+pub const IGNORED_EVENT: &str = "ign_";
 
 pub fn format(prefix: &str, id: Uuid) -> String {
     format!("{prefix}{}", id.simple())
@@ -18,6 +22,11 @@ pub fn parse(prefix: &str, value: &str) -> Option<Uuid> {
         return None;
     }
     Uuid::try_parse(hex).ok()
+}
+
+/// The UUID of a path's id of this kind; anything else is a 404 naming `what`.
+pub fn path(prefix: &str, raw: &str, what: &str) -> Result<Uuid, crate::error::ApiError> {
+    parse(prefix, raw).ok_or_else(|| crate::error::ApiError::not_found(what))
 }
 
 #[cfg(test)]

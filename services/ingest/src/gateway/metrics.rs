@@ -1,4 +1,5 @@
-//! `hookd_gateway_*` metrics of ingest: inbound requests at source URLs.
+//! `hookd_gateway_*` metrics of ingest: inbound requests at source URLs, and events marked for
+//! a retry (manual or bulk).
 
 use hookd_telemetry::prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 
@@ -6,6 +7,7 @@ use hookd_telemetry::prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 pub struct GatewayMetrics {
     pub requests_accepted: IntCounter,
     pub requests_rejected: IntCounterVec,
+    pub retries_marked: IntCounterVec,
 }
 
 impl GatewayMetrics {
@@ -33,6 +35,20 @@ impl GatewayMetrics {
         ] {
             requests_rejected.with_label_values(&[cause]);
         }
+        let retries_marked = IntCounterVec::new(
+            Opts::new(
+                "hookd_gateway_retries_marked_total",
+                "Events marked due for a retry by the API, by trigger (MANUAL, BULK_RETRY).",
+            ),
+            &["trigger"],
+        )
+        .expect("metric");
+        for trigger in ["MANUAL", "BULK_RETRY"] {
+            retries_marked.with_label_values(&[trigger]);
+        }
+        registry
+            .register(Box::new(retries_marked.clone()))
+            .expect("register metric");
         registry
             .register(Box::new(requests_accepted.clone()))
             .expect("register metric");
@@ -42,6 +58,7 @@ impl GatewayMetrics {
         Self {
             requests_accepted,
             requests_rejected,
+            retries_marked,
         }
     }
 }

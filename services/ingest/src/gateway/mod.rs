@@ -2,14 +2,20 @@
 //! `/2024-03-01` with the keys and organizations of `/api/v1`. One file per resource.
 
 mod auth_method;
+mod bulk;
+mod bulk_query;
+pub mod bulk_worker;
 mod connection_model;
 mod connections;
 mod destinations;
+mod event_model;
+mod events;
 mod fields;
 pub mod ids;
 pub mod inbound;
 mod list;
 mod metrics;
+mod request_events;
 mod requests;
 mod rules;
 mod sources;
@@ -29,7 +35,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(sources::configure)
             .configure(destinations::configure)
             .configure(connections::configure)
-            .configure(requests::configure),
+            .configure(requests::configure)
+            .configure(request_events::configure)
+            .configure(events::configure)
+            .configure(bulk::configure),
     );
 }
 

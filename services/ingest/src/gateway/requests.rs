@@ -27,7 +27,9 @@ pub struct RequestModel {
     pub source_id: String,
     /// The source's verification passed.
     pub verified: bool,
-    /// SOURCE_DISABLED, UNSUPPORTED_HTTP_METHOD, VERIFICATION_FAILED, PAYLOAD_TOO_LARGE.
+    /// SOURCE_DISABLED, UNSUPPORTED_HTTP_METHOD, VERIFICATION_FAILED, PAYLOAD_TOO_LARGE; absent
+    /// when accepted (the SDK reads a null as a wrong type).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rejection_cause: Option<String>,
     pub ingested_at: DateTime<Utc>,
     pub events_count: i32,
