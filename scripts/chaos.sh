@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make chaos`: builds release binaries, then runs hookd-chaos (kills each service, restarts
-# RabbitMQ and PostgreSQL under steady load) and writes the result into RELIABILITY.md.
+# RabbitMQ and crashes PostgreSQL under steady load; fails on a loss or a service that does
+# not recover) and writes the result into RELIABILITY.md.
 # It restarts the local broker and database: do not run it on a machine that serves anything
 # else. HOOKD_CHAOS_SERVICES_ONLY=1 kills only hookd's own services.
 set -euo pipefail
@@ -17,7 +18,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo
   echo "\`make chaos\` (scripts/chaos.sh → \`hookd-chaos\`): under a steady 100 msg/s for 75 s to one"
   echo "endpoint, SIGKILL ingest, router and delivery in turn (each restarted after 1 s), stop and"
-  echo "start RabbitMQ, restart PostgreSQL; then wait until every accepted (202) message arrived and"
+  echo "start RabbitMQ, crash PostgreSQL (stop in immediate mode, start); then wait until every accepted (202) message arrived and"
   echo "count. Sends refused during an outage (5xx or no connection) were never accepted and are"
   echo "counted apart. \`recovery_s\` is the time from the event until deliveries flowed again."
   echo

@@ -28,6 +28,16 @@ async fn main() -> anyhow::Result<()> {
     if report["lost"].as_u64() != Some(0) {
         anyhow::bail!("accepted messages were lost");
     }
+    let stuck: Vec<&str> = report["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["recovered"] != json!(true))
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    if !stuck.is_empty() {
+        anyhow::bail!("deliveries did not flow again within 120 s after: {stuck:?}");
+    }
     Ok(())
 }
 
@@ -52,7 +62,7 @@ async fn run(
         (15, "kill router"),
         (25, "kill delivery"),
         (35, "restart rabbitmq"),
-        (50, "restart postgresql"),
+        (50, "crash postgresql"),
     ];
     for (at, what) in plan
         .into_iter()
@@ -68,7 +78,7 @@ async fn run(
             "kill router" => stack.kill_and_restart(Service::Router).await?,
             "kill delivery" => stack.kill_and_restart(Service::Delivery).await?,
             "restart rabbitmq" => stack::restart_rabbitmq().await?,
-            _ => stack::restart_postgresql().await?,
+            _ => stack::crash_postgresql().await?,
         }
         // Recovered when deliveries flow again past what had arrived before the event.
         let recovered = receiver

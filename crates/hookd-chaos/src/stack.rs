@@ -184,14 +184,23 @@ pub async fn restart_rabbitmq() -> anyhow::Result<()> {
 }
 
 /// Restarts the PostgreSQL cluster (every connection drops).
-pub async fn restart_postgresql() -> anyhow::Result<()> {
+pub async fn crash_postgresql() -> anyhow::Result<()> {
     let versions = std::fs::read_dir("/etc/postgresql")?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .collect::<Vec<_>>();
     for v in versions {
+        // Immediate mode is a crash: no checkpoint, whatever only the WAL buffers held is
+        // what recovery must cope with (synchronous_commit = off is what this tries).
         run(
             "pg_ctlcluster",
-            &["--skip-systemctl-redirect", &v, "main", "restart"],
+            &[
+                "--skip-systemctl-redirect",
+                "-m",
+                "immediate",
+                &v,
+                "main",
+                "restart",
+            ],
         )
         .await?;
     }
