@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 /// What a handler decided about one envelope.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ack {
@@ -58,7 +59,7 @@ where
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
     tracker.close();
-    tracker.wait().await;
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait()).await;
 }
 
 async fn consume_once<H, F>(
@@ -132,9 +133,19 @@ where
             }
         });
     }
-    // Let the handlers in flight finish and ack before the channel closes.
+    // Let the handlers in flight finish and ack before the channel closes, for a bounded
+    // time: one held up by a lost broker must not hold the shutdown. What is left unacked the
+    // broker hands out again, and handlers are idempotent.
     tracker.close();
-    tracker.wait().await;
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            in_flight = tracker.len(),
+            "shutdown: handlers still running; their envelopes will be redelivered"
+        );
+    }
     tracker.reopen();
     // A courtesy to the broker, bounded: after a lost link lapin's close can wait for an
     // answer that never comes, and would hold the service's shutdown.

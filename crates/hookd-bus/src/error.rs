@@ -6,6 +6,8 @@ pub enum BusError {
     Nacked,
     #[error("timed out waiting for the broker")]
     Timeout,
+    #[error("broker unreachable (the last connect failed moments ago)")]
+    Unreachable,
     #[error("broker url: {0}")]
     BadUrl(String),
 }

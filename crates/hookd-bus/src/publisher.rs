@@ -2,10 +2,12 @@ use crate::{connect, BusError, Route, Topology};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a failed connect, how long publishes fail at once before the next try.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 
 /// Publishes envelopes and awaits the broker's confirm for each. Many tasks may publish at
 /// once on the shared channel; their confirms are awaited concurrently. Reconnects lazily
@@ -14,6 +16,8 @@ pub struct Publisher {
     url: String,
     topology: Topology,
     state: Mutex<Option<(Connection, Channel)>>,
+    /// When the last connect failed.
+    failed_at: Mutex<Option<Instant>>,
 }
 
 impl Publisher {
@@ -22,6 +26,7 @@ impl Publisher {
             url: url.to_owned(),
             topology,
             state: Mutex::new(None),
+            failed_at: Mutex::new(None),
         };
         publisher.channel().await?;
         Ok(publisher)
@@ -38,6 +43,12 @@ impl Publisher {
                 return Ok(ch.clone());
             }
         }
+        // Publishers queue on this lock: after a failed connect the ones behind it fail at
+        // once instead of each waiting out its own connect timeout.
+        let mut failed_at = self.failed_at.lock().await;
+        if failed_at.is_some_and(|at| at.elapsed() < RECONNECT_PAUSE) {
+            return Err(BusError::Unreachable);
+        }
         let open = async {
             let conn = connect(&self.url).await?;
             let ch = conn.create_channel().await?;
@@ -45,9 +56,18 @@ impl Publisher {
             ch.confirm_select(ConfirmSelectOptions::default()).await?;
             Ok::<_, BusError>((conn, ch))
         };
-        let (conn, ch) = tokio::time::timeout(CONFIRM_TIMEOUT, open)
+        let opened = tokio::time::timeout(CONFIRM_TIMEOUT, open)
             .await
-            .map_err(|_| BusError::Timeout)??;
+            .map_err(|_| BusError::Timeout)
+            .and_then(|r| r);
+        let (conn, ch) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                *failed_at = Some(Instant::now());
+                return Err(e);
+            }
+        };
+        *failed_at = None;
         *state = Some((conn, ch.clone()));
         Ok(ch)
     }

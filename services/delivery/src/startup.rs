@@ -5,7 +5,7 @@ use futures_util::FutureExt;
 use hookd_bus::{ConsumerConfig, Publisher, Route, Topology};
 use hookd_config::Settings;
 use hookd_outbound::{AddressPolicy, OutboundClient};
-use hookd_telemetry::{HealthServer, Readiness};
+use hookd_telemetry::HealthServer;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -54,24 +54,7 @@ impl DeliveryWorker {
             client,
             metrics: metrics.clone(),
         });
-        let readiness: Readiness = {
-            let (pool, publisher) = (pool.clone(), publisher.clone());
-            Arc::new(move || {
-                let (pool, publisher) = (pool.clone(), publisher.clone());
-                async move {
-                    let client = pool.get().await.map_err(|_| "database".to_string())?;
-                    client
-                        .simple_query("SELECT 1")
-                        .await
-                        .map_err(|_| "database".to_string())?;
-                    if !publisher.is_connected().await {
-                        return Err("broker".into());
-                    }
-                    Ok(())
-                }
-                .boxed()
-            })
-        };
+        let readiness = hookd_service::readiness(pool.clone(), publisher.clone());
         let health = HealthServer::bind(
             &settings.delivery.listen,
             metrics.registry.clone(),
@@ -111,28 +94,20 @@ impl DeliveryWorker {
         {
             let (worker, publisher, shutdown) =
                 (worker.clone(), publisher.clone(), shutdown.clone());
+            let interval = worker.settings.delivery.poll_interval;
             tasks.spawn(async move {
-                loop {
-                    let claimed = crate::scheduler::schedule_due(
+                hookd_service::periodic("retry scheduler", interval, shutdown, || {
+                    crate::scheduler::schedule_due(
                         &worker.pool,
                         &publisher,
                         worker.settings.delivery.lease,
                         &worker.metrics,
                     )
-                    .await
-                    .unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "retry scheduler failed");
-                        0
-                    });
                     // A full batch means more are due: go again at once.
-                    if claimed >= 500 {
-                        continue;
-                    }
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(worker.settings.delivery.poll_interval) => {}
-                    }
-                }
+                    .map(|r| r.map(|claimed| claimed >= 500))
+                })
+                .await;
+                Ok(())
             });
         }
         {

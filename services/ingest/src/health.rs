@@ -10,16 +10,10 @@ pub async fn healthz() -> HttpResponse {
 /// Ready when PostgreSQL answers and the broker connection is up.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let db = match state.pool.get().await {
-        Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
-        Err(_) => false,
-    };
-    let bus = state.publisher.is_connected().await;
-    if db && bus {
-        HttpResponse::Ok().json(json!({"status": "ready"}))
-    } else {
-        HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "unavailable", "database": db, "broker": bus}))
+    match hookd_service::dependencies_ready(&state.pool, &state.publisher).await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Err(down) => HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "unavailable", "down": down.to_string()})),
     }
 }
 

@@ -13,7 +13,6 @@ mod idempotency;
 mod list;
 mod metrics;
 pub mod openapi;
-mod periodic;
 mod ratelimit;
 mod request_id;
 mod routes;

@@ -4,7 +4,7 @@ use futures_util::FutureExt;
 use hookd_bus::{ConsumerConfig, Publisher, Route, Topology};
 use hookd_config::Settings;
 use hookd_db::Pool;
-use hookd_telemetry::{HealthServer, Readiness};
+use hookd_telemetry::HealthServer;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -30,24 +30,7 @@ impl Router {
         view.refresh(&pool).await?;
         let metrics = RouterMetrics::new();
         metrics.view_endpoints.set(view.snapshot().len() as i64);
-        let readiness: Readiness = {
-            let (pool, publisher) = (pool.clone(), publisher.clone());
-            Arc::new(move || {
-                let (pool, publisher) = (pool.clone(), publisher.clone());
-                async move {
-                    let client = pool.get().await.map_err(|_| "database".to_string())?;
-                    client
-                        .simple_query("SELECT 1")
-                        .await
-                        .map_err(|_| "database".to_string())?;
-                    if !publisher.is_connected().await {
-                        return Err("broker".into());
-                    }
-                    Ok(())
-                }
-                .boxed()
-            })
-        };
+        let readiness = hookd_service::readiness(pool.clone(), publisher.clone());
         let health =
             HealthServer::bind(&settings.router.listen, metrics.registry.clone(), readiness)?;
         Ok(Self {
@@ -143,17 +126,12 @@ impl Router {
             let (interval, relay_after) =
                 (settings.router.sweep_interval, settings.router.relay_after);
             tasks.spawn(async move {
-                loop {
-                    if let Err(e) =
-                        crate::relay::relay_once(&pool, &publisher, relay_after, &metrics).await
-                    {
-                        tracing::warn!(error = %e, "relay failed");
-                    }
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        _ = tokio::time::sleep(interval) => {}
-                    }
-                }
+                hookd_service::periodic("message relay", interval, shutdown, || {
+                    crate::relay::relay_once(&pool, &publisher, relay_after, &metrics)
+                        .map(|r| r.map(|_| false))
+                })
+                .await;
+                Ok(())
             });
         }
         {

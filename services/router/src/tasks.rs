@@ -88,8 +88,8 @@ pub async fn start_due(
 }
 
 /// Runs the scheduler until `shutdown`: a pass every `interval`, at once again after a full
-/// batch, and every `settle_every` the backstop that settles tasks whose last delivery ended
-/// without settling them.
+/// batch; beside it, every `settle_every`, the backstop that settles tasks whose last delivery
+/// ended without settling them.
 pub async fn run(
     pool: Pool,
     publisher: Arc<Publisher>,
@@ -98,30 +98,18 @@ pub async fn run(
     settle_every: Duration,
     shutdown: CancellationToken,
 ) {
-    let mut last_settle = tokio::time::Instant::now();
-    loop {
-        let busy = match start_due(&pool, &publisher, &metrics).await {
-            Ok(Outcome::Started(n)) => n as i64 >= BATCH,
-            Ok(Outcome::NothingDue) => false,
-            Err(e) => {
-                tracing::warn!(error = %e, "task scheduler pass failed");
-                false
-            }
-        };
-        if last_settle.elapsed() >= settle_every {
-            last_settle = tokio::time::Instant::now();
-            if let Err(e) = settle_stale(&pool, settle_every, &metrics).await {
-                tracing::warn!(error = %e, "settling stale tasks failed");
-            }
-        }
-        if busy && !shutdown.is_cancelled() {
-            continue;
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(interval) => {}
-        }
-    }
+    let starts = hookd_service::periodic("task scheduler", interval, shutdown.clone(), || async {
+        Ok::<_, DbError>(matches!(
+            start_due(&pool, &publisher, &metrics).await?,
+            Outcome::Started(n) if n as i64 >= BATCH
+        ))
+    });
+    let settles = hookd_service::periodic("stale task settler", settle_every, shutdown, || async {
+        settle_stale(&pool, settle_every, &metrics)
+            .await
+            .map(|()| false)
+    });
+    tokio::join!(starts, settles);
 }
 
 async fn settle_stale(

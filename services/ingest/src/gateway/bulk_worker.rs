@@ -15,7 +15,7 @@ use tracing::Instrument;
 const IDLE: Duration = Duration::from_millis(500);
 
 pub async fn run(pool: Pool, metrics: GatewayMetrics, shutdown: CancellationToken) {
-    crate::periodic::run("gateway bulk retry", IDLE, shutdown, || {
+    hookd_service::periodic("gateway bulk retry", IDLE, shutdown, || {
         pass(&pool, &metrics).instrument(tracing::info_span!("gateway.bulk_retry.pass"))
     })
     .await

@@ -1,4 +1,5 @@
-//! A background pass run periodically until shutdown.
+//! A background pass run periodically until shutdown: the one loop every service's periodic work
+//! (relays, schedulers, view refreshes, bulk retries) runs in.
 
 use std::fmt::Display;
 use std::future::Future;

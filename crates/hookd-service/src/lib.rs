@@ -1,0 +1,8 @@
+//! What hookd's services share in running, written once: the readiness of their dependencies
+//! (PostgreSQL and RabbitMQ) and periodic background passes that stop on shutdown.
+
+mod periodic;
+mod readiness;
+
+pub use periodic::run as periodic;
+pub use readiness::{dependencies_ready, readiness, Unready};
