@@ -3,5 +3,6 @@
 
 pub mod connections;
 pub mod destinations;
+pub mod event_log;
 pub mod requests;
 pub mod sources;

@@ -6,6 +6,7 @@ pub const SOURCE: &str = "src_";
 pub const DESTINATION: &str = "des_";
 pub const CONNECTION: &str = "web_";
 pub const REQUEST: &str = "req_";
+pub const EVENT: &str = "evt_";
 
 pub fn format(prefix: &str, id: Uuid) -> String {
     format!("{prefix}{}", id.simple())

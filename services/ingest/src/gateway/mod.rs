@@ -3,16 +3,16 @@
 
 mod auth_method;
 mod connection_model;
-mod connections;
-mod destinations;
+pub mod connections;
+pub mod destinations;
 mod fields;
 pub mod ids;
 pub mod inbound;
 mod list;
 mod metrics;
-mod requests;
+pub mod requests;
 mod rules;
-mod sources;
+pub mod sources;
 mod verification;
 mod verify;
 
