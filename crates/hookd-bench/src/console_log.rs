@@ -184,7 +184,9 @@ impl Pages<'_> {
                 break;
             };
             let sep = if filter.is_empty() { "" } else { "&" };
-            html = self.fetch(&format!("{filter}{sep}next={cursor}"), into).await?;
+            html = self
+                .fetch(&format!("{filter}{sep}next={cursor}"), into)
+                .await?;
             pages += 1;
         }
         Ok(pages)

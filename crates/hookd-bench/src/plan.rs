@@ -118,7 +118,8 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
         .iter()
         .copied()
         .filter(|s| {
-            wanted.iter().any(|w| w == s) || (*s == "L" && wanted.iter().any(|w| w.starts_with('S')))
+            wanted.iter().any(|w| w == s)
+                || (*s == "L" && wanted.iter().any(|w| w.starts_with('S')))
         })
         .collect())
 }

@@ -18,7 +18,11 @@ fn created_id(r: &hookd_testkit::ApiResponse, under: &str) -> String {
 
 async fn source(client: &ApiClient, s: &Session, name: &str) -> String {
     let r = s
-        .post(client, "/console/sources", &[("name", name), ("description", "")])
+        .post(
+            client,
+            "/console/sources",
+            &[("name", name), ("description", "")],
+        )
         .await;
     created_id(&r, "/console/sources/")
 }
@@ -36,7 +40,11 @@ async fn a_source_made_in_the_console_shows_its_url_and_its_requests() {
     let page = s.get(&client, &format!("/console/sources/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.text);
     let url = format!("{}/e/{id}", stack.base);
-    assert!(page.text.contains(&format!("value=\"{url}\"")), "{}", page.text);
+    assert!(
+        page.text.contains(&format!("value=\"{url}\"")),
+        "{}",
+        page.text
+    );
     let listed = s.get(&client, "/console/sources").await;
     assert!(listed.text.contains(&url) && listed.text.contains(">shop<"));
 
@@ -116,13 +124,21 @@ async fn a_bad_name_re_renders_the_form_with_the_apis_message() {
     let client = browser(&stack);
     let s = login(&client, ADMIN_KEY).await;
     let r = s
-        .post(&client, "/console/sources", &[("name", "no spaces allowed")])
+        .post(
+            &client,
+            "/console/sources",
+            &[("name", "no spaces allowed")],
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert!(r.text.contains("role=\"alert\""));
     assert!(r.text.contains("value=\"no spaces allowed\""));
     let r = s
-        .post(&client, "/console/destinations", &[("name", "d"), ("url", "ftp://x")])
+        .post(
+            &client,
+            "/console/destinations",
+            &[("name", "d"), ("url", "ftp://x")],
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
     let listed = stack.api.get("/2024-03-01/sources").await;
@@ -159,9 +175,17 @@ async fn connections_pause_unpause_disable_and_show_their_rules() {
         )
         .await;
     let conn = created_id(&r, "/console/connections/");
-    let page = s.get(&client, &format!("/console/connections/{conn}")).await;
-    assert!(page.text.contains("billing -&gt; to-ledger"), "{}", page.text);
-    assert!(page.text.contains("&quot;strategy&quot;: &quot;linear&quot;"));
+    let page = s
+        .get(&client, &format!("/console/connections/{conn}"))
+        .await;
+    assert!(
+        page.text.contains("billing -&gt; to-ledger"),
+        "{}",
+        page.text
+    );
+    assert!(page
+        .text
+        .contains("&quot;strategy&quot;: &quot;linear&quot;"));
     let listed = s.get(&client, "/console/connections").await;
     assert!(listed.text.contains("billing</a> → <a"), "{}", listed.text);
     assert!(listed.text.contains("<td>retry</td>"));
@@ -176,14 +200,26 @@ async fn connections_pause_unpause_disable_and_show_their_rules() {
         .await;
     assert_eq!(r.status, 303);
     assert!(api_state("paused_at").await.is_string());
-    let page = s.get(&client, &format!("/console/connections/{conn}")).await;
+    let page = s
+        .get(&client, &format!("/console/connections/{conn}"))
+        .await;
     assert!(page.text.contains(">Unpause<") && page.text.contains(">paused<"));
-    s.post(&client, &format!("/console/connections/{conn}/unpause"), &[])
-        .await;
+    s.post(
+        &client,
+        &format!("/console/connections/{conn}/unpause"),
+        &[],
+    )
+    .await;
     assert!(api_state("paused_at").await.is_null());
-    s.post(&client, &format!("/console/connections/{conn}/disable"), &[])
+    s.post(
+        &client,
+        &format!("/console/connections/{conn}/disable"),
+        &[],
+    )
+    .await;
+    let page = s
+        .get(&client, &format!("/console/connections/{conn}"))
         .await;
-    let page = s.get(&client, &format!("/console/connections/{conn}")).await;
     assert!(page.text.contains(">Enable<") && page.text.contains(">disabled<"));
 
     // Bad rules: the API's 422 in the form, nothing made.
@@ -223,7 +259,11 @@ async fn events_and_attempts_are_read_from_the_engines_tables() {
         .post(
             &client,
             "/console/connections",
-            &[("name", "c"), ("source_id", &src), ("destination_id", &dest)],
+            &[
+                ("name", "c"),
+                ("source_id", &src),
+                ("destination_id", &dest),
+            ],
         )
         .await;
     let conn = created_id(&r, "/console/connections/");
@@ -287,7 +327,11 @@ async fn another_organizations_gateway_ids_are_404_and_left_alone() {
         .post(
             &client,
             "/console/connections",
-            &[("name", "c"), ("source_id", &src), ("destination_id", &dest)],
+            &[
+                ("name", "c"),
+                ("source_id", &src),
+                ("destination_id", &dest),
+            ],
         )
         .await;
     let conn = created_id(&r, "/console/connections/");
@@ -298,7 +342,10 @@ async fn another_organizations_gateway_ids_are_404_and_left_alone() {
 
     let org = stack
         .api
-        .post("/api/v1/organizations", &serde_json::json!({"name": unique("org")}))
+        .post(
+            "/api/v1/organizations",
+            &serde_json::json!({"name": unique("org")}),
+        )
         .await;
     let theirs = login(&client, org.body["api_key"].as_str().unwrap()).await;
     for path in [

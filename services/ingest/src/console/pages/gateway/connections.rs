@@ -150,11 +150,7 @@ async fn list_page(
     Ok(respond(user, status, "Connections", body))
 }
 
-fn route(
-    sources: &HashMap<Uuid, String>,
-    dests: &HashMap<Uuid, String>,
-    c: &Connection,
-) -> Markup {
+fn route(sources: &HashMap<Uuid, String>, dests: &HashMap<Uuid, String>, c: &Connection) -> Markup {
     let unknown = String::from("?");
     html! {
         a href={"/console/sources/" (ids::format(SOURCE, c.source_id))} { (sources.get(&c.source_id).unwrap_or(&unknown)) }
@@ -168,7 +164,15 @@ async fn list(
     user: ConsoleUser,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    list_page(&state, &user, &req, StatusCode::OK, None, &FormData::default()).await
+    list_page(
+        &state,
+        &user,
+        &req,
+        StatusCode::OK,
+        None,
+        &FormData::default(),
+    )
+    .await
 }
 
 /// The form as the API's input: the rules text is JSON (a 400 like the API's bad JSON).

@@ -75,7 +75,10 @@ async fn list(
     let (status, error) = if status.is_empty() || STATUSES.contains(&status.as_str()) {
         (status, None)
     } else {
-        (String::new(), Some("status must be one of the statuses listed"))
+        (
+            String::new(),
+            Some("status must be one of the statuses listed"),
+        )
     };
     let filters: Vec<Filter> = if status.is_empty() {
         vec![]

@@ -91,7 +91,15 @@ async fn list(
     user: ConsoleUser,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
-    list_page(&state, &user, &req, StatusCode::OK, None, &FormData::default()).await
+    list_page(
+        &state,
+        &user,
+        &req,
+        StatusCode::OK,
+        None,
+        &FormData::default(),
+    )
+    .await
 }
 
 async fn create(
