@@ -303,6 +303,28 @@ mod tests {
     }
 
     #[test]
+    fn the_console_scenario_is_a_note_and_a_target_not_a_row() {
+        let c = json!({"scenario": "C", "messages": 100000, "pages_fetched": 2330,
+            "full_walk_pages": 2000,
+            "all_pages": {"server_ms": {"p50_ms": 3.5, "p99_ms": 20.0},
+                          "client_ms": {"p50_ms": 4.0, "p99_ms": 22.0}},
+            "first_page": {"server_ms": {"p99_ms": 4.2}},
+            "targets": [{"target": "C console message log server time p99 <= 50 ms",
+                         "value": 20.0, "limit": 50.0, "met": true}]});
+        let md = render(
+            &[c],
+            &Machine::detect(),
+            "hookd-bench --only C",
+            "2026-12-01 03:00",
+        );
+        assert!(!md.contains("| C |"), "{md}");
+        assert!(md.contains("- C: console message log with 100000 messages: server time p50/p99 3.50 / 20.0 ms (client 4.00 / 22.0 ms) over 2330 pages"), "{md}");
+        assert!(
+            md.contains("| C console message log server time p99 <= 50 ms | 20.0 | 50.0 | yes |")
+        );
+    }
+
+    #[test]
     fn splices_between_markers_and_keeps_the_prose() {
         let old =
             format!("# Benchmarks\n\nintro\n\n{BEGIN}\nold table\n{END}\n\n## Account\ntext\n");
