@@ -90,6 +90,19 @@ async fn a_source_made_in_the_console_shows_its_url_and_its_requests() {
     let only_accepted = s.get(&client, "/console/requests?status=accepted").await;
     assert!(only_accepted.text.contains(&request_id));
     assert!(!only_accepted.text.contains(rejected_id));
+    let of_source = s
+        .get(&client, &format!("/console/requests?source={id}"))
+        .await;
+    assert!(of_source.text.contains(rejected_id) && of_source.text.contains(&request_id));
+    let other = source(&client, &s, "other").await;
+    let of_other = s
+        .get(&client, &format!("/console/requests?source={other}"))
+        .await;
+    assert!(
+        of_other.text.contains("No requests match"),
+        "{}",
+        of_other.text
+    );
     let bad = s.get(&client, "/console/requests?status=maybe").await;
     assert_eq!(bad.status, 422);
     assert!(bad.text.contains("role=\"alert\""));
