@@ -2,6 +2,7 @@
 //! not to be the bottleneck, and the orchestrator that starts the real stack, runs the
 //! scenarios and writes BENCHMARKS.md. `make bench` runs it through `scripts/bench.sh`.
 
+pub mod console_log;
 pub mod generator;
 pub mod plan;
 pub mod procstat;

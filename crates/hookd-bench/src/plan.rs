@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Scenario names, in run order.
-pub const SCENARIOS: [&str; 6] = ["L", "S1", "S2", "S3", "S4", "S5"];
+pub const SCENARIOS: [&str; 7] = ["L", "S1", "S2", "S3", "S4", "S5", "C"];
 
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -37,6 +37,12 @@ pub struct Plan {
     pub drain_timeout: Duration,
     /// ...and give up earlier when nothing new arrives for this long.
     pub stall_timeout: Duration,
+    /// C: messages in the app whose console log is read.
+    pub c_messages: u64,
+    /// C: fetches of each first page (unfiltered and per filter).
+    pub c_repeats: u64,
+    /// C: pages walked by "Next page" per filter (the unfiltered walk goes to the end).
+    pub c_filter_pages: u64,
 }
 
 impl Plan {
@@ -62,6 +68,9 @@ impl Plan {
             s5_schedule: "0s,1s,2s,4s,8s,8s,8s,8s",
             drain_timeout: Duration::from_secs(120),
             stall_timeout: Duration::from_secs(45),
+            c_messages: 100_000,
+            c_repeats: 200,
+            c_filter_pages: 100,
         }
     }
 
@@ -78,13 +87,15 @@ impl Plan {
             s5_duration: Duration::from_secs(10),
             s5_fail: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(60),
+            c_repeats: 50,
+            c_filter_pages: 20,
             ..Self::full()
         }
     }
 }
 
-/// Parses `--only S1,S2` into scenario names in run order. L always runs when any other does:
-/// every figure is reported as a ratio to it.
+/// Parses `--only S1,S2` into scenario names in run order. L runs with any S scenario: their
+/// figures are reported as ratios to it (C's page times are not, so C runs alone).
 pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     let Some(only) = only else {
         return Ok(SCENARIOS.to_vec());
@@ -106,7 +117,10 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     Ok(SCENARIOS
         .iter()
         .copied()
-        .filter(|s| *s == "L" || wanted.iter().any(|w| w == s))
+        .filter(|s| {
+            wanted.iter().any(|w| w == s)
+                || (*s == "L" && wanted.iter().any(|w| w.starts_with('S')))
+        })
         .collect())
 }
 
@@ -119,6 +133,8 @@ mod tests {
         assert_eq!(select(None).unwrap(), SCENARIOS.to_vec());
         assert_eq!(select(Some("s3, S1")).unwrap(), vec!["L", "S1", "S3"]);
         assert_eq!(select(Some("L")).unwrap(), vec!["L"]);
+        assert_eq!(select(Some("c")).unwrap(), vec!["C"]);
+        assert_eq!(select(Some("S2,C")).unwrap(), vec!["L", "S2", "C"]);
         assert!(select(Some("S9")).is_err());
         assert!(select(Some(",")).is_err());
     }

@@ -165,6 +165,15 @@ fn notes(results: &[Value]) -> Vec<String> {
                 num(&v["e2e_ms"]["p99_ms"]),
                 num(&v["missing"]),
             )),
+            Some("C") if v["error"].is_null() => out.push(format!(
+                "- C: console message log with {} messages: server time p50/p99 {} ms (client {} ms) over {} pages (first page, the whole keyset walk of {} pages, four filters); first page alone p99 {} ms.",
+                num(&v["messages"]),
+                latencies(&v["all_pages"]["server_ms"], &["p50_ms", "p99_ms"]),
+                latencies(&v["all_pages"]["client_ms"], &["p50_ms", "p99_ms"]),
+                num(&v["pages_fetched"]),
+                num(&v["full_walk_pages"]),
+                num(&v["first_page"]["server_ms"]["p99_ms"]),
+            )),
             _ => {}
         }
         if v["drained"] == false {
@@ -191,7 +200,8 @@ pub fn render(results: &[Value], machine: &Machine, command: &str, date: &str) -
         "| scenario | load | accepted/s (L: requests/s) | ingest p50 / p99 ms | deliveries/s | e2e p50 / p99 / max ms | e2e p99 ×L | missing | dup | peak RSS MiB ingest / router / delivery | CPU s ingest / router / delivery / postgres / rabbitmq |".into(),
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into(),
     ];
-    s.extend(results.iter().map(row));
+    // C measures pages, not deliveries: it has no columns here, only a note and its target.
+    s.extend(results.iter().filter(|v| v["scenario"] != "C").map(row));
     s.push(String::new());
     let targets: Vec<&Value> = results
         .iter()
@@ -290,6 +300,28 @@ mod tests {
             md.contains("- S4: healthy endpoints' e2e p99 12.0 ms against S2's 8.00 ms (1.50×)")
         );
         assert!(md.contains("- S4: deliveries were still missing"));
+    }
+
+    #[test]
+    fn the_console_scenario_is_a_note_and_a_target_not_a_row() {
+        let c = json!({"scenario": "C", "messages": 100000, "pages_fetched": 2330,
+            "full_walk_pages": 2000,
+            "all_pages": {"server_ms": {"p50_ms": 3.5, "p99_ms": 20.0},
+                          "client_ms": {"p50_ms": 4.0, "p99_ms": 22.0}},
+            "first_page": {"server_ms": {"p99_ms": 4.2}},
+            "targets": [{"target": "C console message log server time p99 <= 50 ms",
+                         "value": 20.0, "limit": 50.0, "met": true}]});
+        let md = render(
+            &[c],
+            &Machine::detect(),
+            "hookd-bench --only C",
+            "2026-12-01 03:00",
+        );
+        assert!(!md.contains("| C |"), "{md}");
+        assert!(md.contains("- C: console message log with 100000 messages: server time p50/p99 3.50 / 20.0 ms (client 4.00 / 22.0 ms) over 2330 pages"), "{md}");
+        assert!(
+            md.contains("| C console message log server time p99 <= 50 ms | 20.0 | 50.0 | yes |")
+        );
     }
 
     #[test]

@@ -108,6 +108,7 @@ impl Suite {
             "S3" => self.s3().await,
             "S4" => self.s4().await,
             "S5" => self.s5().await,
+            "C" => crate::console_log::run(&self.cfg, &self.plan).await,
             other => anyhow::bail!("unknown scenario {other}"),
         }
     }

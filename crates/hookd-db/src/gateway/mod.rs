@@ -5,6 +5,7 @@ pub mod attempts_view;
 pub mod bulk_retries;
 pub mod connections;
 pub mod destinations;
+pub mod event_log;
 pub mod events_view;
 pub mod ignored_view;
 pub mod requests;

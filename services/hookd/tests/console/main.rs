@@ -8,5 +8,6 @@ mod helpers;
 mod support;
 
 mod additions;
+mod gateway;
 mod portal;
 mod sessions;

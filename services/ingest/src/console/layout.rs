@@ -36,6 +36,7 @@ pub fn page(title: &str, chrome: Chrome<'_>, body: Markup) -> Markup {
                             nav aria-label="Main" {
                                 ul {
                                     li { a href="/console/apps" { "Apps" } }
+                                    li { a href="/console/sources" { "Gateway" } }
                                     li { a href="/console/api_keys" { "API keys" } }
                                 }
                             }

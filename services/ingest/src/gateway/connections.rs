@@ -94,6 +94,77 @@ fn checked_rules(input: &ConnectionInput) -> Result<Option<Value>, ApiError> {
     input.rules.as_deref().map(super::rules::check).transpose()
 }
 
+/// Creates a connection (`POST /connections` and the console's form) with its source and
+/// destination, which it returns too.
+pub async fn create_connection(
+    state: &AppState,
+    caller: &Caller,
+    input: &ConnectionInput,
+) -> Result<(Connection, db_sources::Source, db_destinations::Destination), ApiError> {
+    let rules = checked_rules(input)?.unwrap_or_else(|| Value::Array(vec![]));
+    check_description(input.description.as_ref().unwrap_or(&None))?;
+    if let Some(name) = &input.name {
+        check_name(name, "name")?;
+    }
+    let mut client = state.client().await?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(hookd_db::DbError::from)?;
+    let (source, destination) = ends(state, caller, &tx, input).await?;
+    let now = Utc::now();
+    let c = Connection {
+        id: hookd_domain::new_id(),
+        organization_id: caller.organization_id,
+        name: input
+            .name
+            .clone()
+            .unwrap_or_else(|| destination.name.clone()),
+        description: input.description.clone().flatten(),
+        source_id: source.id,
+        destination_id: destination.id,
+        rules,
+        disabled_at: None,
+        paused_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let created = db::insert(&tx, &c).await?;
+    tx.commit().await.map_err(hookd_db::DbError::from)?;
+    Ok((created, source, destination))
+}
+
+/// Disables, enables, pauses or unpauses a connection of the caller's organization
+/// (`archive`/`unarchive`: older names of disable/enable); another action is no route.
+pub async fn connection_action(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    action: &str,
+) -> Result<Connection, ApiError> {
+    let (paused, on) = match action {
+        "pause" => (true, true),
+        "unpause" => (true, false),
+        other => (false, super::disable_action(other)?),
+    };
+    let client = state.client().await?;
+    db::set_flag(&client, caller.organization_id, id, paused, on)
+        .await
+        .map_err(ApiError::from_db("connection"))
+}
+
+/// Deletes a connection of the caller's organization.
+pub async fn delete_connection(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let client = state.client().await?;
+    db::delete(&client, caller.organization_id, id)
+        .await
+        .map_err(ApiError::from_db("connection"))
+}
+
 pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
     ids::parse(CONNECTION, raw).ok_or_else(|| ApiError::not_found("connection"))
 }
@@ -166,37 +237,7 @@ async fn create(
     caller: Caller,
     body: body::Json<ConnectionInput>,
 ) -> Result<web::Json<ConnectionModel>, ApiError> {
-    let input = body.0;
-    let rules = checked_rules(&input)?.unwrap_or_else(|| Value::Array(vec![]));
-    check_description(input.description.as_ref().unwrap_or(&None))?;
-    if let Some(name) = &input.name {
-        check_name(name, "name")?;
-    }
-    let mut client = state.client().await?;
-    let tx = client
-        .transaction()
-        .await
-        .map_err(hookd_db::DbError::from)?;
-    let (source, destination) = ends(&state, &caller, &tx, &input).await?;
-    let now = Utc::now();
-    let c = Connection {
-        id: hookd_domain::new_id(),
-        organization_id: caller.organization_id,
-        name: input
-            .name
-            .clone()
-            .unwrap_or_else(|| destination.name.clone()),
-        description: input.description.clone().flatten(),
-        source_id: source.id,
-        destination_id: destination.id,
-        rules,
-        disabled_at: None,
-        paused_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let created = db::insert(&tx, &c).await?;
-    tx.commit().await.map_err(hookd_db::DbError::from)?;
+    let (created, source, destination) = create_connection(&state, &caller, &body.0).await?;
     Ok(web::Json(render(&state, created, source, destination)?))
 }
 
@@ -311,11 +352,7 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<web::Json<Deleted>, ApiError> {
     let raw = id.into_inner();
-    let id = path_id(&raw)?;
-    let client = state.client().await?;
-    db::delete(&client, caller.organization_id, id)
-        .await
-        .map_err(ApiError::from_db("connection"))?;
+    delete_connection(&state, &caller, path_id(&raw)?).await?;
     Ok(web::Json(Deleted { id: raw }))
 }
 
@@ -329,15 +366,7 @@ async fn toggle(
     path: web::Path<(String, String)>,
 ) -> Result<web::Json<ConnectionModel>, ApiError> {
     let (id, action) = path.into_inner();
-    let (paused, on) = match action.as_str() {
-        "pause" => (true, true),
-        "unpause" => (true, false),
-        other => (false, super::disable_action(other)?),
-    };
-    let id = path_id(&id)?;
+    let c = connection_action(&state, &caller, path_id(&id)?, &action).await?;
     let client = state.client().await?;
-    let c = db::set_flag(&client, caller.organization_id, id, paused, on)
-        .await
-        .map_err(ApiError::from_db("connection"))?;
     Ok(web::Json(render_one(&state, &client, c).await?))
 }

@@ -238,6 +238,42 @@ pub async fn upsert_destination(
     }
 }
 
+/// Creates a destination (`POST /destinations` and the console's form).
+pub async fn create_destination(
+    state: &AppState,
+    caller: &Caller,
+    input: &DestinationInput,
+) -> Result<Destination, ApiError> {
+    let d = new_destination(state, caller, input)?;
+    let client = state.client().await?;
+    Ok(db::insert(&client, &d).await?)
+}
+
+/// Disables or enables a destination of the caller's organization.
+pub async fn set_destination_disabled(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    disabled: bool,
+) -> Result<Destination, ApiError> {
+    let client = state.client().await?;
+    db::set_disabled(&client, caller.organization_id, id, disabled)
+        .await
+        .map_err(ApiError::from_db("destination"))
+}
+
+/// Deletes a destination of the caller's organization and its connections.
+pub async fn delete_destination(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let client = state.client().await?;
+    db::delete(&client, caller.organization_id, id)
+        .await
+        .map_err(ApiError::from_db("destination"))
+}
+
 pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
     ids::parse(DESTINATION, raw).ok_or_else(|| ApiError::not_found("destination"))
 }
@@ -283,9 +319,8 @@ async fn create(
     caller: Caller,
     body: body::Json<DestinationInput>,
 ) -> Result<web::Json<DestinationModel>, ApiError> {
-    let d = new_destination(&state, &caller, &body.0)?;
-    let client = state.client().await?;
-    Ok(web::Json(render(&state, db::insert(&client, &d).await?)?))
+    let created = create_destination(&state, &caller, &body.0).await?;
+    Ok(web::Json(render(&state, created)?))
 }
 
 /// Create a destination, or update the one of this name.
@@ -349,11 +384,7 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<web::Json<Deleted>, ApiError> {
     let raw = id.into_inner();
-    let id = path_id(&raw)?;
-    let client = state.client().await?;
-    db::delete(&client, caller.organization_id, id)
-        .await
-        .map_err(ApiError::from_db("destination"))?;
+    delete_destination(&state, &caller, path_id(&raw)?).await?;
     Ok(web::Json(Deleted { id: raw }))
 }
 
@@ -368,10 +399,6 @@ async fn toggle(
 ) -> Result<web::Json<DestinationModel>, ApiError> {
     let (id, action) = path.into_inner();
     let disabled = super::disable_action(&action)?;
-    let id = path_id(&id)?;
-    let client = state.client().await?;
-    let d = db::set_disabled(&client, caller.organization_id, id, disabled)
-        .await
-        .map_err(ApiError::from_db("destination"))?;
+    let d = set_destination_disabled(&state, &caller, path_id(&id)?, disabled).await?;
     Ok(web::Json(render(&state, d)?))
 }

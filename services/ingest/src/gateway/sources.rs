@@ -230,6 +230,38 @@ pub async fn upsert_source(
     }
 }
 
+/// Creates a source (`POST /sources` and the console's form).
+pub async fn create_source(
+    state: &AppState,
+    caller: &Caller,
+    input: &SourceInput,
+) -> Result<Source, ApiError> {
+    let source = new_source(state, caller, input)?;
+    let client = state.client().await?;
+    Ok(db::insert(&client, &source).await?)
+}
+
+/// Disables or enables a source of the caller's organization.
+pub async fn set_source_disabled(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    disabled: bool,
+) -> Result<Source, ApiError> {
+    let client = state.client().await?;
+    db::set_disabled(&client, caller.organization_id, id, disabled)
+        .await
+        .map_err(ApiError::from_db("source"))
+}
+
+/// Deletes a source of the caller's organization and its connections.
+pub async fn delete_source(state: &AppState, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    let client = state.client().await?;
+    db::delete(&client, caller.organization_id, id)
+        .await
+        .map_err(ApiError::from_db("source"))
+}
+
 /// The source id of a path; anything not one is a 404.
 pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
     ids::parse(SOURCE, raw).ok_or_else(|| ApiError::not_found("source"))
@@ -275,9 +307,7 @@ async fn create(
     caller: Caller,
     body: body::Json<SourceInput>,
 ) -> Result<web::Json<SourceModel>, ApiError> {
-    let source = new_source(&state, &caller, &body.0)?;
-    let client = state.client().await?;
-    let created = db::insert(&client, &source).await?;
+    let created = create_source(&state, &caller, &body.0).await?;
     Ok(web::Json(render(&state, created, false)?))
 }
 
@@ -349,11 +379,7 @@ async fn remove(
     id: web::Path<String>,
 ) -> Result<web::Json<Deleted>, ApiError> {
     let raw = id.into_inner();
-    let id = path_id(&raw)?;
-    let client = state.client().await?;
-    db::delete(&client, caller.organization_id, id)
-        .await
-        .map_err(ApiError::from_db("source"))?;
+    delete_source(&state, &caller, path_id(&raw)?).await?;
     Ok(web::Json(Deleted { id: raw }))
 }
 
@@ -368,10 +394,6 @@ async fn toggle(
 ) -> Result<web::Json<SourceModel>, ApiError> {
     let (id, action) = path.into_inner();
     let disabled = super::disable_action(&action)?;
-    let id = path_id(&id)?;
-    let client = state.client().await?;
-    let source = db::set_disabled(&client, caller.organization_id, id, disabled)
-        .await
-        .map_err(ApiError::from_db("source"))?;
+    let source = set_source_disabled(&state, &caller, path_id(&id)?, disabled).await?;
     Ok(web::Json(render(&state, source, false)?))
 }

@@ -6,6 +6,7 @@ pub mod endpoint_form;
 pub mod endpoint_page;
 mod endpoints;
 mod event_types;
+mod gateway;
 mod health;
 pub mod message_views;
 mod messages;
@@ -29,6 +30,7 @@ pub fn configure_console(cfg: &mut web::ServiceConfig) {
     tasks::configure(cfg);
     api_keys::configure(cfg);
     health::configure(cfg);
+    gateway::configure(cfg);
 }
 
 /// One page of the most a list gives (a subscription's endpoints, an app's event types,
