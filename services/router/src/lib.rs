@@ -3,6 +3,8 @@
 //! starts scheduled tasks when they are due.
 
 mod fanout;
+pub mod gateway;
+mod gateway_decide;
 mod metrics;
 mod relay;
 mod startup;

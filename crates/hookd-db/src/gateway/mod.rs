@@ -3,5 +3,8 @@
 
 pub mod connections;
 pub mod destinations;
+pub mod dispatch;
 pub mod requests;
+pub mod routing;
+pub mod signing;
 pub mod sources;
