@@ -29,6 +29,8 @@ pub enum SendError {
 
 #[derive(Debug, Clone)]
 pub struct OutboundRequest {
+    /// `None`: POST.
+    pub method: Option<String>,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
@@ -127,7 +129,8 @@ impl OutboundClient {
         }
     }
 
-    /// POSTs the body; redirects are answers like any other (never followed).
+    /// Sends the request (POST unless it says otherwise); redirects are answers like any other
+    /// (never followed).
     pub async fn post(&self, req: OutboundRequest) -> Result<OutboundResponse, SendError> {
         let uri: http::Uri = req
             .url
@@ -147,9 +150,23 @@ impl OutboundClient {
                 .check(ip)
                 .map_err(|e| SendError::Blocked(e.to_string()))?;
         }
-        let mut builder = http::Request::post(uri)
-            .header(CONTENT_TYPE, "application/json")
+        let method = match req.method.as_deref() {
+            None => http::Method::POST,
+            Some(m) => http::Method::from_bytes(m.as_bytes())
+                .map_err(|_| SendError::InvalidUrl(format!("bad method {m}")))?,
+        };
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(uri)
             .header(USER_AGENT, self.user_agent.clone());
+        // JSON unless the request says otherwise (a forwarded inbound request keeps its own).
+        if !req
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
         for (name, value) in &req.headers {
             let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),

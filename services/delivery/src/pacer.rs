@@ -15,14 +15,21 @@ impl Pacer {
     /// Takes a token for a try to `endpoint` limited to `rate` per second, or says how long
     /// until one is there.
     pub fn take(&self, endpoint: Uuid, rate: u32) -> Result<(), Duration> {
-        let rate = f64::from(rate.max(1));
+        self.take_per(endpoint, rate, Duration::from_secs(1))
+    }
+
+    /// Takes a token for a try limited to `count` per `period` (a bucket holding `count`,
+    /// refilled evenly over the period), or says how long until one is there.
+    pub fn take_per(&self, endpoint: Uuid, count: u32, period: Duration) -> Result<(), Duration> {
+        let capacity = f64::from(count.max(1));
+        let rate = capacity / period.as_secs_f64().max(0.001);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("pacer lock");
         if buckets.len() > 100_000 {
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(3600));
         }
-        let (tokens, at) = buckets.entry(endpoint).or_insert((rate, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(rate);
+        let (tokens, at) = buckets.entry(endpoint).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(capacity);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;

@@ -44,6 +44,12 @@ impl DeliveryWorker {
                 settings.delivery.circuit_failures,
                 settings.delivery.circuit_cooldown,
             ),
+            gateway: crate::gw_secrets::GatewaySecrets::new(
+                pool.clone(),
+                hookd_signing::SecretCipher::new(settings.encryption_key())
+                    .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
+            ),
+            gw_metrics: crate::gw_worker::GatewayAttemptMetrics::register(&metrics.registry),
             signing: crate::signing::SigningCache::new(
                 pool.clone(),
                 hookd_signing::SecretCipher::new(settings.encryption_key())
@@ -111,6 +117,10 @@ impl DeliveryWorker {
         {
             let (worker, publisher, shutdown) =
                 (worker.clone(), publisher.clone(), shutdown.clone());
+            // The scheduler opens sources' verification configs to strip their credential
+            // headers from the jobs it builds.
+            let cipher = hookd_signing::SecretCipher::new(settings.encryption_key())
+                .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?;
             tasks.spawn(async move {
                 loop {
                     let claimed = crate::scheduler::schedule_due(
@@ -124,8 +134,19 @@ impl DeliveryWorker {
                         tracing::warn!(error = %e, "retry scheduler failed");
                         0
                     });
+                    let gateway_claimed = crate::gw_scheduler::schedule_due(
+                        &worker.pool,
+                        &publisher,
+                        &cipher,
+                        worker.settings.delivery.lease,
+                    )
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "gateway scheduler failed");
+                        0
+                    });
                     // A full batch means more are due: go again at once.
-                    if claimed >= 500 {
+                    if claimed >= 500 || gateway_claimed >= 500 {
                         continue;
                     }
                     tokio::select! {

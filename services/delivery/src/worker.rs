@@ -16,6 +16,7 @@ use hookd_outbound::OutboundClient;
 use prost::Message as _;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Everything a delivery job needs, shared by the consumer's tasks.
@@ -30,6 +31,9 @@ pub struct Worker {
     pub signing: crate::signing::SigningCache,
     pub circuits: crate::circuit::Circuits,
     pub pacer: crate::pacer::Pacer,
+    /// Gateway destinations' credentials and organizations' signing secrets.
+    pub gateway: crate::gw_secrets::GatewaySecrets,
+    pub gw_metrics: crate::gw_worker::GatewayAttemptMetrics,
 }
 
 /// How long a job waits for its endpoint's in-flight cap before it is put off.
@@ -67,7 +71,11 @@ impl Worker {
 
     /// Writes what a circuit transition means, and only then: the start of a run of failures,
     /// its end, and (when the circuit opens) the check for sustained failure that disables.
-    async fn track_health(&self, endpoint_id: Uuid, transition: Transition) -> Result<(), String> {
+    pub(crate) async fn track_health(
+        &self,
+        endpoint_id: Uuid,
+        transition: Transition,
+    ) -> Result<(), String> {
         if transition == Transition::None {
             return Ok(());
         }
@@ -144,7 +152,15 @@ impl Worker {
             tracing::error!("undecodable DeliveryJob envelope; dead-lettering it");
             return Ack::Reject;
         };
-        match self.deliver(&job).await {
+        let delivered = match &job.gateway {
+            Some(gw) => {
+                let span = tracing::info_span!("gateway.deliver", event_id = %gw.event_id,
+                    attempt = job.attempt, trigger = %gw.trigger);
+                self.deliver_gateway(&job, gw).instrument(span).await
+            }
+            None => self.deliver(&job).await,
+        };
+        match delivered {
             Ok(_) => Ack::Ack,
             Err(e) => {
                 tracing::warn!(delivery_id = %job.delivery_id, error = %e, "could not record the attempt; requeueing");
