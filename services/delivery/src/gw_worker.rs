@@ -81,9 +81,15 @@ fn request(
         .map(|h| (h.name.clone(), h.value.clone()))
         .collect();
     let attempt = job.attempt.max(1).to_string();
+    // Ids as the API shows them, so a receiver can look the event up.
+    let shown = |prefix: &str, id: &str| match Uuid::parse_str(id) {
+        Ok(u) => format!("{prefix}{}", u.simple()),
+        Err(_) => id.to_owned(),
+    };
+    let (event_id, request_id) = (shown("evt_", &gw.event_id), shown("req_", &gw.request_id));
     for (name, value) in [
-        ("x-hookdeck-eventid", gw.event_id.as_str()),
-        ("x-hookdeck-requestid", gw.request_id.as_str()),
+        ("x-hookdeck-eventid", event_id.as_str()),
+        ("x-hookdeck-requestid", request_id.as_str()),
         ("x-hookdeck-source-name", gw.source_name.as_str()),
         ("x-hookdeck-attempt-count", attempt.as_str()),
         ("x-hookdeck-attempt-trigger", gw.trigger.as_str()),
@@ -91,7 +97,7 @@ fn request(
             "x-hookdeck-verified",
             if gw.verified { "true" } else { "false" },
         ),
-        ("idempotency-key", gw.event_id.as_str()),
+        ("idempotency-key", event_id.as_str()),
     ] {
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         headers.push((name.into(), value.into()));

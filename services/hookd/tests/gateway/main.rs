@@ -8,6 +8,8 @@ mod support;
 
 mod connections;
 mod destinations;
+mod engine;
+mod engine_support;
 mod inbound;
 mod lists;
 mod ratelimit;
