@@ -9,6 +9,7 @@ mod support;
 mod connections;
 mod destinations;
 mod engine;
+mod engine_rules;
 mod engine_support;
 mod inbound;
 mod lists;
