@@ -224,3 +224,97 @@ async fn no_gateway_secret_rides_the_broker() {
     }
     stack.stop().await;
 }
+
+/// Ingest dies after its commit and before its publish: the relay routes the request anyway;
+/// and an event whose job was lost after routing is sent when its lease runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unpublished_request_is_relayed_and_a_lost_job_resent() {
+    let stack = TestStack::spawn().await;
+    let c = connect(
+        &stack,
+        "outbox",
+        "outbox",
+        json!({"url": stack.receiver.url("/outbox")}),
+        json!([]),
+    )
+    .await;
+    let (source, org): (uuid::Uuid, uuid::Uuid) = {
+        let row = stack
+            .db()
+            .await
+            .query_one(
+                "SELECT id, organization_id FROM gw_sources WHERE id = $1",
+                &[&uuid_of(c["source"]["id"].as_str().unwrap())],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    let insert = |id: uuid::Uuid, routed: bool| {
+        let stack = &stack;
+        async move {
+            stack
+                .db()
+                .await
+                .execute(
+                    "INSERT INTO gw_requests (id, organization_id, source_id, verified, method,
+                        data, body, ingested_at, created_at, routed_at)
+                     VALUES ($1, $2, $3, false, 'POST',
+                        '{\"path\": \"/\", \"query\": \"\", \"headers\": {}, \"body\": null}',
+                        $4, now() - interval '1 minute', now() - interval '1 minute',
+                        CASE WHEN $5 THEN now() END)",
+                    &[&id, &org, &source, &id.to_string().into_bytes(), &routed],
+                )
+                .await
+                .unwrap();
+        }
+    };
+    let unpublished = uuid::Uuid::now_v7();
+    insert(unpublished, false).await;
+    // Routed, its event leased as the router leaves it just before publishing; the lease
+    // already ran out and the job never reached the broker.
+    let routed = uuid::Uuid::now_v7();
+    insert(routed, true).await;
+    stack
+        .db()
+        .await
+        .execute(
+            "INSERT INTO gw_events (id, organization_id, connection_id, source_id, destination_id,
+                request_id, status, next_attempt_at, queued)
+             VALUES ($1, $2, $3, $4, $5, $6, 'QUEUED', now() - interval '1 second', true)",
+            &[
+                &uuid::Uuid::now_v7(),
+                &org,
+                &uuid_of(c["id"].as_str().unwrap()),
+                &source,
+                &uuid_of(c["destination"]["id"].as_str().unwrap()),
+                &routed,
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(15), |r| r.len() >= 2)
+            .await,
+        "not both delivered"
+    );
+    let mut bodies: Vec<Vec<u8>> = stack
+        .receiver
+        .received_at("/outbox")
+        .iter()
+        .map(|r| r.body.to_vec())
+        .collect();
+    bodies.sort();
+    let mut expected = vec![
+        unpublished.to_string().into_bytes(),
+        routed.to_string().into_bytes(),
+    ];
+    expected.sort();
+    assert_eq!(bodies, expected);
+    for r in [unpublished, routed] {
+        wait_events(&stack, r, |e| e.len() == 1 && e[0].0 == "SUCCESSFUL").await;
+    }
+    stack.stop().await;
+}
