@@ -16,6 +16,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_gateway_events",
         include_str!("../migrations/0005_gateway_events.sql"),
     ),
+    (
+        "0006_gateway_routing",
+        include_str!("../migrations/0006_gateway_routing.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

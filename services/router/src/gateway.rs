@@ -77,6 +77,7 @@ pub struct GatewayRouter {
     pub cipher: SecretCipher,
     pub lease: Duration,
     pub metrics: GatewayMetrics,
+    pub view: crate::gateway_view::GatewayView,
 }
 
 /// The header names never forwarded for a request: its source's verification credential.
@@ -97,18 +98,23 @@ impl GatewayRouter {
             chrono::Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let Some(request) = routing::lock_unrouted(&tx, request_id).await? else {
+        let Some((request, version)) = routing::lock_unrouted(&tx, request_id).await? else {
             // Gone, rejected or routed before (a redelivery): nothing to do.
             return Ok(0);
         };
-        let connections = routing::connections_of(&tx, request.source_id).await?;
+        // A change committed before this request was read is seen: a pause or a disable
+        // applies to every request routed after it.
+        self.view.at_least(&tx, version).await?;
+        let snapshot = self.view.snapshot();
+        let prepared = snapshot.of_source(request.source_id);
+        let connections: Vec<ConnectionRoute> = prepared.iter().map(|p| p.route.clone()).collect();
         let now = chrono::Utc::now();
-        let outcomes: Vec<Outcome> = if connections.is_empty() {
+        let outcomes: Vec<Outcome> = if prepared.is_empty() {
             vec![no_connection()]
         } else {
-            connections
+            prepared
                 .iter()
-                .map(|c| decide(c, &request.data, now, lease_until))
+                .map(|p| decide(&p.route, p.filter.as_ref(), &request.data, now, lease_until))
                 .collect()
         };
         let signing_revision = routing::signing_revision(&tx, request.organization_id).await?;

@@ -30,6 +30,7 @@ pub fn parts(data: &Value) -> RequestParts<'_> {
 /// with a lease until `lease_until` (the router publishes its job at once).
 pub fn decide(
     c: &ConnectionRoute,
+    filter: Option<&RequestFilter>,
     data: &Value,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
@@ -41,22 +42,13 @@ pub fn decide(
             meta: None,
         };
     }
-    if let Some(filter) = rule(&c.rules, "filter") {
-        match RequestFilter::parse(filter) {
-            Ok(filter) => {
-                if let Err(part) = filter.check(&parts(data)) {
-                    return Outcome::Ignored {
-                        connection_id: Some(c.id),
-                        cause: "FILTERED",
-                        meta: Some(json!({ "part": part })),
-                    };
-                }
-            }
-            // Rules are checked on the way in; one that no longer parses filters nothing out
-            // rather than dropping requests.
-            Err(e) => {
-                tracing::warn!(connection_id = %c.id, error = %e, "stored filter rule does not parse; ignored")
-            }
+    if let Some(filter) = filter {
+        if let Err(part) = filter.check(&parts(data)) {
+            return Outcome::Ignored {
+                connection_id: Some(c.id),
+                cause: "FILTERED",
+                meta: Some(json!({ "part": part })),
+            };
         }
     }
     let delay_ms = rule(&c.rules, "delay")
@@ -96,6 +88,7 @@ mod tests {
     fn connection(rules: Value, paused: bool, disabled: bool) -> ConnectionRoute {
         ConnectionRoute {
             id: Uuid::now_v7(),
+            source_id: Uuid::now_v7(),
             rules,
             disabled,
             paused,
@@ -123,7 +116,10 @@ mod tests {
     fn each_rule_and_flag_decides() {
         let now = Utc::now();
         let data = json!({"body": {"n": 5}, "headers": {}, "parsed_query": {}, "path": "/"});
-        let d = |c: &ConnectionRoute| decide(c, &data, now, now);
+        let d = |c: &ConnectionRoute| {
+            let filter = rule(&c.rules, "filter").map(|r| RequestFilter::parse(r).unwrap());
+            decide(c, filter.as_ref(), &data, now, now)
+        };
         assert_eq!(status(&d(&connection(json!([]), false, false))), "QUEUED");
         assert_eq!(status(&d(&connection(json!([]), true, false))), "HOLD");
         assert_eq!(status(&d(&connection(json!([]), false, true))), "DISABLED");

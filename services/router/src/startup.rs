@@ -206,7 +206,34 @@ impl Router {
                     .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
                 lease: settings.delivery.lease,
                 metrics: crate::gateway::GatewayMetrics::register(&metrics.registry),
+                view: crate::gateway_view::GatewayView::default(),
             });
+            // The connections view: reloaded on NOTIFY and checked every second.
+            let changed = Arc::new(tokio::sync::Notify::new());
+            tasks.spawn(
+                hookd_db::listen(
+                    settings.database.url.expose().clone(),
+                    "hookd_gateway",
+                    changed.clone(),
+                    shutdown.clone(),
+                )
+                .map(Ok),
+            );
+            {
+                let (gateway, shutdown) = (gateway.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    loop {
+                        if let Err(e) = gateway.view.refresh(&gateway.pool).await {
+                            tracing::warn!(error = %e, "gateway view refresh failed");
+                        }
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return Ok(()),
+                            _ = changed.notified() => {}
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
+                });
+            }
             let config = ConsumerConfig {
                 url: settings.amqp.url.expose().clone(),
                 topology: Topology::new(settings.amqp.prefix.clone()),

@@ -46,6 +46,7 @@ pub struct DestinationRoute {
 #[derive(Debug, Clone)]
 pub struct ConnectionRoute {
     pub id: Uuid,
+    pub source_id: Uuid,
     pub rules: Value,
     pub disabled: bool,
     pub paused: bool,
@@ -91,51 +92,68 @@ pub(crate) fn destination_from_row(r: &Row) -> DestinationRoute {
     }
 }
 
-/// The request to route, locked for the routing transaction; `None` when it is gone, was
+/// The request to route, locked for the routing transaction, and the gateway routing version
+/// (a router whose connections view is older reloads it first); `None` when it is gone, was
 /// rejected or has been routed already (a redelivered envelope: nothing more to do).
 pub async fn lock_unrouted(
     client: &impl GenericClient,
     request_id: Uuid,
-) -> Result<Option<Inbound>, DbError> {
+) -> Result<Option<(Inbound, i64)>, DbError> {
     let row = client
         .query_opt(
             &format!(
-                "SELECT {INBOUND_COLUMNS} FROM gw_requests r JOIN gw_sources s ON s.id = r.source_id
+                "SELECT {INBOUND_COLUMNS},
+                    (SELECT version FROM gw_routing_version) AS routing_version
+                 FROM gw_requests r JOIN gw_sources s ON s.id = r.source_id
                  WHERE r.id = $1 AND r.routed_at IS NULL AND r.rejection_cause IS NULL
                  FOR UPDATE OF r"
             ),
             &[&request_id],
         )
         .await?;
-    Ok(row.as_ref().map(inbound_from_row))
+    Ok(row
+        .as_ref()
+        .map(|r| (inbound_from_row(r), r.get("routing_version"))))
 }
 
-/// Every connection of a source, with its destination.
-pub async fn connections_of(
+pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {
+    Ok(client
+        .query_one("SELECT version FROM gw_routing_version", &[])
+        .await?
+        .get(0))
+}
+
+/// Every connection with its destination, and the routing version they are at least as new
+/// as (read first, so a change racing the read makes the rows newer, never older): what the
+/// router's connections view holds.
+pub async fn load_connections(
     client: &impl GenericClient,
-    source_id: Uuid,
-) -> Result<Vec<ConnectionRoute>, DbError> {
+) -> Result<(i64, Vec<ConnectionRoute>), DbError> {
+    let version = routing_version(client).await?;
     let rows = client
         .query(
             &format!(
-                "SELECT c.id, c.rules, c.disabled_at IS NOT NULL AS disabled,
+                "SELECT c.id, c.source_id, c.rules, c.disabled_at IS NOT NULL AS disabled,
                     c.paused_at IS NOT NULL AS paused, {DESTINATION_COLUMNS}
                  FROM gw_connections c JOIN gw_destinations d ON d.id = c.destination_id
-                 WHERE c.source_id = $1 ORDER BY c.created_at, c.id"
+                 ORDER BY c.created_at, c.id"
             ),
-            &[&source_id],
+            &[],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| ConnectionRoute {
-            id: r.get("id"),
-            rules: r.get("rules"),
-            disabled: r.get("disabled"),
-            paused: r.get("paused"),
-            destination: destination_from_row(r),
-        })
-        .collect())
+    Ok((
+        version,
+        rows.iter()
+            .map(|r| ConnectionRoute {
+                id: r.get("id"),
+                source_id: r.get("source_id"),
+                rules: r.get("rules"),
+                disabled: r.get("disabled"),
+                paused: r.get("paused"),
+                destination: destination_from_row(r),
+            })
+            .collect(),
+    ))
 }
 
 /// The organization's signing secret revision (0: none yet), carried by jobs so a worker's
