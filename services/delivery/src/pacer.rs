@@ -61,4 +61,19 @@ mod tests {
             "endpoints are paced apart"
         );
     }
+
+    #[test]
+    fn a_per_hour_limit_allows_its_count_then_waits_for_a_refill() {
+        let p = Pacer::default();
+        let e = Uuid::now_v7();
+        for _ in 0..3 {
+            assert!(p.take_per(e, 3, Duration::from_secs(3600)).is_ok());
+        }
+        let wait = p.take_per(e, 3, Duration::from_secs(3600)).unwrap_err();
+        // One token comes back every 20 minutes.
+        assert!(
+            wait > Duration::from_secs(1100) && wait <= Duration::from_secs(1200),
+            "{wait:?}"
+        );
+    }
 }

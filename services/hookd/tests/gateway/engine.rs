@@ -228,6 +228,51 @@ async fn filters_disabled_and_missing_connections_make_ignored_events() {
     for path in ["/filtered", "/off", "/off-dest"] {
         assert!(stack.receiver.received_at(path).is_empty(), "{path} got it");
     }
+    // The metrics count the same events as the rows.
+    let router = hookd_testkit::scrape(stack.router_port).await;
+    let line = |text: &str, series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).map(|v| v.trim().to_owned()))
+            .unwrap_or_else(|| panic!("no {series} in {text}"))
+    };
+    assert_eq!(
+        line(
+            &router,
+            "hookd_gateway_events_ignored_total{cause=\"DISABLED\"}"
+        ),
+        "2"
+    );
+    assert_eq!(
+        line(
+            &router,
+            "hookd_gateway_events_ignored_total{cause=\"FILTERED\"}"
+        ),
+        "1"
+    );
+    assert_eq!(
+        line(
+            &router,
+            "hookd_gateway_events_created_total{status=\"QUEUED\"}"
+        ),
+        "2"
+    );
+    // Counted just after the attempt commits: poll briefly.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let delivery = hookd_testkit::scrape(stack.delivery_port).await;
+        let n = line(
+            &delivery,
+            "hookd_gateway_attempts_total{outcome=\"successful\"}",
+        );
+        if n == "2" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "successful attempts: {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // A source without connections: one NO_CONNECTION ignored event.
     let lonely = ok(call(
