@@ -155,17 +155,19 @@ impl OutboundClient {
             Some(m) => http::Method::from_bytes(m.as_bytes())
                 .map_err(|_| SendError::InvalidUrl(format!("bad method {m}")))?,
         };
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(USER_AGENT, self.user_agent.clone());
-        // JSON unless the request says otherwise (a forwarded inbound request keeps its own).
-        if !req
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        // JSON and hookd's agent unless the request says otherwise (a forwarded inbound
+        // request keeps its own).
+        let given = |name: &str| {
+            req.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
+        if !given("content-type") {
             builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        if !given("user-agent") {
+            builder = builder.header(USER_AGENT, self.user_agent.clone());
         }
         for (name, value) in &req.headers {
             let (Ok(name), Ok(value)) = (

@@ -325,25 +325,52 @@ async fn each_auth_method_puts_its_credential_on_the_request() {
             &stack,
             "authed",
             name,
-            json!({"url": stack.receiver.url(&format!("/{name}")), "auth_method": auth}),
+            json!({"url": stack.receiver.url(&format!("/{name}/")), "auth_method": auth}),
             json!([]),
         )
         .await;
         source = Some(c["source"].clone());
     }
-    inbound(&stack, &source.unwrap(), "?a=1", b"{}", &[]).await;
+    // A destination's own method, and one that does not take the path.
+    let put = connect(
+        &stack,
+        "authed",
+        "put",
+        json!({"url": stack.receiver.url("/put"), "http_method": "PUT",
+            "path_forwarding_disabled": true}),
+        json!([]),
+    )
+    .await;
+    assert_eq!(put["destination"]["http_method"], "PUT");
+    inbound(
+        &stack,
+        &source.unwrap(),
+        "/deep/path?a=1",
+        b"{}",
+        &[("user-agent", "provider/1")],
+    )
+    .await;
     assert!(
         stack
             .receiver
-            .wait_for(Duration::from_secs(15), |r| r.len() >= 4)
+            .wait_for(Duration::from_secs(15), |r| r.len() >= 5)
             .await,
         "not every destination got it"
     );
-    let at = |p: &str| stack.receiver.received_at(p)[0].clone();
+    let put = stack.receiver.received_at("/put");
+    assert_eq!(
+        (put[0].method.as_str(), put[0].query.as_str()),
+        ("PUT", "a=1")
+    );
+    assert_eq!(put[0].header("user-agent"), Some("provider/1"));
+    let at = |p: &str| stack.receiver.received_at(&format!("{p}/deep/path"))[0].clone();
     assert_eq!(at("/basic").header("authorization"), Some("Basic dTpw"));
     assert_eq!(at("/bearer").header("authorization"), Some("Bearer tok-1"));
     assert_eq!(at("/header").header("x-dest-key"), Some("k-2"));
     assert_eq!(at("/query").query, "a=1&api_key=k+3");
+    for p in ["/basic", "/bearer", "/header", "/query"] {
+        assert_eq!(at(p).method, "POST", "the inbound method");
+    }
     // The signature is there whatever the auth method.
     assert!(at("/basic").header("x-hookdeck-signature").is_some());
     stack.stop().await;
