@@ -176,3 +176,96 @@ async fn pause_holds_events_and_unpause_delivers_them() {
         .all(|r| r.header("x-hookdeck-attempt-trigger") == Some("UNPAUSE")));
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_muted_event_gets_no_automatic_try() {
+    let stack = TestStack::spawn().await;
+    stack.receiver.set("/muted", Behavior::Status(500));
+    let c = connect(
+        &stack,
+        "muting",
+        "muted",
+        json!({"url": stack.receiver.url("/muted")}),
+        json!([{"type": "retry", "strategy": "linear", "count": 5, "interval": 1000}]),
+    )
+    .await;
+    let request = inbound(&stack, &c["source"], "", b"{}", &[]).await;
+    wait_events(&stack, request, |e| e.len() == 1 && e[0].0 == "FAILED").await;
+    // What the API's mute does to a retrying event.
+    stack
+        .db()
+        .await
+        .execute(
+            "UPDATE gw_events SET muted_at = now() WHERE request_id = $1",
+            &[&request],
+        )
+        .await
+        .unwrap();
+    // When its retry comes due the scheduler drops it instead of sending it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let row = stack
+            .db()
+            .await
+            .query_one(
+                "SELECT next_attempt_at IS NULL, status, attempts FROM gw_events
+                 WHERE request_id = $1",
+                &[&request],
+            )
+            .await
+            .unwrap();
+        if row.get::<_, bool>(0) {
+            assert_eq!(row.get::<_, String>(1), "FAILED");
+            assert_eq!(row.get::<_, i32>(2), 1);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the retry stayed due");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stack.receiver.received_at("/muted").len(), 1);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_destination_rate_limit_puts_tries_off_to_its_period() {
+    let stack = TestStack::spawn().await;
+    let c = connect(
+        &stack,
+        "limited",
+        "limited",
+        json!({"url": stack.receiver.url("/limited"), "rate_limit": 1,
+            "rate_limit_period": "hour"}),
+        json!([]),
+    )
+    .await;
+    let first = inbound(&stack, &c["source"], "", b"1", &[]).await;
+    wait_events(&stack, first, |e| e.len() == 1 && e[0].0 == "SUCCESSFUL").await;
+    let second = inbound(&stack, &c["source"], "", b"2", &[]).await;
+    // The second waits for the hour's next token: queued, not in flight, due in about an hour.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let row = stack
+            .db()
+            .await
+            .query_opt(
+                "SELECT next_attempt_at > now() + interval '30 minutes', queued, status
+                 FROM gw_events WHERE request_id = $1",
+                &[&second],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            if row.get::<_, Option<bool>>(0) == Some(true) && !row.get::<_, bool>(1) {
+                assert_eq!(row.get::<_, String>(2), "QUEUED");
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second try was not put off"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stack.receiver.received_at("/limited").len(), 1);
+    stack.stop().await;
+}
