@@ -388,7 +388,7 @@ def check_metrics(rep: Report) -> None:
     known = [ln.strip() for ln in METRICS.read_text().splitlines()
              if ln.strip() and not ln.lstrip().startswith("#")]
     dupes = sorted({m for m in known if known.count(m) > 1})
-    bad = [m for m in known if not re.fullmatch(r"hookd_(ingest|router|delivery)_[a-z_]+", m)]
+    bad = [m for m in known if not re.fullmatch(r"hookd_(ingest|router|delivery|gateway)_[a-z_]+", m)]
     rep.check("deploy/metrics.txt is well formed", not dupes and not bad and known,
               f"duplicates {dupes}, bad names {bad}" if dupes or bad else f"{len(known)} metrics")
     used_total: set[str] = set()

@@ -13,7 +13,10 @@ pub mod envelopes {
     include!(concat!(env!("OUT_DIR"), "/hookd.v1.rs"));
 }
 
-pub use build::{delivery_job, message_accepted, webhook_body, JobMessage, JobTry};
+pub use build::{
+    credential_headers, delivery_job, gateway_job, gateway_url, message_accepted, request_accepted,
+    webhook_body, GatewayDestination, GatewayRequest, GatewayTry, JobMessage, JobTry,
+};
 pub use consumer::{consume, Ack, ConsumerConfig};
 pub use error::BusError;
 pub use publisher::Publisher;

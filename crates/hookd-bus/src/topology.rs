@@ -11,6 +11,8 @@ pub enum Route {
     Messages,
     /// `DeliveryJob`: router and retry scheduler → delivery workers.
     Deliveries,
+    /// `RequestAccepted`: ingest (inbound requests at source URLs) → router.
+    Requests,
 }
 
 impl Route {
@@ -18,6 +20,7 @@ impl Route {
         match self {
             Route::Messages => "message",
             Route::Deliveries => "delivery",
+            Route::Requests => "request",
         }
     }
 }
@@ -54,6 +57,7 @@ impl Topology {
         match route {
             Route::Messages => format!("{}hookd.messages", self.prefix),
             Route::Deliveries => format!("{}hookd.deliveries", self.prefix),
+            Route::Requests => format!("{}hookd.requests", self.prefix),
         }
     }
 
@@ -103,7 +107,7 @@ impl Topology {
         )
         .await?;
 
-        for route in [Route::Messages, Route::Deliveries] {
+        for route in [Route::Messages, Route::Deliveries, Route::Requests] {
             let mut args = FieldTable::default();
             args.insert(
                 "x-queue-type".into(),
@@ -136,6 +140,7 @@ impl Topology {
         for q in [
             self.queue(Route::Messages),
             self.queue(Route::Deliveries),
+            self.queue(Route::Requests),
             self.dead_queue(),
         ] {
             ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default())

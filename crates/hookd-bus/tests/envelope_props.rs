@@ -49,9 +49,10 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
             any::<Option<u32>>(),
             any::<i64>(),
         ),
+        any::<Option<(String, String, String, bool)>>(),
     )
         .prop_map(
-            |((delivery_id, message_id, endpoint_id, url), payload, rest)| {
+            |((delivery_id, message_id, endpoint_id, url), payload, rest, gateway)| {
                 let (attempt, accepted_at_micros, task_id, rate_limit, endpoint_revision) = rest;
                 DeliveryJob {
                     delivery_id,
@@ -65,6 +66,18 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
                     rate_limit,
                     endpoint_revision,
                     explicit: attempt % 2 == 0,
+                    gateway: gateway.map(|(event_id, method, header, verified)| {
+                        hookd_bus::envelopes::GatewayDelivery {
+                            event_id,
+                            method,
+                            headers: vec![hookd_bus::envelopes::Header {
+                                name: header.clone(),
+                                value: header,
+                            }],
+                            verified,
+                            ..Default::default()
+                        }
+                    }),
                 }
             },
         )

@@ -17,6 +17,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0005_gateway_events.sql"),
     ),
     (
+        "0006_gateway_routing",
+        include_str!("../migrations/0006_gateway_routing.sql"),
+    ),
+    (
         "0009_idempotency",
         include_str!("../migrations/0009_idempotency.sql"),
     ),

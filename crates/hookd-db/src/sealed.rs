@@ -60,26 +60,29 @@ pub async fn replace_endpoint_secrets(
     Ok(n == 1)
 }
 
-/// Single sealed columns (nullable text, keyed by a uuid `id`): the gateway's source
-/// verification configs and destination auth configs. Fixed names, never from input.
-pub const SEALED_COLUMNS: &[(&str, &str)] = &[
-    ("gw_sources", "verification_configs"),
-    ("gw_destinations", "auth_config"),
+/// Single sealed columns (nullable text) as (table, uuid key column, column): the gateway's
+/// source verification configs, destination auth configs and signing secrets. Fixed names,
+/// never from input.
+pub const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("gw_sources", "id", "verification_configs"),
+    ("gw_destinations", "id", "auth_config"),
+    ("gw_signing_secrets", "organization_id", "secret"),
+    ("gw_signing_secrets", "organization_id", "previous"),
 ];
 
 /// Up to `limit` (id, sealed value) of `table.column` after `after`, skipping NULLs.
 pub async fn column_page(
     client: &impl GenericClient,
-    (table, column): (&str, &str),
+    (table, key, column): (&str, &str, &str),
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<(Uuid, String)>, DbError> {
     let rows = client
         .query(
             &format!(
-                "SELECT id, {column} FROM {table}
-                 WHERE {column} IS NOT NULL AND ($1::uuid IS NULL OR id > $1)
-                 ORDER BY id LIMIT $2"
+                "SELECT {key}, {column} FROM {table}
+                 WHERE {column} IS NOT NULL AND ($1::uuid IS NULL OR {key} > $1)
+                 ORDER BY {key} LIMIT $2"
             ),
             &[&after, &limit],
         )
@@ -90,14 +93,14 @@ pub async fn column_page(
 /// Replaces `table.column` of row `id` with `new` if it still holds `old`.
 pub async fn replace_column(
     client: &impl GenericClient,
-    (table, column): (&str, &str),
+    (table, key, column): (&str, &str, &str),
     id: Uuid,
     old: &str,
     new: &str,
 ) -> Result<bool, DbError> {
     let n = client
         .execute(
-            &format!("UPDATE {table} SET {column} = $3 WHERE id = $1 AND {column} = $2"),
+            &format!("UPDATE {table} SET {column} = $3 WHERE {key} = $1 AND {column} = $2"),
             &[&id, &old, &new],
         )
         .await?;

@@ -29,6 +29,8 @@ pub enum SendError {
 
 #[derive(Debug, Clone)]
 pub struct OutboundRequest {
+    /// `None`: POST.
+    pub method: Option<String>,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
@@ -127,7 +129,8 @@ impl OutboundClient {
         }
     }
 
-    /// POSTs the body; redirects are answers like any other (never followed).
+    /// Sends the request (POST unless it says otherwise); redirects are answers like any other
+    /// (never followed).
     pub async fn post(&self, req: OutboundRequest) -> Result<OutboundResponse, SendError> {
         let uri: http::Uri = req
             .url
@@ -147,9 +150,25 @@ impl OutboundClient {
                 .check(ip)
                 .map_err(|e| SendError::Blocked(e.to_string()))?;
         }
-        let mut builder = http::Request::post(uri)
-            .header(CONTENT_TYPE, "application/json")
-            .header(USER_AGENT, self.user_agent.clone());
+        let method = match req.method.as_deref() {
+            None => http::Method::POST,
+            Some(m) => http::Method::from_bytes(m.as_bytes())
+                .map_err(|_| SendError::InvalidUrl(format!("bad method {m}")))?,
+        };
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        // JSON and hookd's agent unless the request says otherwise (a forwarded inbound
+        // request keeps its own).
+        let given = |name: &str| {
+            req.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
+        if !given("content-type") {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        if !given("user-agent") {
+            builder = builder.header(USER_AGENT, self.user_agent.clone());
+        }
         for (name, value) in &req.headers {
             let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),

@@ -65,6 +65,22 @@ pub fn generate_secret() -> String {
     format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes))
 }
 
+/// The gateway's `x-hookdeck-signature`: base64 HMAC-SHA256 of the raw body keyed by the
+/// organization's secret (its UTF-8 bytes), as Hookdeck's `verifyWebhookSignature` checks.
+pub fn hookdeck_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// A new gateway signing secret: 32 random bytes, hex.
+pub fn generate_gateway_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The `webhook-signature` header value: one signature per key, space-separated, so that a
 /// receiver still holding the previous secret during a rotation keeps verifying.
 pub fn signature_header(keys: &[SigningKey], msg_id: &str, timestamp: i64, body: &[u8]) -> String {

@@ -13,7 +13,10 @@ use tokio::net::TcpListener;
 /// One webhook as the receiver got it.
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: String,
     pub path: String,
+    /// The query string, `""` when none.
+    pub query: String,
     pub headers: HashMap<String, String>,
     pub body: Bytes,
     pub at: Instant,
@@ -131,6 +134,8 @@ async fn handle(
     req: Request<hyper::body::Incoming>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let method = req.method().as_str().to_owned();
     let headers = req
         .headers()
         .iter()
@@ -145,7 +150,9 @@ async fn handle(
     let behavior = {
         let mut s = state.lock().unwrap();
         s.received.push(Received {
+            method,
             path: path.clone(),
+            query,
             headers,
             body,
             at: Instant::now(),

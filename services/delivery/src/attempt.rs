@@ -5,7 +5,7 @@ use hookd_signing::signature_header;
 use std::time::{Duration, Instant};
 
 /// Stored response bodies are cut to this.
-const STORED_BODY: usize = 4096;
+pub(crate) const STORED_BODY: usize = 4096;
 
 /// What one HTTP try returned.
 #[derive(Debug)]
@@ -13,6 +13,8 @@ pub struct TryResult {
     pub status: Option<u16>,
     pub body: Option<String>,
     pub error: Option<String>,
+    /// A gateway attempt's `error_code` when no answer came (TIMEOUT, ...).
+    pub error_code: Option<String>,
     pub duration: Duration,
     pub retry_after: Option<Duration>,
 }
@@ -29,6 +31,7 @@ pub fn not_sent(error: String) -> TryResult {
         status: None,
         body: None,
         error: Some(error),
+        error_code: Some("UNKNOWN".into()),
         duration: Duration::ZERO,
         retry_after: None,
     }
@@ -46,6 +49,7 @@ pub async fn try_once(client: &OutboundClient, job: &DeliveryJob, signing: &Sign
         signature_header(&signing.keys, &job.message_id, timestamp, &job.payload),
     ));
     let request = OutboundRequest {
+        method: None,
         url: job.url.clone(),
         headers,
         body: job.payload.clone().into(),
@@ -57,6 +61,7 @@ pub async fn try_once(client: &OutboundClient, job: &DeliveryJob, signing: &Sign
                 status: Some(response.status),
                 body: Some(String::from_utf8_lossy(cut).into_owned()),
                 error: None,
+                error_code: None,
                 duration: started.elapsed(),
                 retry_after: response.retry_after,
             }
@@ -65,13 +70,14 @@ pub async fn try_once(client: &OutboundClient, job: &DeliveryJob, signing: &Sign
             status: None,
             body: None,
             error: Some(describe(&e)),
+            error_code: None,
             duration: started.elapsed(),
             retry_after: None,
         },
     }
 }
 
-fn describe(e: &SendError) -> String {
+pub(crate) fn describe(e: &SendError) -> String {
     let text = e.to_string();
     text.chars().take(1000).collect()
 }

@@ -3,6 +3,10 @@
 
 mod attempt;
 mod circuit;
+mod gw_retry;
+mod gw_scheduler;
+mod gw_secrets;
+mod gw_worker;
 mod limiter;
 mod metrics;
 mod pacer;

@@ -7,7 +7,8 @@ use uuid::Uuid;
 /// Caps the tries in flight per endpoint, so a slow endpoint holds only its own share.
 pub struct EndpointLimiter {
     per_endpoint: usize,
-    slots: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
+    /// Each endpoint's cap and its slots.
+    slots: Mutex<HashMap<Uuid, (usize, Arc<Semaphore>)>>,
 }
 
 impl EndpointLimiter {
@@ -22,7 +23,18 @@ impl EndpointLimiter {
     /// milliseconds, so its jobs queue here briefly; a slow one does not, and its jobs come back
     /// `None` to be put off, so they never hold consumer slots that other endpoints need.
     pub async fn acquire(&self, endpoint: Uuid, wait: Duration) -> Option<OwnedSemaphorePermit> {
-        let semaphore = self.semaphore(endpoint);
+        self.acquire_capped(endpoint, self.per_endpoint, wait).await
+    }
+
+    /// As `acquire`, with the endpoint's own cap (a gateway destination's `concurrent` rate
+    /// limit). A changed cap takes effect for slots taken after it.
+    pub async fn acquire_capped(
+        &self,
+        endpoint: Uuid,
+        cap: usize,
+        wait: Duration,
+    ) -> Option<OwnedSemaphorePermit> {
+        let semaphore = self.semaphore(endpoint, cap.max(1));
         if let Ok(permit) = semaphore.clone().try_acquire_owned() {
             return Some(permit);
         }
@@ -32,17 +44,19 @@ impl EndpointLimiter {
             .ok()
     }
 
-    fn semaphore(&self, endpoint: Uuid) -> Arc<Semaphore> {
+    fn semaphore(&self, endpoint: Uuid, cap: usize) -> Arc<Semaphore> {
         let mut slots = self.slots.lock().expect("limiter lock");
         if slots.len() > 100_000 {
             // Forget idle endpoints.
-            let cap = self.per_endpoint;
-            slots.retain(|_, s| s.available_permits() < cap);
+            slots.retain(|_, (cap, s)| s.available_permits() < *cap);
         }
-        slots
+        let entry = slots
             .entry(endpoint)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_endpoint)))
-            .clone()
+            .or_insert_with(|| (cap, Arc::new(Semaphore::new(cap))));
+        if entry.0 != cap {
+            *entry = (cap, Arc::new(Semaphore::new(cap)));
+        }
+        entry.1.clone()
     }
 }
 

@@ -15,14 +15,21 @@ impl Pacer {
     /// Takes a token for a try to `endpoint` limited to `rate` per second, or says how long
     /// until one is there.
     pub fn take(&self, endpoint: Uuid, rate: u32) -> Result<(), Duration> {
-        let rate = f64::from(rate.max(1));
+        self.take_per(endpoint, rate, Duration::from_secs(1))
+    }
+
+    /// Takes a token for a try limited to `count` per `period` (a bucket holding `count`,
+    /// refilled evenly over the period), or says how long until one is there.
+    pub fn take_per(&self, endpoint: Uuid, count: u32, period: Duration) -> Result<(), Duration> {
+        let capacity = f64::from(count.max(1));
+        let rate = capacity / period.as_secs_f64().max(0.001);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("pacer lock");
         if buckets.len() > 100_000 {
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(3600));
         }
-        let (tokens, at) = buckets.entry(endpoint).or_insert((rate, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(rate);
+        let (tokens, at) = buckets.entry(endpoint).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(capacity);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
@@ -52,6 +59,21 @@ mod tests {
         assert!(
             p.take(Uuid::now_v7(), 5).is_ok(),
             "endpoints are paced apart"
+        );
+    }
+
+    #[test]
+    fn a_per_hour_limit_allows_its_count_then_waits_for_a_refill() {
+        let p = Pacer::default();
+        let e = Uuid::now_v7();
+        for _ in 0..3 {
+            assert!(p.take_per(e, 3, Duration::from_secs(3600)).is_ok());
+        }
+        let wait = p.take_per(e, 3, Duration::from_secs(3600)).unwrap_err();
+        // One token comes back every 20 minutes.
+        assert!(
+            wait > Duration::from_secs(1100) && wait <= Duration::from_secs(1200),
+            "{wait:?}"
         );
     }
 }

@@ -44,6 +44,12 @@ impl DeliveryWorker {
                 settings.delivery.circuit_failures,
                 settings.delivery.circuit_cooldown,
             ),
+            gateway: crate::gw_secrets::GatewaySecrets::new(
+                pool.clone(),
+                hookd_signing::SecretCipher::new(settings.encryption_key())
+                    .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
+            ),
+            gw_metrics: crate::gw_worker::GatewayAttemptMetrics::register(&metrics.registry),
             signing: crate::signing::SigningCache::new(
                 pool.clone(),
                 hookd_signing::SecretCipher::new(settings.encryption_key())
@@ -95,18 +101,42 @@ impl DeliveryWorker {
             let (worker, publisher, shutdown) =
                 (worker.clone(), publisher.clone(), shutdown.clone());
             let interval = worker.settings.delivery.poll_interval;
-            tasks.spawn(async move {
-                hookd_service::periodic("retry scheduler", interval, shutdown, || {
-                    crate::scheduler::schedule_due(
-                        &worker.pool,
-                        &publisher,
-                        worker.settings.delivery.lease,
-                        &worker.metrics,
-                    )
-                    // A full batch means more are due: go again at once.
-                    .map(|r| r.map(|claimed| claimed >= 500))
+            // The gateway's scheduler opens sources' verification configs to strip their
+            // credential headers from the jobs it builds.
+            let cipher = hookd_signing::SecretCipher::new(settings.encryption_key())
+                .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?;
+            let gateway = {
+                let (worker, publisher, shutdown) =
+                    (worker.clone(), publisher.clone(), shutdown.clone());
+                hookd_service::periodic("gateway scheduler", interval, shutdown, move || {
+                    let (worker, publisher, cipher) =
+                        (worker.clone(), publisher.clone(), cipher.clone());
+                    async move {
+                        crate::gw_scheduler::schedule_due(
+                            &worker.pool,
+                            &publisher,
+                            &cipher,
+                            worker.settings.delivery.lease,
+                        )
+                        .await
+                        // A full batch means more are due: go again at once.
+                        .map(|claimed| claimed >= 500)
+                    }
                 })
-                .await;
+            };
+            tasks.spawn(async move {
+                let messages =
+                    hookd_service::periodic("retry scheduler", interval, shutdown, || {
+                        crate::scheduler::schedule_due(
+                            &worker.pool,
+                            &publisher,
+                            worker.settings.delivery.lease,
+                            &worker.metrics,
+                        )
+                        // A full batch means more are due: go again at once.
+                        .map(|r| r.map(|claimed| claimed >= 500))
+                    });
+                tokio::join!(messages, gateway);
                 Ok(())
             });
         }

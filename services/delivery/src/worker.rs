@@ -16,6 +16,7 @@ use hookd_outbound::OutboundClient;
 use prost::Message as _;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Everything a delivery job needs, shared by the consumer's tasks.
@@ -30,6 +31,9 @@ pub struct Worker {
     pub signing: crate::signing::SigningCache,
     pub circuits: crate::circuit::Circuits,
     pub pacer: crate::pacer::Pacer,
+    /// Gateway destinations' credentials and organizations' signing secrets.
+    pub gateway: crate::gw_secrets::GatewaySecrets,
+    pub gw_metrics: crate::gw_worker::GatewayAttemptMetrics,
 }
 
 /// How long a job waits for its endpoint's in-flight cap before it is put off.
@@ -67,7 +71,11 @@ impl Worker {
 
     /// Writes what a circuit transition means, and only then: the start of a run of failures,
     /// its end, and (when the circuit opens) the check for sustained failure that disables.
-    async fn track_health(&self, endpoint_id: Uuid, transition: Transition) -> Result<(), String> {
+    pub(crate) async fn track_health(
+        &self,
+        endpoint_id: Uuid,
+        transition: Transition,
+    ) -> Result<(), String> {
         if transition == Transition::None {
             return Ok(());
         }
@@ -103,6 +111,16 @@ impl Worker {
         result.map_err(|e| e.to_string())
     }
 
+    /// The circuit's word on a try to `target` (an endpoint or a destination): a retry someone
+    /// asked for (`explicit`) goes now, as the probe of an open circuit.
+    pub(crate) fn circuit_gate(&self, target: Uuid, explicit: bool) -> Gate {
+        if explicit {
+            self.circuits.probe_now(target)
+        } else {
+            self.circuits.gate(target)
+        }
+    }
+
     /// Sends the job once, past the endpoint's caps, circuit and rate limit; `Err` is how long
     /// to put the job off when one of them says wait.
     async fn send(
@@ -116,13 +134,7 @@ impl Worker {
             // hold a consumer slot that other endpoints' jobs need.
             return Err(self.settings.delivery.timeout.min(Duration::from_secs(5)));
         };
-        // A retry someone asked for goes now, as the probe of an open circuit.
-        let gate = if job.explicit {
-            self.circuits.probe_now(endpoint_id)
-        } else {
-            self.circuits.gate(endpoint_id)
-        };
-        if let Gate::Wait(delay) = gate {
+        if let Gate::Wait(delay) = self.circuit_gate(endpoint_id, job.explicit) {
             // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
             return Err(delay);
         }
@@ -150,7 +162,15 @@ impl Worker {
             tracing::error!("undecodable DeliveryJob envelope; dead-lettering it");
             return Ack::Reject;
         };
-        match self.deliver(&job).await {
+        let delivered = match &job.gateway {
+            Some(gw) => {
+                let span = tracing::info_span!("gateway.deliver", event_id = %gw.event_id,
+                    attempt = job.attempt, trigger = %gw.trigger);
+                self.deliver_gateway(&job, gw).instrument(span).await
+            }
+            None => self.deliver(&job).await,
+        };
+        match delivered {
             Ok(_) => Ack::Ack,
             Err(e) => {
                 tracing::warn!(delivery_id = %job.delivery_id, error = %e, "could not record the attempt; requeueing");

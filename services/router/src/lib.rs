@@ -3,6 +3,9 @@
 //! starts scheduled tasks when they are due.
 
 mod fanout;
+pub mod gateway;
+mod gateway_decide;
+pub mod gateway_view;
 mod metrics;
 mod relay;
 mod startup;

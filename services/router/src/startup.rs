@@ -183,6 +183,73 @@ impl Router {
                 Ok(())
             });
         }
+        {
+            let gateway = std::sync::Arc::new(crate::gateway::GatewayRouter {
+                pool: pool.clone(),
+                publisher: publisher.clone(),
+                cipher: hookd_signing::SecretCipher::new(settings.encryption_key())
+                    .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
+                lease: settings.delivery.lease,
+                metrics: crate::gateway::GatewayMetrics::register(&metrics.registry),
+                view: crate::gateway_view::GatewayView::default(),
+            });
+            // The connections view: reloaded on NOTIFY and checked every second.
+            let changed = Arc::new(tokio::sync::Notify::new());
+            tasks.spawn(
+                hookd_db::listen(
+                    settings.database.url.expose().clone(),
+                    "hookd_gateway",
+                    changed.clone(),
+                    shutdown.clone(),
+                )
+                .map(Ok),
+            );
+            {
+                let (gateway, shutdown) = (gateway.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    loop {
+                        if let Err(e) = gateway.view.refresh(&gateway.pool).await {
+                            tracing::warn!(error = %e, "gateway view refresh failed");
+                        }
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return Ok(()),
+                            _ = changed.notified() => {}
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                    }
+                });
+            }
+            let config = ConsumerConfig {
+                url: settings.amqp.url.expose().clone(),
+                topology: Topology::new(settings.amqp.prefix.clone()),
+                route: Route::Requests,
+                prefetch: settings.amqp.prefetch,
+                tag: "hookd-router-gateway".into(),
+            };
+            let (consumer, consumer_shutdown) = (gateway.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                hookd_bus::consume(config, consumer_shutdown, move |bytes, _| {
+                    let gateway = consumer.clone();
+                    async move { gateway.handle(&bytes).await }
+                })
+                .await;
+                Ok(())
+            });
+            let shutdown = shutdown.clone();
+            let (interval, relay_after) =
+                (settings.router.sweep_interval, settings.router.relay_after);
+            tasks.spawn(async move {
+                loop {
+                    if let Err(e) = gateway.relay_once(relay_after).await {
+                        tracing::warn!(error = %e, "gateway relay failed");
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(interval) => {}
+                    }
+                }
+            });
+        }
         while let Some(result) = tasks.join_next().await {
             if let Ok(Err(e)) = result {
                 tracing::error!(error = %e, "router task failed");

@@ -57,6 +57,8 @@ const ROUTES: &[(&str, &str, Bodies)] = &[
     ("POST", "/apps/{}/deliveries/retry", Both),
     ("GET", "/deliveries/{}/attempts", Resp),
     ("GET", "/endpoints/{}/attempts", Resp),
+    ("GET", "/gateway/signing_secret", Resp),
+    ("POST", "/gateway/signing_secret/rotate", Resp),
 ];
 
 /// `/api/v1/apps/{app_id}` → `/apps/{}`.

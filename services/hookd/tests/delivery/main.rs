@@ -1,6 +1,8 @@
 //! Delivery semantics (issue 4): fan-out, idempotency, retries, attempts, replay, isolation,
 //! scale-out and crash safety, against the real PostgreSQL and RabbitMQ.
 
+#[path = "../it/children.rs"]
+mod children;
 #[path = "../it/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

@@ -1,6 +1,8 @@
 //! The event gateway (GATEWAY.md) end to end against the real PostgreSQL and RabbitMQ: the
 //! management API of `/2024-03-01`, its errors and lists, and tenant isolation.
 
+#[path = "../it/children.rs"]
+mod children;
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
 mod helpers;
@@ -9,6 +11,10 @@ mod support;
 mod bulk;
 mod connections;
 mod destinations;
+mod engine;
+mod engine_crash;
+mod engine_rules;
+mod engine_support;
 mod events;
 mod inbound;
 mod lists;

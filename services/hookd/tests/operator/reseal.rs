@@ -88,6 +88,17 @@ async fn rotating_the_encryption_key_and_resealing_keeps_every_secret() {
         )
         .await
         .unwrap();
+    // And the organization's gateway signing secret (keyed by organization, not id).
+    first
+        .db()
+        .await
+        .execute(
+            "INSERT INTO gw_signing_secrets (organization_id, secret)
+             SELECT id, $1 FROM organizations LIMIT 1",
+            &[&old_only.seal("gw-signing-plain")],
+        )
+        .await
+        .unwrap();
 
     // The new key first, the old one after it: new writes use the new key, old rows still open.
     let mut second = restart_with(&first, &format!("{NEW},{OLD}")).await;
@@ -105,14 +116,14 @@ async fn rotating_the_encryption_key_and_resealing_keeps_every_secret() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("2 stored secret(s)") && err.contains("`old`"),
+        err.contains("3 stored secret(s)") && err.contains("`old`"),
         "{err}"
     );
 
     let report = hookd::reseal::reseal(&second.settings).await.unwrap();
-    assert_eq!((report.examined, report.resealed), (3, 2), "{report:?}");
+    assert_eq!((report.examined, report.resealed), (4, 3), "{report:?}");
     let again = hookd::reseal::reseal(&second.settings).await.unwrap();
-    assert_eq!((again.examined, again.resealed), (3, 0), "idempotent");
+    assert_eq!((again.examined, again.resealed), (4, 0), "idempotent");
     let new_only = SecretCipher::new(Some(NEW)).unwrap();
     let rows = stored(&second).await;
     let e1_now = rows.iter().find(|r| r.0 == e1_id).unwrap();
@@ -134,6 +145,18 @@ async fn rotating_the_encryption_key_and_resealing_keeps_every_secret() {
         .get(0);
     assert!(sealed_auth.starts_with("enc:v2:new:"), "{sealed_auth}");
     assert_eq!(new_only.open(&sealed_auth).unwrap(), auth);
+    let sealed_signing: String = second
+        .db()
+        .await
+        .query_one("SELECT secret FROM gw_signing_secrets", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        sealed_signing.starts_with("enc:v2:new:"),
+        "{sealed_signing}"
+    );
+    assert_eq!(new_only.open(&sealed_signing).unwrap(), "gw-signing-plain");
     second.stop_services().await;
 
     // The old key removed: the resealed endpoint is still delivered to and signed by its secrets.

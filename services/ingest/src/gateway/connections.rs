@@ -147,10 +147,27 @@ pub async fn connection_action(
         "unpause" => (true, false),
         other => (false, super::disable_action(other)?),
     };
-    let client = state.client().await?;
-    db::set_flag(&client, caller.organization_id, id, paused, on)
+    let mut client = state.client().await?;
+    let tx = client
+        .transaction()
         .await
-        .map_err(ApiError::from_db("connection"))
+        .map_err(hookd_db::DbError::from)?;
+    let c = db::set_flag(&tx, caller.organization_id, id, paused, on)
+        .await
+        .map_err(ApiError::from_db("connection"))?;
+    // With the flag, in one transaction: pause holds the events not in flight, unpause
+    // queues the held ones (the delivery scheduler sends them, trigger UNPAUSE).
+    match (paused, on) {
+        (true, true) => {
+            hookd_db::gateway::dispatch::hold(&tx, id).await?;
+        }
+        (true, false) => {
+            hookd_db::gateway::dispatch::release(&tx, id).await?;
+        }
+        _ => {}
+    }
+    tx.commit().await.map_err(hookd_db::DbError::from)?;
+    Ok(c)
 }
 
 /// Deletes a connection of the caller's organization.

@@ -138,6 +138,34 @@ async fn handle(
             .with_code(r.cause())
             .with_data(json!({ "request_id": request_id })));
     }
+    // Committed: the 200 holds from here. The publish is the fast path to the router; if it
+    // fails or too many are in flight, the router's relay finds the request unrouted.
+    let envelope = hookd_bus::request_accepted(
+        request.id,
+        source.id,
+        source.organization_id,
+        request.created_at.timestamp_micros(),
+    );
+    match state.publishes.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let (publisher, metrics, id) = (
+                state.publisher.clone(),
+                state.gateway_metrics.clone(),
+                request.id,
+            );
+            tokio::spawn(async move {
+                if let Err(e) = publisher
+                    .publish(hookd_bus::Route::Requests, &envelope)
+                    .await
+                {
+                    metrics.publish_failures.inc();
+                    tracing::warn!(request_id = %id, error = %e, "publish failed; the relay will send it");
+                }
+                drop(permit);
+            });
+        }
+        Err(_) => state.gateway_metrics.publish_failures.inc(),
+    }
     state.gateway_metrics.requests_accepted.inc();
     Ok(accepted(&source, &request_id))
 }

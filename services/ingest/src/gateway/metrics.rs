@@ -8,6 +8,7 @@ pub struct GatewayMetrics {
     pub requests_accepted: IntCounter,
     pub requests_rejected: IntCounterVec,
     pub retries_marked: IntCounterVec,
+    pub publish_failures: IntCounter,
 }
 
 impl GatewayMetrics {
@@ -55,10 +56,19 @@ impl GatewayMetrics {
         registry
             .register(Box::new(requests_rejected.clone()))
             .expect("register metric");
+        let publish_failures = IntCounter::with_opts(Opts::new(
+            "hookd_gateway_publish_failures_total",
+            "Accepted requests whose bus publish failed or was skipped (the relay sends them).",
+        ))
+        .expect("metric");
+        registry
+            .register(Box::new(publish_failures.clone()))
+            .expect("register metric");
         Self {
             requests_accepted,
             requests_rejected,
             retries_marked,
+            publish_failures,
         }
     }
 }

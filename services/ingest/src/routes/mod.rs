@@ -6,6 +6,7 @@ pub(crate) mod attempts;
 pub(crate) mod deliveries;
 pub(crate) mod endpoints;
 pub(crate) mod event_types;
+mod gateway_signing;
 pub(crate) mod messages;
 mod organizations;
 pub(crate) mod portal_access;
@@ -35,7 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(attempts::configure)
             .configure(tasks::configure)
             .configure(portal_access::configure)
-            .configure(stats::configure),
+            .configure(stats::configure)
+            .configure(gateway_signing::configure),
     );
 }
 

@@ -1,0 +1,312 @@
+//! A delivery job of a gateway event (GATEWAY.md, Delivery): the same worker, gates and client
+//! as endpoint deliveries, but the inbound request forwarded as it came (method, raw body,
+//! headers) with the `x-hookdeck-*` headers, the destination's credential and the
+//! organization's signature, and the try recorded as a gateway attempt.
+
+use crate::attempt::{describe, TryResult, STORED_BODY};
+use crate::circuit::{Gate, Transition};
+use crate::gw_secrets::{Credential, SecretError};
+use crate::worker::{Outcome, Worker};
+use hookd_bus::envelopes::{DeliveryJob, GatewayDelivery};
+use hookd_db::gateway::dispatch::{self, TryRecord};
+use hookd_outbound::{OutboundRequest, SendError};
+use hookd_telemetry::prometheus::{IntCounterVec, Opts, Registry};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// `hookd_gateway_attempts_total{outcome}` of the delivery workers.
+#[derive(Clone)]
+pub struct GatewayAttemptMetrics {
+    pub attempts: IntCounterVec,
+}
+
+impl GatewayAttemptMetrics {
+    pub fn register(registry: &Registry) -> Self {
+        let attempts = IntCounterVec::new(
+            Opts::new(
+                "hookd_gateway_attempts_total",
+                "Tries of gateway events, by outcome.",
+            ),
+            &["outcome"],
+        )
+        .expect("metric");
+        for o in [
+            "successful",
+            "retry_scheduled",
+            "failed",
+            "postponed",
+            "dropped",
+        ] {
+            attempts.with_label_values(&[o]);
+        }
+        registry
+            .register(Box::new(attempts.clone()))
+            .expect("register metric");
+        Self { attempts }
+    }
+}
+
+/// How long a job waits for its destination's in-flight cap before it is put off.
+const SLOT_WAIT: Duration = Duration::from_millis(250);
+
+fn error_code(e: &SendError) -> &'static str {
+    match e {
+        SendError::Timeout(_) => "TIMEOUT",
+        SendError::Connect(_) => "CONNECTION_REFUSED",
+        SendError::InvalidUrl(_) => "MISSING_URL",
+        SendError::Blocked(_) | SendError::Request(_) => "UNKNOWN",
+    }
+}
+
+fn period(p: Option<&str>) -> Option<Duration> {
+    match p {
+        Some("second") => Some(Duration::from_secs(1)),
+        Some("minute") => Some(Duration::from_secs(60)),
+        Some("hour") => Some(Duration::from_secs(3600)),
+        _ => None,
+    }
+}
+
+/// The request as the destination gets it: forwarded headers, hookd's, the credential and
+/// the signatures.
+fn request(
+    job: &DeliveryJob,
+    gw: &GatewayDelivery,
+    credential: &Credential,
+    signing: &crate::gw_secrets::OrgSigning,
+) -> OutboundRequest {
+    let mut headers: Vec<(String, String)> = gw
+        .headers
+        .iter()
+        .map(|h| (h.name.clone(), h.value.clone()))
+        .collect();
+    let attempt = job.attempt.max(1).to_string();
+    // Ids as the API shows them, so a receiver can look the event up.
+    let shown = |prefix: &str, id: &str| match Uuid::parse_str(id) {
+        Ok(u) => format!("{prefix}{}", u.simple()),
+        Err(_) => id.to_owned(),
+    };
+    let (event_id, request_id) = (shown("evt_", &gw.event_id), shown("req_", &gw.request_id));
+    for (name, value) in [
+        ("x-hookdeck-eventid", event_id.as_str()),
+        ("x-hookdeck-requestid", request_id.as_str()),
+        ("x-hookdeck-source-name", gw.source_name.as_str()),
+        ("x-hookdeck-attempt-count", attempt.as_str()),
+        ("x-hookdeck-attempt-trigger", gw.trigger.as_str()),
+        (
+            "x-hookdeck-verified",
+            if gw.verified { "true" } else { "false" },
+        ),
+        ("idempotency-key", event_id.as_str()),
+    ] {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        headers.push((name.into(), value.into()));
+    }
+    headers.push((
+        "x-hookdeck-signature".into(),
+        hookd_signing::hookdeck_signature(&signing.current, &job.payload),
+    ));
+    if let Some(previous) = &signing.previous {
+        headers.push((
+            "x-hookdeck-signature-2".into(),
+            hookd_signing::hookdeck_signature(previous, &job.payload),
+        ));
+    }
+    let mut url = job.url.clone();
+    match credential {
+        Credential::None => {}
+        Credential::Header(name, value) => {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            headers.push((name.clone(), value.clone()));
+        }
+        Credential::Query(key, value) => {
+            let pair: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair(key, value)
+                .finish();
+            let sep = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{sep}{pair}");
+        }
+    }
+    OutboundRequest {
+        method: Some(gw.method.clone()),
+        url,
+        headers,
+        body: job.payload.clone().into(),
+    }
+}
+
+impl Worker {
+    /// Tries a gateway job once and records the attempt.
+    pub async fn deliver_gateway(
+        &self,
+        job: &DeliveryJob,
+        gw: &GatewayDelivery,
+    ) -> Result<Outcome, String> {
+        let (Ok(event_id), Ok(destination_id), Ok(organization_id)) = (
+            Uuid::parse_str(&gw.event_id),
+            Uuid::parse_str(&job.endpoint_id),
+            Uuid::parse_str(&gw.organization_id),
+        ) else {
+            return Err("malformed ids in gateway job".into());
+        };
+        let secrets = async {
+            let credential = self
+                .gateway
+                .credential(destination_id, job.endpoint_revision)
+                .await?;
+            let signing = self
+                .gateway
+                .signing(organization_id, gw.signing_revision)
+                .await?;
+            Ok::<_, SecretError>((credential, signing))
+        }
+        .await;
+        let (result, transition) = match secrets {
+            Err(SecretError::Gone) => {
+                tracing::info!(%event_id, %destination_id, "the destination was deleted; dropping its job");
+                self.gw_metrics
+                    .attempts
+                    .with_label_values(&["dropped"])
+                    .inc();
+                return Ok(Outcome::Dropped);
+            }
+            Err(SecretError::Db(e)) => return Err(e.to_string()),
+            Err(e) => {
+                // Never sent without its credential or signature: a failed try that says why.
+                tracing::error!(%event_id, %destination_id, error = %e, "cannot open the gateway secrets; the attempt fails");
+                (crate::attempt::not_sent(e.to_string()), Transition::None)
+            }
+            Ok((credential, signing)) => {
+                let req = request(job, gw, &credential, &signing);
+                match self
+                    .send_gateway(destination_id, gw, req, job.explicit)
+                    .await
+                {
+                    Ok(sent) => sent,
+                    Err(wait) => {
+                        let client = self.pool.get().await.map_err(|e| e.to_string())?;
+                        let at = chrono::Utc::now()
+                            + chrono::Duration::from_std(wait).unwrap_or_default();
+                        dispatch::postpone(&client, event_id, at)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        self.gw_metrics
+                            .attempts
+                            .with_label_values(&["postponed"])
+                            .inc();
+                        return Ok(Outcome::Postponed);
+                    }
+                }
+            }
+        };
+        let succeeded = result.succeeded();
+        let record = TryRecord {
+            event_id,
+            destination_id,
+            trigger: gw.trigger.clone(),
+            succeeded,
+            response_status: result.status.map(i32::from),
+            error_code: result.error_code.clone(),
+            body: result.body.clone().or(result.error.clone()),
+            requested_url: job.url.clone(),
+            http_method: gw.method.clone(),
+            duration_ms: result.duration.as_millis().min(i32::MAX as u128) as i32,
+        };
+        let schedule = &self.settings.delivery.retry_schedule;
+        let mut client = self.pool.get().await.map_err(|e| e.to_string())?;
+        let recorded = dispatch::record_try(&mut client, &record, |state| {
+            crate::gw_retry::next_try(state, result.status, schedule)
+                .map(|d| chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        drop(client);
+        // Destinations have no failing/disabled state to track: the circuit alone guards them.
+        let _ = transition;
+        let Some(recorded) = recorded else {
+            self.gw_metrics
+                .attempts
+                .with_label_values(&["dropped"])
+                .inc();
+            return Ok(Outcome::Dropped);
+        };
+        let outcome = if succeeded {
+            Outcome::Succeeded
+        } else if recorded.retry_at.is_some() {
+            Outcome::RetryScheduled
+        } else {
+            Outcome::Failed
+        };
+        let label = match outcome {
+            Outcome::Succeeded => "successful",
+            Outcome::RetryScheduled => "retry_scheduled",
+            _ => "failed",
+        };
+        self.gw_metrics.attempts.with_label_values(&[label]).inc();
+        tracing::info!(%event_id, attempt = recorded.attempt_number, trigger = %gw.trigger,
+            status = ?result.status, outcome = label, "gateway attempt recorded");
+        if succeeded {
+            let e2e = (chrono::Utc::now().timestamp_micros() - job.accepted_at_micros).max(0);
+            self.metrics.end_to_end.observe(e2e as f64 / 1e6);
+        }
+        Ok(outcome)
+    }
+
+    /// Sends once past the destination's caps, circuit and rate limit; `Err` is how long to
+    /// put the job off when one of them says wait.
+    async fn send_gateway(
+        &self,
+        destination_id: Uuid,
+        gw: &GatewayDelivery,
+        req: OutboundRequest,
+        explicit: bool,
+    ) -> Result<(TryResult, Transition), Duration> {
+        let cap = match (gw.rate_limit, gw.rate_limit_period.as_deref()) {
+            (Some(n), Some("concurrent")) => n as usize,
+            _ => self.settings.delivery.per_endpoint_concurrency,
+        };
+        let Some(slot) = self
+            .limiter
+            .acquire_capped(destination_id, cap, SLOT_WAIT)
+            .await
+        else {
+            return Err(self.settings.delivery.timeout.min(Duration::from_secs(5)));
+        };
+        if let Gate::Wait(delay) = self.circuit_gate(destination_id, explicit) {
+            return Err(delay);
+        }
+        if let (Some(n), Some(p)) = (gw.rate_limit, period(gw.rate_limit_period.as_deref())) {
+            self.pacer.take_per(destination_id, n, p)?;
+        }
+        let global = self.global.acquire().await.ok();
+        let started = Instant::now();
+        let result = match self.client.post(req).await {
+            Ok(response) => {
+                let cut = &response.body[..response.body.len().min(STORED_BODY)];
+                TryResult {
+                    status: Some(response.status),
+                    body: Some(String::from_utf8_lossy(cut).into_owned()),
+                    error: None,
+                    error_code: None,
+                    duration: started.elapsed(),
+                    retry_after: response.retry_after,
+                }
+            }
+            Err(e) => TryResult {
+                status: None,
+                body: None,
+                error: Some(describe(&e)),
+                error_code: Some(error_code(&e).to_owned()),
+                duration: started.elapsed(),
+                retry_after: None,
+            },
+        };
+        self.metrics
+            .attempt_duration
+            .observe(result.duration.as_secs_f64());
+        let transition = self.circuits.record(destination_id, result.succeeded());
+        drop(global);
+        drop(slot);
+        Ok((result, transition))
+    }
+}
