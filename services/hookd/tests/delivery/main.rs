@@ -11,3 +11,5 @@ mod faults;
 mod outbox;
 mod retries;
 mod scale;
+mod schedule;
+mod transport;

@@ -110,9 +110,15 @@ impl TestStack {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        init_logs();
         let mut settings = test_settings();
         configure(&mut settings);
+        Self::spawn_on(settings).await
+    }
+
+    /// The services on given settings: with another stack's, a restart on its database and
+    /// broker names (and a receiver of its own).
+    pub async fn spawn_on(settings: Settings) -> Self {
+        init_logs();
         prepare_database(&settings).await;
         let shutdown = CancellationToken::new();
         let ingest = hookd_ingest::Application::build(settings.clone())
