@@ -27,7 +27,7 @@ async fn endpoint_at(stack: &TestStack, f: &Fixture, url: &str) {
 /// Sends one message and returns the attempts of its delivery once it has failed.
 async fn failed_attempts(stack: &TestStack, f: &Fixture) -> Vec<Value> {
     let m = stack
-        .send(&f, json!({"event_type": "user.created", "data": {"n": 1}}))
+        .send(f, json!({"event_type": "user.created", "data": {"n": 1}}))
         .await
         .body;
     let d = stack
