@@ -1,7 +1,7 @@
 //! The real `hookd` binary: `migrate` makes and migrates a database, `all-in-one` serves the
 //! whole path and stops cleanly (exit 0) on SIGTERM, and its logs, at debug level through a
-//! run that creates an endpoint, rotates its secret, makes an API key and delivers, hold no
-//! secret: no `whsec_` text, API key or encryption key.
+//! run that creates an endpoint, rotates its secret, makes an API key and gateway secrets and
+//! delivers, hold no secret: no `whsec_` text, API key, encryption key or gateway credential.
 
 use crate::helpers::*;
 use hookd_config::Settings;
@@ -149,6 +149,25 @@ async fn migrate_then_all_in_one_delivers_logs_no_secret_and_stops_on_sigterm() 
         .or(key["api_key"].as_str())
         .unwrap_or_else(|| panic!("no key in {key}"))
         .to_owned();
+    // The gateway's secrets: a source's verification key and a destination's token.
+    let (source_key, destination_token) = ("t15-source-key-8d2f61", "t15-dest-token-4b9e07");
+    for (path, body) in [
+        (
+            "/2024-03-01/sources",
+            json!({"name": "shop", "verification": {"type": "hmac",
+                "configs": {"webhook_secret_key": source_key, "header_key": "x-sig"}}}),
+        ),
+        (
+            "/2024-03-01/destinations",
+            json!({"name": "api", "url": "https://example.com/hooks", "auth_method":
+                {"type": "BEARER_TOKEN", "config": {"token": destination_token}}}),
+        ),
+    ] {
+        let r = api
+            .raw("POST", path, Some(body.to_string().into()), &[])
+            .await;
+        assert!(r.status < 300, "{path}: {} {}", r.status, r.text);
+    }
     // The new key works, and its use is logged as any request is.
     let mine = api.with_key(Some(&api_key));
     assert_eq!(mine.get("/api/v1/apps").await.status, 200);
@@ -212,6 +231,8 @@ async fn migrate_then_all_in_one_delivers_logs_no_secret_and_stops_on_sigterm() 
         ("admin API key", ADMIN_KEY),
         ("new API key", api_key.as_str()),
         ("encryption key", TEST_ENCRYPTION_KEY),
+        ("source verification key", source_key),
+        ("destination token", destination_token),
     ] {
         if let Some(at) = logs.find(secret) {
             let line = logs[..at].rfind('\n').map_or(0, |n| n + 1);
