@@ -9,4 +9,4 @@ mod receiver;
 pub use client::{ApiClient, ApiResponse};
 pub use metrics::{metric_sum, scrape};
 pub use proxy::{through, upstream_of, FaultProxy};
-pub use receiver::{Behavior, Received, Receiver};
+pub use receiver::{Behavior, Gate, Received, Receiver};

@@ -39,6 +39,9 @@ pub enum Behavior {
     Status(u16),
     /// Wait, then answer 200 (a slow or hanging endpoint).
     Delay(Duration),
+    /// Hold each request until the test opens the gate, then answer 200: a try in flight for
+    /// as long as the test needs, with no window a slow machine can miss.
+    Hold(Gate),
     /// Answer `status` to the first `times` requests, then 200.
     FailFirst { times: usize, status: u16 },
     /// Answer with a body and headers.
@@ -47,6 +50,22 @@ pub enum Behavior {
         body: String,
         headers: Vec<(String, String)>,
     },
+}
+
+/// Opened once by the test; the requests a `Behavior::Hold` holds then get their answers.
+#[derive(Debug, Clone)]
+pub struct Gate(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Gate {
+    pub fn open(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 #[derive(Default)]
@@ -171,6 +190,11 @@ async fn handle(
         Behavior::Status(s) => (s, String::new()),
         Behavior::Delay(d) => {
             tokio::time::sleep(d).await;
+            (200, String::new())
+        }
+        Behavior::Hold(gate) => {
+            let mut open = gate.0.subscribe();
+            let _ = open.wait_for(|open| *open).await;
             (200, String::new())
         }
         Behavior::Respond {

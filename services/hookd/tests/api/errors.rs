@@ -490,6 +490,8 @@ async fn well_formed_requests_that_fail_validation_are_422_and_change_nothing() 
     let messages = format!("/api/v1/apps/{app}/messages");
     let endpoints = format!("/api/v1/subscriptions/{sub}/endpoints");
     let endpoint = format!("{endpoints}/{ep}");
+    // "Changes nothing" is counted: no table gains or loses a row through a 422.
+    let before = stack.row_counts().await;
 
     // Messages.
     invalid(
@@ -527,6 +529,9 @@ async fn well_formed_requests_that_fail_validation_are_422_and_change_nothing() 
         .await,
         "event_id",
     );
+    stack
+        .assert_rows_unchanged(&before, &[], "an invalid message")
+        .await;
     // A schema on the event type: data failing it is 422 naming the failure.
     created(
         api.post(
@@ -573,15 +578,6 @@ async fn well_formed_requests_that_fail_validation_are_422_and_change_nothing() 
         )
         .await,
         "minimum",
-    );
-    assert_eq!(
-        api.post(
-            &messages,
-            &json!({"event_type": "order.paid", "data": {"amount": 5}})
-        )
-        .await
-        .status,
-        202
     );
     // Direct send: to a disabled endpoint or of another version.
     let direct = format!("{endpoint}/messages");
@@ -785,6 +781,19 @@ async fn well_formed_requests_that_fail_validation_are_422_and_change_nothing() 
     assert_eq!(count(&stack, "/api/v1/apps").await, 1);
     assert_eq!(count(&stack, &subs).await, 1);
     assert_eq!(count(&stack, &event_types).await, 3);
+    stack
+        .assert_rows_unchanged(&before, &["event_types"], "a request failing validation")
+        .await;
+    // The schema is no wall: data meeting it is accepted (and this is a table change).
+    assert_eq!(
+        api.post(
+            &messages,
+            &json!({"event_type": "order.paid", "data": {"amount": 5}})
+        )
+        .await
+        .status,
+        202
+    );
 
     // Lists: limit, order_by, dir, cursors, filters.
     for query in [

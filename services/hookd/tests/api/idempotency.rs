@@ -78,7 +78,8 @@ async fn keys_belong_to_one_organization_and_errors_replay_too() {
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(count(&stack, "SELECT count(*) FROM apps").await, 2);
 
-    // A key that is no token is refused and changes nothing.
+    // A key that is no token is refused and changes nothing (not even a stored key).
+    let before = stack.row_counts().await;
     let bad_key = post_keyed(
         &stack.api,
         "/api/v1/apps",
@@ -88,6 +89,9 @@ async fn keys_belong_to_one_organization_and_errors_replay_too() {
     .await;
     assert_error(&bad_key, 422);
     assert_eq!(count(&stack, "SELECT count(*) FROM apps").await, 2);
+    stack
+        .assert_rows_unchanged(&before, &[], "a refused idempotency key")
+        .await;
     stack.stop().await;
 }
 

@@ -129,3 +129,79 @@ async fn after_a_rotation_deliveries_are_signed_by_the_new_and_the_old_secret() 
     );
     stack.stop().await;
 }
+
+/// Once `previous_secret_expires_at` has passed, deliveries carry one signature, by the new
+/// secret only, even from a worker that cached both during the grace period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_grace_period_only_the_new_secret_signs() {
+    let stack = TestStack::spawn_with(|s| {
+        s.endpoints.secret_rotation_grace = Duration::from_secs(3);
+    })
+    .await;
+    let f = stack.fixture().await;
+    let endpoint = stack.endpoint(&f, "/expiring", json!({})).await;
+    let endpoint_id = id(&endpoint);
+    let uuid: Uuid = endpoint_id.parse().unwrap();
+    let old = endpoint["secret"].as_str().unwrap().to_owned();
+    let unrotated = stack.view.snapshot().endpoint(uuid).unwrap().revision;
+    let path = format!(
+        "/api/v1/subscriptions/{}/endpoints/{endpoint_id}/secret/rotate",
+        f.subscription_id
+    );
+    let r = stack.api.raw("POST", &path, None, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new = r.body["secret"].as_str().unwrap().to_owned();
+    stack
+        .wait_view(|v| v.endpoint(uuid).is_some_and(|e| e.revision > unrotated))
+        .await;
+    let db = stack.db().await;
+    let expires: chrono::DateTime<chrono::Utc> = db
+        .query_one(
+            "SELECT previous_secret_expires_at FROM endpoints WHERE id = $1",
+            &[&uuid],
+        )
+        .await
+        .unwrap()
+        .get(0);
+
+    // During the grace: the worker reads (and caches) both secrets.
+    let send = json!({"event_type": "user.created", "data": {"n": 1}});
+    let during = id(&stack.send(&f, send.clone()).await.body);
+    let (ts, body, header) = received(&stack, "/expiring", &during).await;
+    assert!(hookd_signing::verify(&new, &during, ts, &body, &header));
+    // Only a try signed a whole second before the expiry is sure to fall inside it.
+    if ts + 1 < expires.timestamp() {
+        assert_eq!(header.split(' ').count(), 2, "{header}");
+        assert!(hookd_signing::verify(&old, &during, ts, &body, &header));
+    }
+
+    // After: wait on the database's clock, not a sleep of our own.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !db
+        .query_one(
+            "SELECT previous_secret_expires_at < now() FROM endpoints WHERE id = $1",
+            &[&uuid],
+        )
+        .await
+        .unwrap()
+        .get::<_, bool>(0)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the grace never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = id(&stack.send(&f, send).await.body);
+    let (ts, body, header) = received(&stack, "/expiring", &after).await;
+    assert!(
+        header.starts_with("v1,") && !header.contains(' '),
+        "more than one signature after the grace: {header}"
+    );
+    assert!(hookd_signing::verify(&new, &after, ts, &body, &header));
+    assert!(
+        !hookd_signing::verify(&old, &after, ts, &body, &header),
+        "the old secret still signs after its grace"
+    );
+    stack.stop().await;
+}

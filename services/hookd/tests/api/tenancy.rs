@@ -223,6 +223,7 @@ async fn another_organization_gets_404_on_every_id_route_and_changes_nothing() {
         ("DELETE", format!("/api/v1/api_keys/{}", w.api_key_id), None),
     ];
     let secret = w.endpoint["secret"].as_str().unwrap();
+    let rows = stack.row_counts().await;
     for (method, path, body) in &requests {
         let body = body.as_ref().map(|b| b.to_string().into());
         let r = b.raw(method, path, body, &[]).await;
@@ -249,6 +250,9 @@ async fn another_organization_gets_404_on_every_id_route_and_changes_nothing() {
         }
     }
 
+    stack
+        .assert_rows_unchanged(&rows, &[], "another organization's requests")
+        .await;
     // B's own lists show none of A's data.
     assert_eq!(ids(&ok(b.get("/api/v1/apps").await)), vec![b_app.clone()]);
     assert!(!ids(&ok(b.get("/api/v1/api_keys").await)).contains(&w.api_key_id));

@@ -49,6 +49,7 @@ async fn portal_access_mints_hashed_expiring_links_and_expire_all_ends_them() {
         .iter()
         .all(|h| h.len() == 32 && h.as_slice() != token.as_bytes()));
     // Bad input changes nothing.
+    let before = stack.row_counts().await;
     for body in [
         json!({"expiry": 10}),
         json!({"expiry": 604801}),
@@ -65,6 +66,9 @@ async fn portal_access_mints_hashed_expiring_links_and_expire_all_ends_them() {
         uuid::Uuid::now_v7()
     );
     assert_error(&stack.api.post(&missing, &json!({})).await, 404);
+    stack
+        .assert_rows_unchanged(&before, &[], "a refused portal link")
+        .await;
     let n: i64 = db
         .query_one("SELECT count(*) FROM portal_links", &[])
         .await

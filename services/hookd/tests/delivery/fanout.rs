@@ -149,7 +149,19 @@ async fn direct_send_reaches_only_that_endpoint() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(stack.receiver.received_at("/a").len(), 1);
     assert!(stack.receiver.received_at("/b").is_empty());
-    // A disabled endpoint or another version is refused and nothing is stored.
+    // A disabled endpoint or another version is refused and nothing is stored (counted once
+    // the accepted message's delivery is settled, so its own rows are all written).
+    stack
+        .eventually(
+            &format!(
+                "/api/v1/messages/{}/deliveries",
+                r.body["id"].as_str().unwrap()
+            ),
+            Duration::from_secs(15),
+            |b| b["models"][0]["status"] == "succeeded",
+        )
+        .await;
+    let before = stack.row_counts().await;
     assert_error(
         &stack
             .api
@@ -175,6 +187,9 @@ async fn direct_send_reaches_only_that_endpoint() {
         .get(&format!("/api/v1/apps/{}/messages", f.app_id))
         .await;
     assert_eq!(list.body["count"], 1, "{}", list.text);
+    stack
+        .assert_rows_unchanged(&before, &[], "a refused direct send")
+        .await;
     stack.stop().await;
 }
 

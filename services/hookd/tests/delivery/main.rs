@@ -13,3 +13,5 @@ mod faults;
 mod outbox;
 mod retries;
 mod scale;
+mod schedule;
+mod transport;

@@ -318,15 +318,17 @@ async fn manual_and_bulk_retries_send_failed_deliveries_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hanging_endpoint_does_not_hold_back_a_fast_one() {
+    // The hanging tries must outlast the whole wait for the fast endpoint (60 s below) on a
+    // loaded machine, or one times out and is recorded: a timeout beyond it, held by a gate.
     let stack = TestStack::spawn_with(|s| {
-        s.delivery.timeout = Duration::from_secs(20);
+        s.delivery.timeout = Duration::from_secs(600);
         s.delivery.per_endpoint_concurrency = 4;
     })
     .await;
     let f = stack.fixture().await;
     stack
         .receiver
-        .set("/hang", Behavior::Delay(Duration::from_secs(60)));
+        .set("/hang", Behavior::Hold(hookd_testkit::Gate::default()));
     let hang = stack.endpoint(&f, "/hang", json!({})).await;
     stack.endpoint(&f, "/fast", json!({})).await;
     let n = 60;

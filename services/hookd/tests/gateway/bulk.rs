@@ -41,6 +41,7 @@ async fn a_bulk_retry_marks_every_matching_event_in_batches_until_completed() {
     let untouched = held_event(&stack, &other, &requests[0]).await;
 
     // No query, an empty one or a bad one: 422, nothing started.
+    let before = stack.row_counts().await;
     for body in [
         None,
         Some(json!({})),
@@ -55,6 +56,9 @@ async fn a_bulk_retry_marks_every_matching_event_in_batches_until_completed() {
         ok(call(api, "GET", "/bulk/events/retry", None).await)["count"],
         0
     );
+    stack
+        .assert_rows_unchanged(&before, &[], "a refused bulk retry")
+        .await;
 
     let query = json!({"webhook_id": [id(&a), id(&b)], "status": "HOLD",
         "created_at": {"gte": "2020-01-01"}});

@@ -272,6 +272,7 @@ async fn a_request_retry_makes_events_for_connections_that_had_none() {
     .await);
 
     // Bad input: 422, nothing made.
+    let before = stack.row_counts().await;
     for body in [
         json!({"webhook_ids": ["web_nope"]}),
         json!({"webhook_ids": [id(&held), "src_x"]}),
@@ -288,6 +289,9 @@ async fn a_request_retry_makes_events_for_connections_that_had_none() {
     }
     let none = ok(call(api, "GET", &format!("/requests/{rid}/events"), None).await);
     assert_eq!(none["count"], 0, "{none}");
+    stack
+        .assert_rows_unchanged(&before, &[], "a refused request retry")
+        .await;
 
     let r = ok(call(
         api,

@@ -9,19 +9,24 @@ async fn a_key_over_its_send_rate_gets_429_with_retry_after() {
     })
     .await;
     let f = stack.fixture().await;
+    // Sent until the first 429. The bucket refills one token a second, so on a slow machine a
+    // send after the burst may pass too: what passed is counted, not assumed to be three.
     let mut statuses = Vec::new();
-    let mut last = None;
-    for i in 0..6 {
+    let mut limited = None;
+    for i in 0..50 {
         let r = stack
             .send(&f, json!({"event_type": "user.created", "data": i}))
             .await;
         statuses.push(r.status);
-        last = Some(r);
+        if r.status != 202 {
+            limited = Some(r);
+            break;
+        }
     }
     assert_eq!(&statuses[..3], &[202, 202, 202], "{statuses:?}");
-    assert!(statuses[3..].contains(&429), "{statuses:?}");
-    let limited = last.unwrap();
+    let limited = limited.unwrap_or_else(|| panic!("never limited: {statuses:?}"));
     assert_error(&limited, 429);
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
     assert!(limited.headers.get("retry-after").is_some());
     assert_eq!(limited.headers.get("x-ratelimit-limit").unwrap(), "3");
     assert_eq!(limited.headers.get("x-ratelimit-remaining").unwrap(), "0");
@@ -44,7 +49,7 @@ async fn a_key_over_its_send_rate_gets_429_with_retry_after() {
         .api
         .get(&format!("/api/v1/apps/{}/messages", f.app_id))
         .await;
-    assert_eq!(listed.body["count"], 4);
+    assert_eq!(listed.body["count"], json!(accepted + 1), "{statuses:?}");
     stack.stop().await;
 }
 

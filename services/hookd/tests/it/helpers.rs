@@ -110,9 +110,15 @@ impl TestStack {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        init_logs();
         let mut settings = test_settings();
         configure(&mut settings);
+        Self::spawn_on(settings).await
+    }
+
+    /// The services on given settings: with another stack's, a restart on its database and
+    /// broker names (and a receiver of its own).
+    pub async fn spawn_on(settings: Settings) -> Self {
+        init_logs();
         prepare_database(&settings).await;
         let shutdown = CancellationToken::new();
         let ingest = hookd_ingest::Application::build(settings.clone())
@@ -280,6 +286,47 @@ impl TestStack {
             .get()
             .await
             .unwrap()
+    }
+}
+
+/// Rows per table of a test's database, to show that a refused request changed nothing.
+pub type RowCounts = std::collections::BTreeMap<String, i64>;
+
+impl TestStack {
+    /// The number of rows of every table (migrations' bookkeeping aside).
+    pub async fn row_counts(&self) -> RowCounts {
+        let db = self.db().await;
+        let tables = db
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'
+                 AND tablename NOT LIKE '%migrations%' ORDER BY tablename",
+                &[],
+            )
+            .await
+            .expect("list tables");
+        let mut counts = RowCounts::new();
+        for t in tables {
+            let name: String = t.get(0);
+            let n: i64 = db
+                .query_one(&format!("SELECT count(*) FROM \"{name}\""), &[])
+                .await
+                .expect("count rows")
+                .get(0);
+            counts.insert(name, n);
+        }
+        assert!(!counts.is_empty(), "no tables counted");
+        counts
+    }
+
+    /// Asserts that no table gained or lost a row since `before` (tables in `except` aside).
+    pub async fn assert_rows_unchanged(&self, before: &RowCounts, except: &[&str], what: &str) {
+        let after = self.row_counts().await;
+        let changed: Vec<String> = after
+            .iter()
+            .filter(|(t, n)| !except.contains(&t.as_str()) && before.get(*t) != Some(*n))
+            .map(|(t, n)| format!("{t}: {:?} -> {n}", before.get(t)))
+            .collect();
+        assert!(changed.is_empty(), "{what} changed rows: {changed:?}");
     }
 }
 

@@ -3,5 +3,6 @@
 #[allow(dead_code)] // Each suite uses part of the harness.
 mod helpers;
 mod metrics;
+mod readiness;
 mod routing_view;
 mod walking_skeleton;

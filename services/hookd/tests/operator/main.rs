@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod binary;
 mod profile;
 mod reseal;
 mod tls;

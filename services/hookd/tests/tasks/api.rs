@@ -83,6 +83,7 @@ async fn bad_input_is_refused() {
     let stack = TestStack::spawn().await;
     let f = stack.fixture().await;
     let path = format!("/api/v1/apps/{}/tasks", f.app_id);
+    let before = stack.row_counts().await;
     for (body, field) in [
         (json!({"data": {}}), "event_type"),
         (json!({"event_type": "", "data": {}}), "event_type"),
@@ -121,6 +122,9 @@ async fn bad_input_is_refused() {
     // Nothing was stored by any of them.
     let list = stack.api.get(&path).await;
     assert_eq!(list.body["count"], 0, "{}", list.text);
+    stack
+        .assert_rows_unchanged(&before, &[], "a refused task")
+        .await;
 
     // A data that breaks the event type's schema is refused now rather than delivered later.
     let r = stack

@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use crate::support::*;
 use chrono::{Duration as Span, Utc};
-use hookd_testkit::Behavior;
+use hookd_testkit::{Behavior, Gate};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -75,15 +75,15 @@ async fn a_task_without_a_time_runs_now_once_and_completes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_scheduled_task_runs_at_its_time_and_not_before() {
-    let stack = TestStack::spawn().await;
+    // The try is held until the test has seen the task running: no timeout may end it first.
+    let stack = TestStack::spawn_with(|s| s.delivery.timeout = Duration::from_secs(60)).await;
     let f = stack.fixture().await;
     let endpoint = stack
         .endpoint(&f, "/later", json!({"version": "1.0"}))
         .await;
-    // A slow answer keeps the task running long enough to be seen running.
-    stack
-        .receiver
-        .set("/later", Behavior::Delay(Duration::from_millis(800)));
+    // The answer waits for the gate, which keeps the task running until it has been seen so.
+    let gate = Gate::default();
+    stack.receiver.set("/later", Behavior::Hold(gate.clone()));
     let at = Utc::now() + Span::milliseconds(1500);
     let due = Instant::now() + (at - Utc::now()).to_std().unwrap();
     let task = create_task(
@@ -111,6 +111,20 @@ async fn a_scheduled_task_runs_at_its_time_and_not_before() {
 
     let running = task_until(&stack, id, |t| t["status"] != Value::Null).await;
     assert_eq!(running["status"], "running", "{running}");
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(15), |got| !got.is_empty())
+            .await,
+        "the running task's try never arrived"
+    );
+    let held = stack.api.get(&format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(
+        held.body["status"], "running",
+        "settled while its try is held: {}",
+        held.text
+    );
+    gate.open();
     let running = task_until(&stack, id, |t| !t["endpoint_id"].is_null()).await;
     assert_eq!(running["endpoint_id"], endpoint["id"]);
     let done = task_until(&stack, id, |t| t["status"] == "completed").await;

@@ -22,13 +22,15 @@ async fn claim_now(tx: &hookd_db::Transaction<'_>, ids: &[Uuid]) -> Vec<hookd_db
     claim_due(tx, 100).await.expect("claim")
 }
 
+/// A router beside the stack's: its stop signal, its run, and the port of its `/metrics`.
+type Replica = (CancellationToken, tokio::task::JoinHandle<()>, u16);
+
 /// A second router on the stack's settings: another replica, or the restarted scheduler.
-async fn spawn_router(
-    settings: &hookd_config::Settings,
-) -> (CancellationToken, tokio::task::JoinHandle<()>) {
+async fn spawn_router(settings: &hookd_config::Settings) -> Replica {
     let router = hookd_router::Router::build(settings.clone())
         .await
         .expect("router");
+    let port = router.port();
     let token = CancellationToken::new();
     let handle = tokio::spawn({
         let token = token.clone();
@@ -36,10 +38,10 @@ async fn spawn_router(
             router.run_until_stopped(token).await.expect("router ran");
         }
     });
-    (token, handle)
+    (token, handle, port)
 }
 
-async fn stop_router((token, handle): (CancellationToken, tokio::task::JoinHandle<()>)) {
+async fn stop_router((token, handle, _): Replica) {
     token.cancel();
     tokio::time::timeout(Duration::from_secs(20), handle)
         .await
@@ -138,27 +140,54 @@ async fn two_routers_start_each_task_once() {
     let f = stack.fixture().await;
     stack.endpoint(&f, "/pair", json!({"version": "1.0"})).await;
     let second = spawn_router(&stack.settings).await;
-    // All due at one instant, so both schedulers find them in the same passes.
-    let at = iso(Utc::now() + Span::milliseconds(1200));
-    let mut ids = Vec::new();
-    for n in 0..40 {
-        let t = create_task(
-            &stack,
-            &f,
-            json!({"event_type": "user.created", "data": {"n": n}, "scheduled_run_time": at}),
+    let started = |port: u16| async move {
+        hookd_testkit::metric_sum(
+            &hookd_testkit::scrape(port).await,
+            "hookd_router_tasks_started_total",
         )
-        .await;
-        ids.push((n, id_of(&t)));
-    }
-    for (_, id) in &ids {
-        task_until(&stack, *id, |t| t["status"] == "completed").await;
+    };
+    // Waves of tasks all due at one instant, so both schedulers find them in the same passes,
+    // until each replica has started some: which one wins a pass is the race's, and a proof
+    // of "two schedulers" where one did nothing would prove nothing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ids = Vec::new();
+    loop {
+        let at = iso(Utc::now() + Span::milliseconds(1200));
+        let wave = ids.len();
+        for n in wave as i64..wave as i64 + 40 {
+            let t = create_task(
+                &stack,
+                &f,
+                json!({"event_type": "user.created", "data": {"n": n}, "scheduled_run_time": at}),
+            )
+            .await;
+            ids.push((n, id_of(&t)));
+        }
+        for (_, id) in &ids[wave..] {
+            task_until(&stack, *id, |t| t["status"] == "completed").await;
+        }
+        let (one, two) = (started(stack.router_port).await, started(second.2).await);
+        assert_eq!(
+            one + two,
+            ids.len() as f64,
+            "the replicas started {one} + {two} tasks of {}",
+            ids.len()
+        );
+        if one > 0.0 && two > 0.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after {} tasks a replica has started none ({one} and {two})",
+            ids.len()
+        );
     }
     let db = stack.db().await;
     for (n, id) in &ids {
         assert_eq!(messages_of(&db, *id).await, 1, "task {n}");
         assert_eq!(received_n(&stack, "/pair", *n), 1, "task {n}");
     }
-    assert_eq!(stack.receiver.received_at("/pair").len(), 40);
+    assert_eq!(stack.receiver.received_at("/pair").len(), ids.len());
     stop_router(second).await;
     stack.stop().await;
 }
