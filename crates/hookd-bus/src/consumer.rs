@@ -11,7 +11,8 @@ use tokio_util::task::TaskTracker;
 /// What a handler decided about one envelope.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long handlers in flight may finish after shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ack {
@@ -59,7 +60,7 @@ where
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
     tracker.close();
-    let _ = tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait()).await;
+    tracker.wait().await;
 }
 
 async fn consume_once<H, F>(
@@ -104,52 +105,49 @@ where
             },
         };
         let handler = handler.clone();
+        let stopping = shutdown.clone();
         tracker.spawn(async move {
-            let outcome = handler(delivery.data, delivery.redelivered).await;
-            let result = match outcome {
-                Ack::Ack => delivery.acker.ack(BasicAckOptions::default()).await,
-                Ack::Requeue => {
-                    delivery
-                        .acker
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            ..Default::default()
-                        })
-                        .await
-                }
-                Ack::Reject => {
-                    delivery
-                        .acker
-                        .nack(BasicNackOptions {
-                            requeue: false,
-                            ..Default::default()
-                        })
-                        .await
-                }
+            // Past shutdown a handler has DRAIN_TIMEOUT to finish; one held up longer (by a
+            // lost broker) is dropped unacked, and the broker hands its envelope out again.
+            let deadline = async {
+                stopping.cancelled().await;
+                tokio::time::sleep(DRAIN_TIMEOUT).await;
             };
-            if let Err(e) = result {
-                // The broker hands the envelope out again; handlers are idempotent.
-                tracing::debug!(error = %e, "ack failed");
+            tokio::select! {
+                _ = handle_one(handler.as_ref(), delivery) => {}
+                _ = deadline => tracing::warn!("shutdown: a handler did not finish; its envelope will be redelivered"),
             }
         });
     }
-    // Let the handlers in flight finish and ack before the channel closes, for a bounded
-    // time: one held up by a lost broker must not hold the shutdown. What is left unacked the
-    // broker hands out again, and handlers are idempotent.
+    // Let the handlers in flight finish and ack before the channel closes (each bounded).
     tracker.close();
-    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            in_flight = tracker.len(),
-            "shutdown: handlers still running; their envelopes will be redelivered"
-        );
-    }
+    tracker.wait().await;
     tracker.reopen();
     // A courtesy to the broker, bounded: after a lost link lapin's close can wait for an
     // answer that never comes, and would hold the service's shutdown.
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, ch.close(200, "shutdown".into())).await;
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.close(200, "shutdown".into())).await;
     Ok(())
+}
+
+/// Runs the handler on one envelope and acks it as the handler decided.
+async fn handle_one<H, F>(handler: &H, delivery: lapin::message::Delivery)
+where
+    H: Fn(Vec<u8>, bool) -> F,
+    F: Future<Output = Ack>,
+{
+    let outcome = handler(delivery.data, delivery.redelivered).await;
+    let options = |requeue| BasicNackOptions {
+        requeue,
+        ..Default::default()
+    };
+    let result = match outcome {
+        Ack::Ack => delivery.acker.ack(BasicAckOptions::default()).await,
+        Ack::Requeue => delivery.acker.nack(options(true)).await,
+        Ack::Reject => delivery.acker.nack(options(false)).await,
+    };
+    if let Err(e) = result {
+        // The broker hands the envelope out again; handlers are idempotent.
+        tracing::debug!(error = %e, "ack failed");
+    }
 }
