@@ -1,6 +1,7 @@
 //! The event gateway (GATEWAY.md) end to end against the real PostgreSQL and RabbitMQ: the
 //! management API of `/2024-03-01`, its errors and lists, and tenant isolation.
 
+#[allow(dead_code)] // The gateway suite spawns router and delivery only.
 #[path = "../it/children.rs"]
 mod children;
 #[allow(dead_code)] // Each suite uses part of the shared harness.

@@ -6,6 +6,12 @@ use tokio::process::{Child, Command};
 
 /// `hookd router` or `hookd delivery` as a real child process of the test.
 pub fn spawn_service(settings: &Settings, service: &str) -> Child {
+    spawn_service_with(settings, service, &[])
+}
+
+/// A hookd service as a child process, with extra environment (`hookd ingest` needs its
+/// listen address and bootstrap key).
+pub fn spawn_service_with(settings: &Settings, service: &str, env: &[(&str, String)]) -> Child {
     let output = || {
         if std::env::var_os("TEST_LOG").is_some() {
             Stdio::inherit()
@@ -37,6 +43,7 @@ pub fn spawn_service(settings: &Settings, service: &str) -> Child {
         .env("HOOKD__DELIVERY__POLL_INTERVAL", "100ms")
         .env("HOOKD__LOG__LEVEL", "warn")
         .env("HOOKD__LOG__FORMAT", "json")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(output())
         .stderr(output())
         .kill_on_drop(true)
