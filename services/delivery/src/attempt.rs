@@ -39,7 +39,6 @@ pub fn not_sent(error: String) -> TryResult {
 
 /// Signs the job's payload (Standard Webhooks) and POSTs it once, with the endpoint's headers.
 pub async fn try_once(client: &OutboundClient, job: &DeliveryJob, signing: &Signing) -> TryResult {
-    let started = Instant::now();
     let timestamp = chrono::Utc::now().timestamp();
     let mut headers = signing.headers.clone();
     headers.push(("webhook-id".into(), job.message_id.clone()));
@@ -54,6 +53,13 @@ pub async fn try_once(client: &OutboundClient, job: &DeliveryJob, signing: &Sign
         headers,
         body: job.payload.clone().into(),
     };
+    send_once(client, request).await
+}
+
+/// Sends one request and tells what came of it: the one way every try (an endpoint's or a
+/// gateway destination's) is made and described.
+pub async fn send_once(client: &OutboundClient, request: OutboundRequest) -> TryResult {
+    let started = Instant::now();
     match client.post(request).await {
         Ok(response) => {
             let cut = &response.body[..response.body.len().min(STORED_BODY)];
@@ -70,10 +76,20 @@ pub async fn try_once(client: &OutboundClient, job: &DeliveryJob, signing: &Sign
             status: None,
             body: None,
             error: Some(describe(&e)),
-            error_code: None,
+            error_code: Some(error_code(&e).to_owned()),
             duration: started.elapsed(),
             retry_after: None,
         },
+    }
+}
+
+/// The gateway's `error_code` of a try that got no answer.
+fn error_code(e: &SendError) -> &'static str {
+    match e {
+        SendError::Timeout(_) => "TIMEOUT",
+        SendError::Connect(_) => "CONNECTION_REFUSED",
+        SendError::InvalidUrl(_) => "MISSING_URL",
+        SendError::Blocked(_) | SendError::Request(_) => "UNKNOWN",
     }
 }
 

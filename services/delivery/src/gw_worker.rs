@@ -3,15 +3,15 @@
 //! headers) with the `x-hookdeck-*` headers, the destination's credential and the
 //! organization's signature, and the try recorded as a gateway attempt.
 
-use crate::attempt::{describe, TryResult, STORED_BODY};
+use crate::attempt::TryResult;
 use crate::circuit::{Gate, Transition};
 use crate::gw_secrets::{Credential, SecretError};
 use crate::worker::{Outcome, Worker};
 use hookd_bus::envelopes::{DeliveryJob, GatewayDelivery};
 use hookd_db::gateway::dispatch::{self, TryRecord};
-use hookd_outbound::{OutboundRequest, SendError};
+use hookd_outbound::OutboundRequest;
 use hookd_telemetry::prometheus::{IntCounterVec, Opts, Registry};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// `hookd_gateway_attempts_total{outcome}` of the delivery workers.
@@ -48,15 +48,6 @@ impl GatewayAttemptMetrics {
 
 /// How long a job waits for its destination's in-flight cap before it is put off.
 const SLOT_WAIT: Duration = Duration::from_millis(250);
-
-fn error_code(e: &SendError) -> &'static str {
-    match e {
-        SendError::Timeout(_) => "TIMEOUT",
-        SendError::Connect(_) => "CONNECTION_REFUSED",
-        SendError::InvalidUrl(_) => "MISSING_URL",
-        SendError::Blocked(_) | SendError::Request(_) => "UNKNOWN",
-    }
-}
 
 fn period(p: Option<&str>) -> Option<Duration> {
     match p {
@@ -279,28 +270,7 @@ impl Worker {
             self.pacer.take_per(destination_id, n, p)?;
         }
         let global = self.global.acquire().await.ok();
-        let started = Instant::now();
-        let result = match self.client.post(req).await {
-            Ok(response) => {
-                let cut = &response.body[..response.body.len().min(STORED_BODY)];
-                TryResult {
-                    status: Some(response.status),
-                    body: Some(String::from_utf8_lossy(cut).into_owned()),
-                    error: None,
-                    error_code: None,
-                    duration: started.elapsed(),
-                    retry_after: response.retry_after,
-                }
-            }
-            Err(e) => TryResult {
-                status: None,
-                body: None,
-                error: Some(describe(&e)),
-                error_code: Some(error_code(&e).to_owned()),
-                duration: started.elapsed(),
-                retry_after: None,
-            },
-        };
+        let result = crate::attempt::send_once(&self.client, req).await;
         self.metrics
             .attempt_duration
             .observe(result.duration.as_secs_f64());
