@@ -13,7 +13,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match hookd_service::dependencies_ready(&state.pool, &state.publisher).await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(down) => HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "unavailable", "down": down.to_string()})),
+            .json(json!({"status": "unavailable", "reason": down.to_string()})),
     }
 }
 

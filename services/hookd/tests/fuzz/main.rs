@@ -188,8 +188,11 @@ fn arbitrary_bytes_get_a_4xx_never_a_5xx() {
             );
             *counts.borrow_mut().entry(r.status).or_default() += 1;
             // Routes whose fields are all optional read an empty body as `{}`.
+            // (JSON as the server's typed parser reads it: a number past f64's range in a field
+            // the route ignores is still JSON, though `Value` refuses it.)
             let is_object = bytes.trim_ascii().is_empty()
-                || serde_json::from_slice::<Value>(&bytes).is_ok_and(|v| v.is_object());
+                || (bytes.trim_ascii().starts_with(b"{")
+                    && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok());
             let expected: &[u16] = if is_object {
                 // It happens to be a JSON object: it may even be valid.
                 &[200, 201, 202, 400, 404, 409, 413, 422]

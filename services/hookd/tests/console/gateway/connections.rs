@@ -127,14 +127,21 @@ async fn events_and_attempts_are_read_from_the_engines_tables() {
         )
         .await;
     let conn = created_id(&r, "/console/connections/");
+    // The engine makes no event of a disabled connection: the test writes the event and its
+    // attempt as the engine would, with values of its choosing.
+    let hex = |id: &str| uuid::Uuid::parse_str(&id[4..]).unwrap();
+    let db = stack.db().await;
+    db.execute(
+        "UPDATE gw_connections SET disabled_at = now() WHERE id = $1",
+        &[&hex(&conn)],
+    )
+    .await
+    .unwrap();
     let sent = client
         .raw("POST", &format!("/e/{src}"), Some("{}".into()), &[])
         .await;
     let req = sent.body["request_id"].as_str().unwrap().to_owned();
-    // What the delivery engine writes (it runs apart from these pages).
-    let hex = |id: &str| uuid::Uuid::parse_str(&id[4..]).unwrap();
     let event = uuid::Uuid::now_v7();
-    let db = stack.db().await;
     db.execute(
         "INSERT INTO gw_events (id, organization_id, connection_id, source_id, destination_id,
             request_id, status, attempts, response_status)
