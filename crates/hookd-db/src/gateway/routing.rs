@@ -201,8 +201,16 @@ pub async fn record(
 ) -> Result<Vec<Uuid>, DbError> {
     let mut created = Vec::new();
     let (mut events, mut ignored) = (0i32, 0i32);
+    // A source without connections: Hookdeck's NO_CONNECTION is a cause of the request (still
+    // answered 200), not an ignored event of a connection.
+    let mut cause_of_request: Option<&str> = None;
     for outcome in outcomes {
         match outcome {
+            Outcome::Ignored {
+                connection_id: None,
+                cause,
+                ..
+            } => cause_of_request = Some(cause),
             Outcome::Ignored {
                 connection_id,
                 cause,
@@ -258,9 +266,9 @@ pub async fn record(
     client
         .execute(
             "UPDATE gw_requests SET routed_at = now(), events_count = $2, ignored_count = $3,
-                updated_at = now()
+                rejection_cause = coalesce($4, rejection_cause), updated_at = now()
              WHERE id = $1",
-            &[&request.id, &events, &ignored],
+            &[&request.id, &events, &ignored, &cause_of_request],
         )
         .await?;
     Ok(created)

@@ -129,7 +129,12 @@ async fn retry(
     let request = requests::get(&client, org, id)
         .await
         .map_err(ApiError::from_db("request"))?;
-    if request.rejection_cause.is_some() {
+    // A request that found no connection may be retried once there is one.
+    if request
+        .rejection_cause
+        .as_deref()
+        .is_some_and(|c| c != "NO_CONNECTION")
+    {
         return Err(ApiError::invalid("a rejected request is not routed"));
     }
     let of_source = connections::of_source(&client, request.source_id).await?;

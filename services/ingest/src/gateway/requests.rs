@@ -77,7 +77,9 @@ async fn list(
                 ("id", "r.id", Kind::Id(REQUEST)),
                 (
                     "status",
-                    "(CASE WHEN r.rejection_cause IS NULL THEN 'accepted' ELSE 'rejected' END)",
+                    // NO_CONNECTION was answered 200: accepted, only routed nowhere.
+                    "(CASE WHEN nullif(r.rejection_cause, 'NO_CONNECTION') IS NULL
+                        THEN 'accepted' ELSE 'rejected' END)",
                     Kind::OneOf(&["accepted", "rejected"]),
                 ),
                 ("rejection_cause", "r.rejection_cause", Kind::Text),

@@ -20,6 +20,10 @@ use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+/// A request's cause when it was refused (4xx); NULL when it was answered 200 (NO_CONNECTION
+/// is answered 200: the request is accepted, only routed nowhere).
+pub const ANSWERED_4XX: &str = "nullif(r.rejection_cause, 'NO_CONNECTION')";
+
 /// The causes GATEWAY.md gives a rejected request.
 const CAUSES: [&str; 4] = [
     "SOURCE_DISABLED",
@@ -77,12 +81,12 @@ impl Filters {
         let mut out = Vec::new();
         match self.status.as_str() {
             "accepted" => out.push(Filter {
-                column: "r.rejection_cause",
+                column: ANSWERED_4XX,
                 op: Op::IsNull,
                 value: FilterValue::Nothing,
             }),
             "rejected" => out.push(Filter {
-                column: "r.rejection_cause",
+                column: ANSWERED_4XX,
                 op: Op::NotNull,
                 value: FilterValue::Nothing,
             }),
@@ -123,10 +127,9 @@ impl Filters {
 
 /// `accepted`, or `rejected` (with a cause), as the API's `status` filter says.
 fn outcome(cause: Option<&str>) -> &'static str {
-    if cause.is_none() {
-        "accepted"
-    } else {
-        "rejected"
+    match cause {
+        None | Some("NO_CONNECTION") => "accepted",
+        Some(_) => "rejected",
     }
 }
 
