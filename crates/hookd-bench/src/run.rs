@@ -223,7 +223,7 @@ fn measure(
 }
 
 /// Counters of the services that show where work went (warm-up included), kept in the JSON.
-pub const COUNTERS: [&str; 8] = [
+pub const COUNTERS: [&str; 14] = [
     "hookd_ingest_publish_failures_total",
     "hookd_router_messages_relayed_total",
     "hookd_router_jobs_published_total",
@@ -232,6 +232,13 @@ pub const COUNTERS: [&str; 8] = [
     "hookd_delivery_jobs_scheduled_total",
     "hookd_delivery_retries_scheduled_total",
     "hookd_delivery_circuits_opened_total",
+    // The gateway's path (G scenarios).
+    "hookd_gateway_requests_accepted_total",
+    "hookd_gateway_publish_failures_total",
+    "hookd_gateway_requests_relayed_total",
+    "hookd_gateway_events_created_total",
+    "hookd_gateway_jobs_published_total",
+    "hookd_gateway_attempts_total",
 ];
 
 /// The sum of every sample of metric `name` (all label sets) in Prometheus text.
