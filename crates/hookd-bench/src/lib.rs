@@ -3,6 +3,8 @@
 //! scenarios and writes BENCHMARKS.md. `make bench` runs it through `scripts/bench.sh`.
 
 pub mod console_log;
+pub mod gateway;
+pub mod gateway_setup;
 pub mod generator;
 pub mod plan;
 pub mod procstat;

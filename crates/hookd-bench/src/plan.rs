@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 /// Scenario names, in run order.
-pub const SCENARIOS: [&str; 7] = ["L", "S1", "S2", "S3", "S4", "S5", "C"];
+/// G1 and G2 are S1 and S2 sent to a gateway source instead of the messages API.
+pub const SCENARIOS: [&str; 9] = ["L", "S1", "S2", "S3", "S4", "S5", "G1", "G2", "C"];
 
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -94,8 +95,9 @@ impl Plan {
     }
 }
 
-/// Parses `--only S1,S2` into scenario names in run order. L runs with any S scenario: their
-/// figures are reported as ratios to it (C's page times are not, so C runs alone).
+/// Parses `--only S1,S2` into scenario names in run order. L runs with any S or G scenario:
+/// their figures are reported as ratios to it (C's page times are not, so C runs alone). S1
+/// runs with G1, whose target is S1's accepted/s.
 pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     let Some(only) = only else {
         return Ok(SCENARIOS.to_vec());
@@ -119,7 +121,8 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
         .copied()
         .filter(|s| {
             wanted.iter().any(|w| w == s)
-                || (*s == "L" && wanted.iter().any(|w| w.starts_with('S')))
+                || (*s == "L" && wanted.iter().any(|w| w.starts_with(['S', 'G'])))
+                || (*s == "S1" && wanted.iter().any(|w| w == "G1"))
         })
         .collect())
 }
@@ -135,6 +138,8 @@ mod tests {
         assert_eq!(select(Some("L")).unwrap(), vec!["L"]);
         assert_eq!(select(Some("c")).unwrap(), vec!["C"]);
         assert_eq!(select(Some("S2,C")).unwrap(), vec!["L", "S2", "C"]);
+        assert_eq!(select(Some("g2")).unwrap(), vec!["L", "G2"]);
+        assert_eq!(select(Some("G1,G2")).unwrap(), vec!["L", "S1", "G1", "G2"]);
         assert!(select(Some("S9")).is_err());
         assert!(select(Some(",")).is_err());
     }

@@ -165,6 +165,16 @@ fn notes(results: &[Value]) -> Vec<String> {
                 num(&v["e2e_ms"]["p99_ms"]),
                 num(&v["missing"]),
             )),
+            Some(g @ ("G1" | "G2")) if v["error"].is_null() => out.push(format!(
+                "- {g}: inbound to a gateway source, one connection; CPU {} ms per accepted request (services, PostgreSQL, RabbitMQ); missing {}, duplicates {}{}.",
+                num(&v["cpu_ms_per_request"]),
+                num(&v["missing"]),
+                num(&v["duplicates"]),
+                match g {
+                    "G1" => format!("; S1's accepted/s in this run {}", num(&v["s1_accepted_per_s"])),
+                    _ => format!("; S2's e2e p99 in this run {} ms", num(&v["s2_e2e_p99_ms"])),
+                },
+            )),
             Some("C") if v["error"].is_null() => out.push(format!(
                 "- C: console message log with {} messages: server time p50/p99 {} ms (client {} ms) over {} pages (first page, the whole keyset walk of {} pages, four filters); first page alone p99 {} ms.",
                 num(&v["messages"]),
@@ -322,6 +332,23 @@ mod tests {
         assert!(
             md.contains("| C console message log server time p99 <= 50 ms | 20.0 | 50.0 | yes |")
         );
+    }
+
+    #[test]
+    fn gateway_scenarios_are_rows_with_a_cpu_note() {
+        let g1 = json!({"scenario": "G1", "load": "5000 inbound requests", "accepted_per_s": 900.0,
+            "ingest_ms": {"p50_ms": 5.0, "p99_ms": 30.0}, "deliveries_per_s": 880.0,
+            "e2e_ms": {"p50_ms": 9.0, "p99_ms": 40.0, "max_ms": 60.0}, "missing": 0,
+            "duplicates": 2, "cpu_ms_per_request": 1.25, "s1_accepted_per_s": 1100.0});
+        let g2 = json!({"scenario": "G2", "load": "1000 inbound req/s", "missing": 3,
+            "duplicates": 0, "cpu_ms_per_request": 0.5, "s2_e2e_p99_ms": 7.5});
+        let md = render(&[g1, g2], &Machine::detect(), "x", "2026-12-01 04:00");
+        assert!(
+            md.contains("| G1 | 5000 inbound requests | 900 | 5.00 / 30.0 | 880 |"),
+            "{md}"
+        );
+        assert!(md.contains("- G1: inbound to a gateway source, one connection; CPU 1.25 ms per accepted request (services, PostgreSQL, RabbitMQ); missing 0, duplicates 2; S1's accepted/s in this run 1100."), "{md}");
+        assert!(md.contains("- G2: inbound to a gateway source, one connection; CPU 0.50 ms per accepted request (services, PostgreSQL, RabbitMQ); missing 3, duplicates 0; S2's e2e p99 in this run 7.50 ms."), "{md}");
     }
 
     #[test]

@@ -70,6 +70,15 @@ impl Before {
     }
 }
 
+/// Where a run's load goes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The messages API of one app (`/api/v1/apps/{id}/messages`), with the bootstrap key.
+    Messages,
+    /// The URL of one gateway source (`/e/{source_id}`), no key; one connection per endpoint.
+    Source,
+}
+
 /// Runs one scenario against a fresh stack. `awaited` are the indexes of the endpoints that
 /// must get every accepted message before the run ends.
 pub async fn against_hookd(
@@ -81,15 +90,57 @@ pub async fn against_hookd(
     load: Load,
     awaited: &[usize],
 ) -> Result<Measured> {
+    let run = Scenario {
+        name: scenario,
+        entry: Entry::Messages,
+        specs,
+        env,
+        awaited,
+    };
+    against(cfg, plan, &run, load).await
+}
+
+/// What [`against`] runs: the scenario's name, entry, endpoints, environment and the
+/// endpoints awaited.
+pub struct Scenario<'a> {
+    pub name: &'a str,
+    pub entry: Entry,
+    pub specs: &'a [EndpointSpec],
+    pub env: &'a [(String, String)],
+    pub awaited: &'a [usize],
+}
+
+/// Runs one scenario against a fresh stack, its load sent to `run.entry`.
+pub async fn against(
+    cfg: &StackConfig,
+    plan: &Plan,
+    run: &Scenario<'_>,
+    load: Load,
+) -> Result<Measured> {
+    let (scenario, specs, env, awaited) = (run.name, run.specs, run.env, run.awaited);
     let receiver = Receiver::start(specs).await?;
     let mut stack = Stack::start(cfg, scenario, env).await?;
     let api = ApiClient::new(cfg.api_base(), Some(BOOTSTRAP_KEY));
     let urls: Vec<String> = specs.iter().map(|s| receiver.url(&s.path)).collect();
-    let setup = setup::create(&api, scenario, &urls).await?;
-    let target = Target {
-        url: format!("{}{}", cfg.api_base(), setup.messages_path()),
-        api_key: Some(BOOTSTRAP_KEY.into()),
-        event_type: EVENT_TYPE.into(),
+    let target = match run.entry {
+        Entry::Messages => {
+            let setup = setup::create(&api, scenario, &urls).await?;
+            Target {
+                url: format!("{}{}", cfg.api_base(), setup.messages_path()),
+                api_key: Some(BOOTSTRAP_KEY.into()),
+                event_type: EVENT_TYPE.into(),
+            }
+        }
+        Entry::Source => Target {
+            url: format!(
+                "{}{}",
+                cfg.api_base(),
+                crate::gateway_setup::create(&api, scenario, &urls).await?
+            ),
+            // Inbound needs no key; none is sent, so none is forwarded to the destination.
+            api_key: None,
+            event_type: EVENT_TYPE.into(),
+        },
     };
     let gen = Generator::new(plan.concurrency.max(256));
     warm_up(&gen, &target, &receiver, specs).await?;
@@ -172,7 +223,7 @@ fn measure(
 }
 
 /// Counters of the services that show where work went (warm-up included), kept in the JSON.
-pub const COUNTERS: [&str; 8] = [
+pub const COUNTERS: [&str; 14] = [
     "hookd_ingest_publish_failures_total",
     "hookd_router_messages_relayed_total",
     "hookd_router_jobs_published_total",
@@ -181,6 +232,13 @@ pub const COUNTERS: [&str; 8] = [
     "hookd_delivery_jobs_scheduled_total",
     "hookd_delivery_retries_scheduled_total",
     "hookd_delivery_circuits_opened_total",
+    // The gateway's path (G scenarios).
+    "hookd_gateway_requests_accepted_total",
+    "hookd_gateway_publish_failures_total",
+    "hookd_gateway_requests_relayed_total",
+    "hookd_gateway_events_created_total",
+    "hookd_gateway_jobs_published_total",
+    "hookd_gateway_attempts_total",
 ];
 
 /// The sum of every sample of metric `name` (all label sets) in Prometheus text.

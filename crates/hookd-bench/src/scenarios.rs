@@ -27,10 +27,12 @@ pub struct Suite {
     pub cfg: StackConfig,
     pub plan: Plan,
     pub baseline: Option<Baseline>,
-    s2_p99_ms: Option<f64>,
+    pub(crate) s2_p99_ms: Option<f64>,
+    /// S1's accepted/s, G1's target.
+    pub(crate) s1_accepted_per_s: Option<f64>,
 }
 
-fn target(name: &str, value: f64, limit: f64, met: bool) -> Value {
+pub(crate) fn target(name: &str, value: f64, limit: f64, met: bool) -> Value {
     json!({ "target": name, "value": value, "limit": limit, "met": met })
 }
 
@@ -38,7 +40,11 @@ fn path(i: usize) -> String {
     format!("/e/{i}")
 }
 
-fn specs(n: usize, capacity: u64, behavior: impl Fn(usize) -> Behavior) -> Vec<EndpointSpec> {
+pub(crate) fn specs(
+    n: usize,
+    capacity: u64,
+    behavior: impl Fn(usize) -> Behavior,
+) -> Vec<EndpointSpec> {
     (0..n)
         .map(|i| EndpointSpec {
             path: path(i),
@@ -50,19 +56,19 @@ fn specs(n: usize, capacity: u64, behavior: impl Fn(usize) -> Behavior) -> Vec<E
 
 /// Deliveries, duplicates, missing and latencies of several endpoints together.
 #[derive(Debug, Default)]
-struct Totals {
-    delivered: u64,
-    duplicates: u64,
-    missing: u64,
-    unexpected: u64,
-    e2e: Summary,
-    last_arrival_us: Option<u64>,
+pub(crate) struct Totals {
+    pub(crate) delivered: u64,
+    pub(crate) duplicates: u64,
+    pub(crate) missing: u64,
+    pub(crate) unexpected: u64,
+    pub(crate) e2e: Summary,
+    pub(crate) last_arrival_us: Option<u64>,
 }
 
 impl Totals {
     /// The delivery figures every hookd scenario reports; `e2e` is the latency that scenario
     /// reports (all endpoints', or the healthy ones').
-    fn insert_into(&self, out: &mut serde_json::Map<String, Value>, e2e: &Summary) {
+    pub(crate) fn insert_into(&self, out: &mut serde_json::Map<String, Value>, e2e: &Summary) {
         out.insert("deliveries".into(), json!(self.delivered));
         out.insert("e2e_ms".into(), json!(e2e));
         out.insert("missing".into(), json!(self.missing));
@@ -71,7 +77,7 @@ impl Totals {
     }
 }
 
-fn totals(reports: &[&EndpointReport]) -> Totals {
+pub(crate) fn totals(reports: &[&EndpointReport]) -> Totals {
     let mut lat: Vec<u64> = Vec::new();
     let mut t = Totals::default();
     for r in reports {
@@ -86,7 +92,7 @@ fn totals(reports: &[&EndpointReport]) -> Totals {
     t
 }
 
-fn seconds_between(from_us: u64, to_us: Option<u64>) -> f64 {
+pub(crate) fn seconds_between(from_us: u64, to_us: Option<u64>) -> f64 {
     to_us.map_or(0.0, |t| t.saturating_sub(from_us) as f64 / 1e6)
 }
 
@@ -97,6 +103,7 @@ impl Suite {
             plan,
             baseline: None,
             s2_p99_ms: None,
+            s1_accepted_per_s: None,
         }
     }
 
@@ -108,13 +115,15 @@ impl Suite {
             "S3" => self.s3().await,
             "S4" => self.s4().await,
             "S5" => self.s5().await,
+            "G1" => crate::gateway::g1(self).await,
+            "G2" => crate::gateway::g2(self).await,
             "C" => crate::console_log::run(&self.cfg, &self.plan).await,
             other => anyhow::bail!("unknown scenario {other}"),
         }
     }
 
     /// Figures of `m` relative to L: rates to its requests/s, latencies to its latencies.
-    fn vs_l(&self, rates: &[(&str, f64)], latencies: &[(&str, f64, f64)]) -> Value {
+    pub(crate) fn vs_l(&self, rates: &[(&str, f64)], latencies: &[(&str, f64, f64)]) -> Value {
         let Some(b) = self.baseline else {
             return Value::Null;
         };
@@ -128,7 +137,7 @@ impl Suite {
         Value::Object(out)
     }
 
-    fn e2e_vs_l(&self, e2e: &Summary) -> Vec<(&'static str, f64, f64)> {
+    pub(crate) fn e2e_vs_l(&self, e2e: &Summary) -> Vec<(&'static str, f64, f64)> {
         let b = self.baseline.unwrap_or_default();
         vec![
             ("e2e_p50", e2e.p50_ms, b.e2e.p50_ms),
@@ -137,7 +146,7 @@ impl Suite {
         ]
     }
 
-    fn open(&self, rate: f64, duration: Duration) -> Load {
+    pub(crate) fn open(&self, rate: f64, duration: Duration) -> Load {
         Load::Open {
             rate,
             duration,
@@ -174,7 +183,12 @@ impl Suite {
     }
 
     /// The parts every hookd scenario reports alike.
-    fn common(&self, scenario: &str, load: String, m: &Measured) -> serde_json::Map<String, Value> {
+    pub(crate) fn common(
+        &self,
+        scenario: &str,
+        load: String,
+        m: &Measured,
+    ) -> serde_json::Map<String, Value> {
         let ingest = Self::ingest_summary(m);
         let accepted_per_s = per_second(m.gen.accepted_count, m.gen.elapsed.as_secs_f64());
         let v = json!({
@@ -196,6 +210,7 @@ impl Suite {
             "bench_cpu_s": m.bench_cpu_s,
             "machine_busy": m.machine_busy,
             "hookd_counters": m.counters,
+            "cpu_ms_per_request": crate::gateway::cpu_ms_per_request(m),
         });
         match v {
             Value::Object(map) => map,
@@ -203,7 +218,7 @@ impl Suite {
         }
     }
 
-    fn ingest_summary(m: &Measured) -> Summary {
+    pub(crate) fn ingest_summary(m: &Measured) -> Summary {
         Summary::of_micros(&mut m.gen.latencies_us.clone())
     }
 
@@ -229,6 +244,7 @@ impl Suite {
             &m,
         );
         let accepted_per_s = out["accepted_per_s"].as_f64().unwrap_or(0.0);
+        self.s1_accepted_per_s = Some(accepted_per_s);
         let ingest = Self::ingest_summary(&m);
         let dup_pct = if t.delivered > 0 {
             round3(100.0 * t.duplicates as f64 / t.delivered as f64)

@@ -3,8 +3,36 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
-/// What the load sent: ids answered 202, and sends refused (an outage answered 5xx or the
-/// connection failed: nothing was promised for those).
+/// Where a load sends.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// The messages API of an app: 202 `{id}` (the `webhook-id` the endpoint gets).
+    Messages { app_id: String },
+    /// A gateway source URL path (`/e/src_...`), no API key: 200 `{request_id}` (the
+    /// `x-hookdeck-requestid` the destination gets).
+    Source { path: String },
+}
+
+impl Entry {
+    fn path(&self) -> String {
+        match self {
+            Entry::Messages { app_id } => format!("/api/v1/apps/{app_id}/messages"),
+            Entry::Source { path } => path.clone(),
+        }
+    }
+
+    /// The status that promises delivery, and the field of the answer that names what was
+    /// accepted.
+    fn accepted_as(&self) -> (u16, &'static str) {
+        match self {
+            Entry::Messages { .. } => (202, "id"),
+            Entry::Source { .. } => (200, "request_id"),
+        }
+    }
+}
+
+/// What the load sent: ids of the accepted sends, and sends refused (an outage answered 5xx
+/// or the connection failed: nothing was promised for those).
 pub struct Sent {
     pub accepted: Vec<String>,
     pub refused: usize,
@@ -16,7 +44,12 @@ pub struct Load {
 }
 
 impl Load {
-    pub fn start(api: ApiClient, app_id: String, rate: u64, duration: Duration) -> Self {
+    pub fn start(api: ApiClient, entry: Entry, rate: u64, duration: Duration) -> Self {
+        let api = match entry {
+            Entry::Messages { .. } => api,
+            // Inbound takes no key; sending none also keeps it out of the forwarded headers.
+            Entry::Source { .. } => api.with_key(None),
+        };
         let task = tokio::spawn(async move {
             let mut sent = Sent {
                 accepted: Vec::new(),
@@ -25,7 +58,8 @@ impl Load {
             let started = Instant::now();
             let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
             let mut seq = 0u64;
-            let path = format!("/api/v1/apps/{app_id}/messages");
+            let path = entry.path();
+            let (status, id_field) = entry.accepted_as();
             while started.elapsed() < duration {
                 interval.tick().await;
                 seq += 1;
@@ -33,9 +67,9 @@ impl Load {
                 // Bounded, so a hung request during an outage cannot stall the load.
                 match tokio::time::timeout(Duration::from_secs(5), api.try_post(&path, &body)).await
                 {
-                    Ok(Ok(r)) if r.status == 202 => sent
+                    Ok(Ok(r)) if r.status == status => sent
                         .accepted
-                        .push(r.body["id"].as_str().unwrap_or_default().to_owned()),
+                        .push(r.body[id_field].as_str().unwrap_or_default().to_owned()),
                     _ => sent.refused += 1,
                 }
             }

@@ -137,6 +137,30 @@ impl Stack {
         Ok(app_id)
     }
 
+    /// A gateway source with one connection to a destination on the receiver; returns the
+    /// source's path (`/e/src_...`), which the inbound load posts to.
+    pub async fn setup_gateway(&self, url: &str) -> anyhow::Result<String> {
+        let c = self
+            .api()
+            .post(
+                "/2024-03-01/connections",
+                &json!({
+                    "name": "chaos",
+                    "source": {"name": "chaos"},
+                    "destination": {"name": "chaos-dst", "url": url},
+                }),
+            )
+            .await;
+        anyhow::ensure!(c.status == 200, "connection: {}", c.text);
+        let source_url = c.body["source"]["url"].as_str().unwrap_or_default();
+        // The source URL names the configured public host; the load goes to the local ingest.
+        let path = source_url
+            .find("/e/")
+            .map(|at| source_url[at..].to_owned())
+            .ok_or_else(|| anyhow::anyhow!("no source url in {}", c.text))?;
+        Ok(path)
+    }
+
     /// SIGKILL, a moment down, then a new process.
     pub async fn kill_and_restart(&mut self, service: Service) -> anyhow::Result<()> {
         if let Some(pos) = self
