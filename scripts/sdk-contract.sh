@@ -56,7 +56,11 @@ HOOKD_PROFILE=local HOOKD_CONFIG_DIR="$root/config" \
 pid=$!
 
 cleanup() {
-  kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  # Best effort throughout, and the tests' status is the script's: under `set -e` a failing
+  # command here (grep finding no queue left) would otherwise end the script with its status.
+  local status=$?
+  set +e
+  kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" >/dev/null 2>&1 || true
   # Best effort, as the e2e suite: the broker names of this run.
   if command -v rabbitmqctl >/dev/null; then
@@ -69,6 +73,7 @@ cleanup() {
       rabbitmqadmin -q delete exchange name="$x" >/dev/null 2>&1 || true
     done
   fi
+  exit "$status"
 }
 trap cleanup EXIT
 
