@@ -60,8 +60,60 @@ pub fn document() -> OpenApi {
         .split_for_parts();
     let mut doc = doc;
     add_list_parameters(&mut doc);
+    add_request_headers(&mut doc);
     add_common_errors(&mut doc);
     doc
+}
+
+/// Documents the headers the middleware honours (API.md, Conventions): `X-Request-Id` on every
+/// route, and `Idempotency-Key` (with its 409) on every `/api/v1` POST.
+fn add_request_headers(doc: &mut OpenApi) {
+    let header = |name: &str, description: &str| {
+        RefOr::T(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let api = path.starts_with("/api/v1/");
+        if let (true, Some(op)) = (api, item.post.as_mut()) {
+            op.parameters.get_or_insert_with(Vec::new).push(header(
+                "Idempotency-Key",
+                "The same key and request within 24 h answer the first answer again \
+                 (`Idempotent-Replayed: true`); the same key with another request is a 409.",
+            ));
+            op.responses
+                .responses
+                .entry("409".into())
+                .or_insert_with(|| {
+                    RefOr::T(error_response(
+                        409,
+                        "A conflict; or the Idempotency-Key was used with another request.",
+                    ))
+                });
+        }
+        for op in [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.parameters.get_or_insert_with(Vec::new).push(header(
+                "X-Request-Id",
+                "Your id for this request (up to 200 visible ASCII characters), returned and \
+                 logged; a new one is made when absent.",
+            ));
+        }
+    }
 }
 
 /// Adds the errors that come from code shared by every route rather than from the handler

@@ -227,3 +227,26 @@ async fn the_document_is_served_without_a_key() {
     assert!(problems(&r.body).is_empty());
     stack.stop().await;
 }
+
+#[test]
+fn the_idempotency_and_request_id_headers_are_documented() {
+    let doc = serde_json::to_value(hookd_ingest::openapi::document()).unwrap();
+    let names = |op: &Value| -> Vec<String> {
+        op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "header")
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (_, create) = operation(&doc, "post", "/apps").expect("POST /apps");
+    assert!(
+        names(create).contains(&"Idempotency-Key".to_owned()),
+        "{create}"
+    );
+    assert!(names(create).contains(&"X-Request-Id".to_owned()));
+    assert!(create["responses"]["409"].is_object(), "{create}");
+    let (_, list) = operation(&doc, "get", "/apps").expect("GET /apps");
+    assert_eq!(names(list), vec!["X-Request-Id".to_owned()]);
+}
