@@ -129,6 +129,8 @@ pub struct DeliverySettings {
     pub timeout: Duration,
     pub allow_private_networks: bool,
     pub allowed_subnets: String,
+    /// PEM certificates trusted for HTTPS deliveries besides the web PKI roots; empty: none.
+    pub extra_ca_file: String,
     pub concurrency: usize,
     pub per_endpoint_concurrency: usize,
     #[serde(deserialize_with = "de_duration")]
@@ -295,6 +297,12 @@ impl Settings {
             .map(|k| k.expose().as_str())
     }
 
+    /// `delivery.extra_ca_file`, if set.
+    pub fn extra_ca_file(&self) -> Option<&std::path::Path> {
+        let path = self.delivery.extra_ca_file.trim();
+        (!path.is_empty()).then(|| std::path::Path::new(path))
+    }
+
     /// The console's public base URL without a trailing slash.
     pub fn public_url(&self) -> String {
         match &self.console.public_url {
@@ -324,6 +332,7 @@ mod tests {
         assert_eq!(s.max_attempts(), 8);
         assert_eq!(s.delivery.timeout, Duration::from_secs(15));
         assert!(s.delivery.allow_private_networks);
+        assert_eq!(s.extra_ca_file(), None, "web PKI roots only by default");
     }
 
     #[test]

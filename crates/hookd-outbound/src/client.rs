@@ -1,4 +1,5 @@
 use crate::guard::{AddressPolicy, BlockedAddress};
+use crate::trust::TrustError;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
@@ -9,6 +10,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -23,8 +25,38 @@ pub enum SendError {
     Timeout(Duration),
     #[error("connection failed: {0}")]
     Connect(String),
+    /// The TLS handshake failed, most often on the receiver's certificate.
+    #[error("TLS handshake failed: {detail}")]
+    Tls { cause: TlsCause, detail: String },
     #[error("request failed: {0}")]
     Request(String),
+}
+
+/// Why a TLS handshake failed, as far as an attempt's error code tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsCause {
+    /// The certificate chains to no trusted CA (self-signed included).
+    UnknownIssuer,
+    Expired,
+    /// The certificate does not name the host.
+    NameMismatch,
+    Other,
+}
+
+impl TlsCause {
+    fn of(e: &rustls::Error) -> Self {
+        use rustls::CertificateError as C;
+        match e {
+            rustls::Error::InvalidCertificate(C::UnknownIssuer) => Self::UnknownIssuer,
+            rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+                Self::Expired
+            }
+            rustls::Error::InvalidCertificate(
+                C::NotValidForName | C::NotValidForNameContext { .. },
+            ) => Self::NameMismatch,
+            _ => Self::Other,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -100,8 +132,16 @@ pub struct OutboundClient {
 }
 
 impl OutboundClient {
-    pub fn new(policy: AddressPolicy, timeout: Duration, max_body: usize) -> Self {
+    /// `extra_ca_file`: PEM certificates trusted besides the web PKI roots
+    /// (`delivery.extra_ca_file`).
+    pub fn new(
+        policy: AddressPolicy,
+        timeout: Duration,
+        max_body: usize,
+        extra_ca_file: Option<&Path>,
+    ) -> Result<Self, TrustError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = crate::trust::client_config(extra_ca_file)?;
         let policy = Arc::new(policy);
         let mut http = HttpConnector::new_with_resolver(GuardedResolver {
             policy: policy.clone(),
@@ -110,7 +150,7 @@ impl OutboundClient {
         http.set_connect_timeout(Some(timeout));
         http.set_nodelay(true);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
@@ -120,13 +160,13 @@ impl OutboundClient {
             .build(https);
         let user_agent = HeaderValue::from_str(&format!("hookd/{}", env!("CARGO_PKG_VERSION")))
             .expect("static user agent");
-        Self {
+        Ok(Self {
             client,
             policy,
             timeout,
             max_body,
             user_agent,
-        }
+        })
     }
 
     /// Sends the request (POST unless it says otherwise); redirects are answers like any other
@@ -223,15 +263,28 @@ impl OutboundClient {
 fn classify(e: hyper_util::client::legacy::Error) -> SendError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     let mut chain = Vec::new();
+    let mut tls = None;
     while let Some(err) = source {
         if let Some(blocked) = err.downcast_ref::<BlockedAddress>() {
             return SendError::Blocked(blocked.to_string());
         }
+        // tokio-rustls hands the handshake's error over inside an io::Error.
+        let rustls_error = err.downcast_ref::<rustls::Error>().or_else(|| {
+            err.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        tls = tls.or(rustls_error.map(TlsCause::of));
         chain.push(err.to_string());
         source = err.source();
     }
     let text = chain.join(": ");
-    if e.is_connect() {
+    if let Some(cause) = tls {
+        SendError::Tls {
+            cause,
+            detail: text,
+        }
+    } else if e.is_connect() {
         SendError::Connect(text)
     } else {
         SendError::Request(text)

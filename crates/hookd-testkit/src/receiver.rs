@@ -6,6 +6,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -75,42 +76,79 @@ struct State {
     counts: HashMap<String, usize>,
 }
 
-/// An HTTP server on a loopback port that records every request. Behaviour is chosen per
-/// path, so one receiver stands in for many endpoints (`/a`, `/b`, ...).
+/// An HTTP (or HTTPS) server on a loopback port that records every request. Behaviour is chosen
+/// per path, so one receiver stands in for many endpoints (`/a`, `/b`, ...).
 #[derive(Clone)]
 pub struct Receiver {
     addr: SocketAddr,
+    scheme: &'static str,
     state: Arc<Mutex<State>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Receiver {
     pub async fn start() -> Self {
+        Self::serve(None).await
+    }
+
+    /// The receiver over TLS with this configuration (see `TestPki`): its URLs are `https://`.
+    pub async fn start_tls(config: Arc<rustls::ServerConfig>) -> Self {
+        Self::serve(Some(tokio_rustls::TlsAcceptor::from(config))).await
+    }
+
+    async fn serve(tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind receiver");
         let addr = listener.local_addr().expect("receiver address");
         let state = Arc::new(Mutex::new(State::default()));
-        let shared = state.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (shared, counted, scheme) = (
+            state.clone(),
+            connections.clone(),
+            if tls.is_some() { "https" } else { "http" },
+        );
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let state = shared.clone();
+                counted.fetch_add(1, Ordering::SeqCst);
+                let (state, tls) = (shared.clone(), tls.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req| handle(state.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http = http1::Builder::new();
+                    match tls {
+                        // A client that refuses the certificate ends the handshake here.
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
                 });
             }
         });
-        Self { addr, state }
+        Self {
+            addr,
+            scheme,
+            state,
+            connections,
+        }
+    }
+
+    /// TCP connections accepted so far (an HTTPS client that refused the certificate made one
+    /// and sent no request).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// The URL of a path on this receiver.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}://{}{}", self.scheme, self.addr, path)
     }
 
     pub fn set(&self, path: &str, behavior: Behavior) {

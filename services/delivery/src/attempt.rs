@@ -1,6 +1,6 @@
 use crate::signing::Signing;
 use hookd_bus::envelopes::DeliveryJob;
-use hookd_outbound::{OutboundClient, OutboundRequest, SendError};
+use hookd_outbound::{OutboundClient, OutboundRequest, SendError, TlsCause};
 use hookd_signing::signature_header;
 use std::time::{Duration, Instant};
 
@@ -88,6 +88,13 @@ fn error_code(e: &SendError) -> &'static str {
     match e {
         SendError::Timeout(_) => "TIMEOUT",
         SendError::Connect(_) => "CONNECTION_REFUSED",
+        // Hookdeck's codes for certificate failures.
+        SendError::Tls { cause, .. } => match cause {
+            TlsCause::UnknownIssuer => "SSL_ERROR_CA_UNKNOWN",
+            TlsCause::Expired => "SSL_CERT_EXPIRED",
+            TlsCause::NameMismatch => "ERR_TLS_CERT_ALTNAME_INVALID",
+            TlsCause::Other => "PROTOCOL_ERROR",
+        },
         SendError::InvalidUrl(_) => "MISSING_URL",
         SendError::Blocked(_) | SendError::Request(_) => "UNKNOWN",
     }

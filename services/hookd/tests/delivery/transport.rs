@@ -1,16 +1,16 @@
-//! Failures below HTTP: an endpoint whose port is closed, and an HTTPS endpoint whose
-//! certificate no trusted authority signed. Each try is a failed attempt with the error named,
-//! retried on the schedule, and the delivery ends `failed`.
+//! Below HTTP: an endpoint whose port is closed, and an HTTPS endpoint whose certificate no
+//! trusted authority signed, each try a failed attempt with the error named, retried on the
+//! schedule, the delivery ending `failed`; and an HTTPS endpoint whose certificate the CA of
+//! `delivery.extra_ca_file` signed, delivered and signed.
 
 use crate::helpers::*;
+use hookd_testkit::{Receiver, TestPki};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// An endpoint at `url` (not the receiver), once the router routes to it.
-async fn endpoint_at(stack: &TestStack, f: &Fixture, url: &str) {
+/// An endpoint at `url` (not the stack's receiver), once the router routes to it.
+async fn endpoint_at(stack: &TestStack, f: &Fixture, url: &str) -> Value {
     let e = created(
         stack
             .api
@@ -22,6 +22,7 @@ async fn endpoint_at(stack: &TestStack, f: &Fixture, url: &str) {
     );
     let id: Uuid = e["id"].as_str().unwrap().parse().unwrap();
     stack.wait_view(|v| v.endpoint(id).is_some()).await;
+    e
 }
 
 /// Sends one message and returns the attempts of its delivery once it has failed.
@@ -86,77 +87,12 @@ async fn a_closed_port_is_a_failed_attempt_saying_the_connection_was_refused() {
     stack.stop().await;
 }
 
-/// A self-signed certificate for 127.0.0.1, made by `openssl` for this test: (cert, key) PEM.
-fn self_signed() -> (Vec<u8>, Vec<u8>) {
-    let dir = std::env::temp_dir().join(format!("hookd-tls-{}", Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
-        .args([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("run openssl (the TLS test needs it)");
-    assert!(
-        out.status.success(),
-        "openssl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pems = (std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap());
-    let _ = std::fs::remove_dir_all(&dir);
-    pems
-}
-
-/// A TLS server presenting a self-signed certificate; counts the handshakes it was asked for.
-async fn self_signed_https() -> (u16, Arc<AtomicUsize>) {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let (cert, key) = self_signed();
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert)
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_slice(&key).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hellos = Arc::new(AtomicUsize::new(0));
-    let counted = hellos.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            let acceptor = acceptor.clone();
-            // The client rejects the certificate, so the handshake ends in its alert.
-            tokio::spawn(async move {
-                let _ = acceptor.accept(stream).await;
-            });
-        }
-    });
-    (port, hellos)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_https_endpoint_with_a_self_signed_certificate_fails_with_a_tls_error() {
     let stack = TestStack::spawn().await;
     let f = stack.fixture().await;
-    let (port, handshakes) = self_signed_https().await;
-    endpoint_at(&stack, &f, &format!("https://127.0.0.1:{port}/hook")).await;
+    let https = Receiver::start_tls(TestPki::self_signed().server_config()).await;
+    endpoint_at(&stack, &f, &https.url("/hook")).await;
     for attempt in failed_attempts(&stack, &f).await {
         let error = error_of(&attempt);
         assert!(
@@ -166,9 +102,68 @@ async fn an_https_endpoint_with_a_self_signed_certificate_fails_with_a_tls_error
     }
     // Each try reached the server and was stopped by the certificate check, not before.
     assert!(
-        handshakes.load(Ordering::SeqCst) >= 3,
+        https.connections() >= 3,
         "only {} connections reached the HTTPS server",
-        handshakes.load(Ordering::SeqCst)
+        https.connections()
     );
+    assert!(https.received().is_empty(), "a request went past the check");
+    stack.stop().await;
+}
+
+/// `delivery.extra_ca_file`: a receiver whose certificate a private CA signed gets its webhook
+/// over HTTPS, signed; the same receiver is refused by a delivery service without the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_https_endpoint_signed_by_the_extra_ca_gets_its_signed_webhook() {
+    let pki = TestPki::ca_signed();
+    let ca_file = pki.ca_file().display().to_string();
+    let stack = TestStack::spawn_with(|s| s.delivery.extra_ca_file = ca_file).await;
+    let f = stack.fixture().await;
+    let https = Receiver::start_tls(pki.server_config()).await;
+    let endpoint = endpoint_at(&stack, &f, &https.url("/hook")).await;
+    let m = stack
+        .send(&f, json!({"event_type": "user.created", "data": {"n": 1}}))
+        .await
+        .body;
+    let d = stack
+        .eventually(
+            &format!("/api/v1/messages/{}/deliveries", m["id"].as_str().unwrap()),
+            Duration::from_secs(30),
+            |b| b["models"][0]["status"] == "succeeded",
+        )
+        .await;
+    assert_eq!(d["models"][0]["attempt_count"], 1, "{d}");
+    let got = https.received_at("/hook");
+    assert_eq!(got.len(), 1, "one request over TLS");
+    assert_eq!(got[0].json()["data"], json!({"n": 1}));
+    let (id, ts, signature) = (
+        got[0].header("webhook-id").unwrap(),
+        got[0].header("webhook-timestamp").unwrap().parse().unwrap(),
+        got[0].header("webhook-signature").unwrap(),
+    );
+    assert!(
+        hookd_signing::verify(
+            endpoint["secret"].as_str().unwrap(),
+            id,
+            ts,
+            &got[0].body,
+            signature
+        ),
+        "the webhook's signature does not verify: {signature}"
+    );
+    stack.stop().await;
+
+    // Without the file the private CA is unknown: the same certificate fails every try.
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    let https = Receiver::start_tls(pki.server_config()).await;
+    endpoint_at(&stack, &f, &https.url("/hook")).await;
+    for attempt in failed_attempts(&stack, &f).await {
+        let error = error_of(&attempt);
+        assert!(
+            error.contains("invalid peer certificate") && error.contains("unknownissuer"),
+            "unclear TLS error: {error}"
+        );
+    }
+    assert!(https.received().is_empty(), "a request went past the check");
     stack.stop().await;
 }

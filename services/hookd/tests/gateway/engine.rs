@@ -8,7 +8,8 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use std::time::Duration;
 
-fn signature(secret: &str, body: &[u8]) -> String {
+/// `x-hookdeck-signature` computed here, independently of the engine.
+pub(crate) fn signature(secret: &str, body: &[u8]) -> String {
     let mut m = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     m.update(body);
     base64(&m.finalize().into_bytes())
