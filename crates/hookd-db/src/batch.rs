@@ -1,8 +1,10 @@
 //! Groups the writes of concurrent callers into one statement: a caller hands its item over and
 //! waits; items are flushed together as soon as a flush slot is free, so batches grow with load
-//! and a lone caller waits for nothing. Used for message inserts, fan-out and attempt records.
+//! and a lone caller waits for nothing. Used for message and inbound request inserts, fan-out,
+//! gateway routing and attempt records.
 
 use crate::DbError;
+use futures_util::future::BoxFuture;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Semaphore};
@@ -71,6 +73,54 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         answer
             .await
             .map_err(|_| DbError::Unavailable("batcher stopped".into()))?
+    }
+}
+
+/// Writes one batch on one database connection (one statement or one transaction), answering
+/// one result per item, in order. Used through `Batcher::on_pool`.
+pub trait BatchWrite<T, R>: Send + Sync + 'static {
+    fn write<'a>(
+        &'a self,
+        client: &'a mut crate::Client,
+        items: &'a [T],
+    ) -> BoxFuture<'a, Result<Vec<R>, DbError>>;
+}
+
+impl<T: Send + Sync + 'static, R: Send + 'static> Batcher<T, R> {
+    /// A batcher whose flush takes a pooled connection and hands the whole batch to `writer`.
+    /// When a row fails the batch (it raced a deletion) rather than the database being
+    /// unavailable, each item is written alone, so only its own caller sees the error.
+    pub fn on_pool<W: BatchWrite<T, R>>(
+        pool: crate::Pool,
+        max: usize,
+        flushes: usize,
+        writer: Arc<W>,
+    ) -> Self {
+        Self::start(max, flushes, move |batch: Vec<T>| {
+            let (pool, writer) = (pool.clone(), writer.clone());
+            async move {
+                let mut client = match pool.get().await {
+                    Ok(c) => c,
+                    Err(e) => return all_failed(batch.len(), &DbError::from(e)),
+                };
+                match writer.write(&mut client, &batch).await {
+                    Ok(answers) => answers.into_iter().map(Ok).collect(),
+                    Err(e) if e.is_unavailable() => all_failed(batch.len(), &e),
+                    Err(_) => {
+                        let mut answers = Vec::with_capacity(batch.len());
+                        for item in &batch {
+                            let one = writer.write(&mut client, std::slice::from_ref(item)).await;
+                            answers.push(one.and_then(|mut a| {
+                                a.pop().ok_or_else(|| {
+                                    DbError::Unavailable("batch write gave no answer".into())
+                                })
+                            }));
+                        }
+                        answers
+                    }
+                }
+            }
+        })
     }
 }
 

@@ -26,7 +26,7 @@ pub mod stats;
 pub mod subscriptions;
 pub mod tasks;
 
-pub use batch::{all_failed, Batcher};
+pub use batch::{all_failed, BatchWrite, Batcher};
 pub use deadpool_postgres::{Client, GenericClient, Pool, Transaction};
 pub use error::DbError;
 pub use list::{Cursor, Dir, Filter, FilterValue, Listed, Op, Page};

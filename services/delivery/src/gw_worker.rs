@@ -203,15 +203,12 @@ impl Worker {
             http_method: gw.method.clone(),
             duration_ms: result.duration.as_millis().min(i32::MAX as u128) as i32,
         };
-        let schedule = &self.settings.delivery.retry_schedule;
-        let mut client = self.pool.get().await.map_err(|e| e.to_string())?;
-        let recorded = dispatch::record_try(&mut client, &record, |state| {
-            crate::gw_retry::next_try(state, result.status, schedule)
-                .map(|d| chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        drop(client);
+        // Shares a transaction with concurrent tries; the retry is decided there.
+        let recorded = self
+            .gw_recorder
+            .submit(record)
+            .await
+            .map_err(|e| e.to_string())?;
         // Destinations have no failing/disabled state to track: the circuit alone guards them.
         let _ = transition;
         let Some(recorded) = recorded else {

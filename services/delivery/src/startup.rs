@@ -33,11 +33,21 @@ impl DeliveryWorker {
             &settings.delivery.allowed_subnets,
         )
         .map_err(|e| anyhow::anyhow!("delivery.allowed_subnets: {e}"))?;
-        let client = OutboundClient::new(policy, settings.delivery.timeout, MAX_RESPONSE_BODY);
+        let client = OutboundClient::new(
+            policy,
+            settings.delivery.timeout,
+            MAX_RESPONSE_BODY,
+            settings.extra_ca_file(),
+        )
+        .map_err(|e| anyhow::anyhow!("delivery.extra_ca_file: {e}"))?;
         let metrics = DeliveryMetrics::new();
         let worker = Arc::new(Worker {
             limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
             recorder: crate::recorder::start(pool.clone()),
+            gw_recorder: crate::gw_recorder::start(
+                pool.clone(),
+                settings.delivery.retry_schedule.clone(),
+            ),
             global: Arc::new(tokio::sync::Semaphore::new(settings.delivery.concurrency)),
             pacer: crate::pacer::Pacer::default(),
             circuits: crate::circuit::Circuits::new(

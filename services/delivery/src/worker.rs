@@ -34,6 +34,8 @@ pub struct Worker {
     /// Gateway destinations' credentials and organizations' signing secrets.
     pub gateway: crate::gw_secrets::GatewaySecrets,
     pub gw_metrics: crate::gw_worker::GatewayAttemptMetrics,
+    /// Gateway attempt records, batched.
+    pub gw_recorder: crate::gw_recorder::GatewayRecorder,
 }
 
 /// How long a job waits for its endpoint's in-flight cap before it is put off.

@@ -35,6 +35,11 @@ pub struct AppState {
     pub publishes: Arc<tokio::sync::Semaphore>,
     /// Groups message inserts of concurrent sends.
     pub batcher: crate::batcher::InsertBatcher,
+    /// Groups the inserts of concurrent requests at source URLs.
+    pub requests: crate::batcher::RequestBatcher,
+    /// source id → the source, for requests at source URLs. Changes made through this replica
+    /// invalidate at once (`forget_source`); through another replica, within the TTL.
+    pub sources: TtlCache<Uuid, Arc<hookd_db::gateway::sources::Source>>,
     /// Base URL of the console and portal (portal links, the origin forms come from).
     pub public_url: String,
     /// Where source URLs point: `gateway.public_url`, else this server's address.
@@ -52,6 +57,7 @@ impl AppState {
         public_url: String,
     ) -> Self {
         let batcher = crate::batcher::start(pool.clone());
+        let requests = crate::batcher::requests(pool.clone());
         let bootstrap_key_hash = settings
             .auth
             .bootstrap_api_key
@@ -71,8 +77,10 @@ impl AppState {
             unknown_keys: TtlCache::bounded(Duration::from_secs(5), 10_000),
             app_orgs: TtlCache::new(Duration::from_secs(5)),
             schemas: TtlCache::new(Duration::from_secs(5)),
+            sources: TtlCache::new(Duration::from_secs(5)),
             cipher,
             batcher,
+            requests,
             publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
             public_url,
             gateway_url: String::new(),
@@ -92,6 +100,11 @@ impl AppState {
                 "internal error",
             )
         })
+    }
+
+    /// Drops a source from the cache after a change to it.
+    pub fn forget_source(&self, id: Uuid) {
+        self.sources.remove_where(|k| *k == id);
     }
 
     pub async fn client(&self) -> Result<hookd_db::Client, crate::ApiError> {

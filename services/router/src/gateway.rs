@@ -1,17 +1,16 @@
-//! The gateway's router: turns each accepted inbound request into one event per matching
-//! connection (the others recorded as ignored) in one transaction, then publishes a delivery
-//! job per queued event through the same builder the delivery scheduler uses. A request is
-//! routed once (`routed_at`); its queued events are leased before their jobs are published, so
-//! a job lost after the commit is sent again by the delivery scheduler when the lease runs out.
+//! The gateway's router: consumes `RequestAccepted` envelopes, routes them in batches
+//! (`gateway_route`) and publishes each request's delivery jobs; and the outbox relay that
+//! publishes accepted requests whose envelope was lost.
 
-use crate::gateway_decide::{decide, no_connection};
+use crate::gateway_route::{Jobs, RouteWriter};
 use hookd_bus::envelopes::RequestAccepted;
 use hookd_bus::{Ack, Publisher, Route};
-use hookd_db::gateway::routing::{self, ConnectionRoute, Inbound, Outcome};
-use hookd_db::{DbError, Pool};
+use hookd_db::gateway::routing;
+use hookd_db::{Batcher, DbError, Pool};
 use hookd_signing::SecretCipher;
 use hookd_telemetry::prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 use prost::Message as _;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -70,140 +69,50 @@ impl GatewayMetrics {
     }
 }
 
-/// What the gateway router shares between envelopes.
+/// What the gateway router shares between envelopes: concurrent envelopes are routed in
+/// batches (one transaction each), and each handler publishes its own request's jobs.
 pub struct GatewayRouter {
     pub pool: Pool,
     pub publisher: std::sync::Arc<Publisher>,
-    pub cipher: SecretCipher,
-    pub lease: Duration,
     pub metrics: GatewayMetrics,
     pub view: crate::gateway_view::GatewayView,
+    batcher: Batcher<Uuid, Jobs>,
 }
 
-/// The header names never forwarded for a request: its source's verification credential.
-pub fn credential_headers(cipher: &SecretCipher, request: &Inbound) -> Vec<String> {
-    let configs = request
-        .verification_configs
-        .as_deref()
-        .and_then(|sealed| cipher.open(sealed).ok())
-        .and_then(|plain| serde_json::from_str(&plain).ok())
-        .unwrap_or(serde_json::Value::Null);
-    hookd_bus::credential_headers(request.verification_type.as_deref(), &configs)
-}
+const MAX_BATCH: usize = 128;
+const FLUSHES: usize = 4;
 
 impl GatewayRouter {
-    /// Routes one request; returns the events created now.
-    pub async fn route(&self, request_id: Uuid) -> Result<usize, DbError> {
-        let lease_until =
-            chrono::Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let Some((request, version)) = routing::lock_unrouted(&tx, request_id).await? else {
-            // Gone, rejected or routed before (a redelivery): nothing to do.
-            return Ok(0);
+    pub fn new(
+        pool: Pool,
+        publisher: std::sync::Arc<Publisher>,
+        cipher: SecretCipher,
+        lease: Duration,
+        metrics: GatewayMetrics,
+    ) -> Self {
+        let view = crate::gateway_view::GatewayView::default();
+        let writer = RouteWriter {
+            view: view.clone(),
+            cipher,
+            lease,
+            metrics: metrics.clone(),
         };
-        // A change committed before this request was read is seen: a pause or a disable
-        // applies to every request routed after it.
-        self.view.at_least(&tx, version).await?;
-        let snapshot = self.view.snapshot();
-        let prepared = snapshot.of_source(request.source_id);
-        let connections: Vec<ConnectionRoute> = prepared.iter().map(|p| p.route.clone()).collect();
-        let now = chrono::Utc::now();
-        let outcomes: Vec<Outcome> = if prepared.is_empty() {
-            vec![no_connection()]
-        } else {
-            prepared
-                .iter()
-                .map(|p| decide(&p.route, p.filter.as_ref(), &request.data, now, lease_until))
-                .collect()
-        };
-        let signing_revision = routing::signing_revision(&tx, request.organization_id).await?;
-        let created = routing::record(&tx, &request, &outcomes).await?;
-        tx.commit().await?;
-        drop(client);
-        for o in &outcomes {
-            match o {
-                Outcome::Ignored { cause, .. } => {
-                    self.metrics
-                        .events_ignored
-                        .with_label_values(&[cause])
-                        .inc();
-                    tracing::info!(%request_id, cause, "connection ignored the request");
-                }
-                Outcome::Event { id, status, .. } if created.contains(id) => {
-                    self.metrics
-                        .events_created
-                        .with_label_values(&[status])
-                        .inc();
-                    tracing::info!(%request_id, event_id = %id, status, "event created");
-                }
-                Outcome::Event { .. } => {}
-            }
+        Self {
+            batcher: Batcher::on_pool(pool.clone(), MAX_BATCH, FLUSHES, Arc::new(writer)),
+            pool,
+            publisher,
+            metrics,
+            view,
         }
-        self.publish(
-            &request,
-            &connections,
-            &outcomes,
-            &created,
-            signing_revision,
-        )
-        .await;
-        Ok(created.len())
     }
 
-    async fn publish(
-        &self,
-        request: &Inbound,
-        connections: &[ConnectionRoute],
-        outcomes: &[Outcome],
-        created: &[Uuid],
-        signing_revision: i64,
-    ) {
-        let strip = credential_headers(&self.cipher, request);
-        let gw_request = hookd_bus::GatewayRequest {
-            method: &request.method,
-            data: &request.data,
-            body: &request.body,
-            source_name: &request.source_name,
-            verified: request.verified,
-            credential_headers: &strip,
-        };
-        let jobs = connections
+    /// Publishes a routed request's jobs; a job whose publish fails is sent again by the
+    /// delivery scheduler when its lease runs out.
+    async fn publish(&self, jobs: Jobs) {
+        let sends = jobs
             .iter()
-            .zip(outcomes)
-            .filter_map(|(c, o)| match o {
-                Outcome::Event {
-                    id,
-                    status: "QUEUED",
-                    ..
-                } if created.contains(id) => {
-                    let d = &c.destination;
-                    let job = hookd_bus::gateway_job(
-                        &hookd_bus::GatewayTry {
-                            event_id: *id,
-                            request_id: request.id,
-                            organization_id: request.organization_id,
-                            attempt: 1,
-                            trigger: "INITIAL",
-                            signing_revision,
-                            accepted_at_micros: request.created_at.timestamp_micros(),
-                        },
-                        &gw_request,
-                        &hookd_bus::GatewayDestination {
-                            id: d.id,
-                            url: d.url.as_deref().unwrap_or_default(),
-                            http_method: d.http_method.as_deref(),
-                            path_forwarding_disabled: d.path_forwarding_disabled,
-                            rate_limit: d.rate_limit,
-                            rate_limit_period: d.rate_limit_period.as_deref(),
-                            revision: d.revision,
-                        },
-                    );
-                    Some(async move { self.publisher.publish(Route::Deliveries, &job).await })
-                }
-                _ => None,
-            });
-        for result in futures_util::future::join_all(jobs).await {
+            .map(|job| self.publisher.publish(Route::Deliveries, job));
+        for result in futures_util::future::join_all(sends).await {
             match result {
                 Ok(()) => self.metrics.jobs_published.inc(),
                 Err(e) => tracing::warn!(error = %e,
@@ -223,16 +132,23 @@ impl GatewayRouter {
             return Ack::Reject;
         };
         let span = tracing::info_span!("gateway.route", %request_id);
-        match self.route(request_id).instrument(span).await {
-            Ok(_) => Ack::Ack,
-            Err(e) => {
-                self.metrics.route_errors.inc();
-                tracing::warn!(%request_id, error = %e, "gateway routing failed; requeueing");
-                // Do not spin on a dead database.
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                Ack::Requeue
+        async {
+            match self.batcher.submit(request_id).await {
+                Ok(jobs) => {
+                    self.publish(jobs).await;
+                    Ack::Ack
+                }
+                Err(e) => {
+                    self.metrics.route_errors.inc();
+                    tracing::warn!(%request_id, error = %e, "gateway routing failed; requeueing");
+                    // Do not spin on a dead database.
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    Ack::Requeue
+                }
             }
         }
+        .instrument(span)
+        .await
     }
 
     /// The outbox relay for inbound requests: publishes accepted requests never routed (ingest

@@ -5,6 +5,7 @@
 mod fanout;
 pub mod gateway;
 mod gateway_decide;
+mod gateway_route;
 pub mod gateway_view;
 mod metrics;
 mod relay;

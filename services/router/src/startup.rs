@@ -184,15 +184,14 @@ impl Router {
             });
         }
         {
-            let gateway = std::sync::Arc::new(crate::gateway::GatewayRouter {
-                pool: pool.clone(),
-                publisher: publisher.clone(),
-                cipher: hookd_signing::SecretCipher::new(settings.encryption_key())
+            let gateway = std::sync::Arc::new(crate::gateway::GatewayRouter::new(
+                pool.clone(),
+                publisher.clone(),
+                hookd_signing::SecretCipher::new(settings.encryption_key())
                     .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
-                lease: settings.delivery.lease,
-                metrics: crate::gateway::GatewayMetrics::register(&metrics.registry),
-                view: crate::gateway_view::GatewayView::default(),
-            });
+                settings.delivery.lease,
+                crate::gateway::GatewayMetrics::register(&metrics.registry),
+            ));
             // The connections view: reloaded on NOTIFY and checked every second.
             let changed = Arc::new(tokio::sync::Notify::new());
             tasks.spawn(

@@ -9,6 +9,7 @@ use crate::DbError;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// An event claimed for a try.
@@ -168,85 +169,170 @@ pub struct Recorded {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
-/// Records a try and updates its event in one transaction. `next` decides, for a failed try,
-/// when the next automatic try is due (`None`: no more). `None` when the event is gone.
-pub async fn record_try(
+/// Records tries and updates their events in one transaction, three statements for the
+/// batch. `next` decides, for a failed try, when the next automatic try is due (`None`: no
+/// more). One answer per try, in order; `None` when its event is gone. Tries of one event in
+/// the same batch are recorded one after the other, so each counts the one before.
+pub async fn record_tries(
     client: &mut crate::Client,
-    t: &TryRecord,
-    next: impl FnOnce(&EventState) -> Option<DateTime<Utc>>,
-) -> Result<Option<Recorded>, DbError> {
+    tries: &[TryRecord],
+    next: impl Fn(&TryRecord, &EventState) -> Option<DateTime<Utc>>,
+) -> Result<Vec<Option<Recorded>>, DbError> {
+    let mut seen = HashSet::new();
+    if tries.iter().all(|t| seen.insert(t.event_id)) {
+        return record_distinct(client, tries, &next).await;
+    }
+    let mut answers = Vec::with_capacity(tries.len());
+    for t in tries {
+        answers.extend(record_distinct(client, std::slice::from_ref(t), &next).await?);
+    }
+    Ok(answers)
+}
+
+/// `record_tries` of tries of distinct events.
+async fn record_distinct(
+    client: &mut crate::Client,
+    tries: &[TryRecord],
+    next: &impl Fn(&TryRecord, &EventState) -> Option<DateTime<Utc>>,
+) -> Result<Vec<Option<Recorded>>, DbError> {
     let tx = client.transaction().await?;
-    let Some(row) = tx
-        .query_opt(
-            "SELECT e.organization_id, e.attempts, e.automatic_tries, e.muted_at IS NOT NULL AS muted,
-                e.next_bulk_retry_id, c.rules
+    let ids: Vec<Uuid> = tries.iter().map(|t| t.event_id).collect();
+    // In id order, so concurrent batches cannot deadlock.
+    let rows = tx
+        .query(
+            "SELECT e.id, e.organization_id, e.attempts, e.automatic_tries,
+                e.muted_at IS NOT NULL AS muted, e.next_bulk_retry_id, c.rules
              FROM gw_events e JOIN gw_connections c ON c.id = e.connection_id
-             WHERE e.id = $1 FOR UPDATE OF e",
-            &[&t.event_id],
+             WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e",
+            &[&ids],
         )
-        .await?
-    else {
-        return Ok(None);
-    };
-    let automatic = i32::from(t.trigger == "AUTOMATIC");
-    let state = EventState {
-        automatic_tries: row.get::<_, i32>("automatic_tries") + automatic,
-        muted: row.get("muted"),
-        rules: row.get("rules"),
-    };
-    let attempt_number = row.get::<_, i32>("attempts") + 1;
-    let organization_id: Uuid = row.get("organization_id");
-    let bulk_retry_id: Option<Uuid> = row.get("next_bulk_retry_id");
-    let retry_at = if t.succeeded { None } else { next(&state) };
-    let attempt_id = hookd_domain::new_id();
-    tx.execute(
-        "INSERT INTO gw_attempts (id, organization_id, event_id, destination_id, attempt_number,
-            trigger, status, response_status, error_code, body, requested_url, http_method,
-            bulk_retry_id, duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        &[
-            &attempt_id,
-            &organization_id,
-            &t.event_id,
-            &t.destination_id,
-            &attempt_number,
-            &t.trigger,
-            &if t.succeeded { "SUCCESSFUL" } else { "FAILED" },
-            &t.response_status,
-            &t.error_code,
-            &t.body,
-            &t.requested_url,
-            &t.http_method,
-            &bulk_retry_id,
-            &t.duration_ms,
-        ],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE gw_events SET attempts = $2, automatic_tries = $3, last_attempt_at = now(),
-            response_status = $4, error_code = $5,
-            status = CASE WHEN $6 THEN 'SUCCESSFUL' ELSE 'FAILED' END,
-            successful_at = CASE WHEN $6 THEN now() ELSE successful_at END,
-            next_attempt_at = $7, queued = false, next_trigger = 'AUTOMATIC',
-            next_bulk_retry_id = NULL, updated_at = now()
-         WHERE id = $1",
-        &[
-            &t.event_id,
-            &attempt_number,
-            &state.automatic_tries,
-            &t.response_status,
-            &t.error_code,
-            &t.succeeded,
-            &retry_at,
-        ],
-    )
-    .await?;
+        .await?;
+    let found: HashMap<Uuid, &tokio_postgres::Row> = rows.iter().map(|r| (r.get("id"), r)).collect();
+    let mut a = AttemptRows::default();
+    let mut answers = Vec::with_capacity(tries.len());
+    for t in tries {
+        let Some(row) = found.get(&t.event_id) else {
+            answers.push(None);
+            continue;
+        };
+        let automatic = i32::from(t.trigger == "AUTOMATIC");
+        let state = EventState {
+            automatic_tries: row.get::<_, i32>("automatic_tries") + automatic,
+            muted: row.get("muted"),
+            rules: row.get("rules"),
+        };
+        let recorded = Recorded {
+            attempt_number: row.get::<_, i32>("attempts") + 1,
+            attempt_id: hookd_domain::new_id(),
+            retry_at: if t.succeeded { None } else { next(t, &state) },
+        };
+        a.push(t, row, &state, &recorded);
+        answers.push(Some(recorded));
+    }
+    if !a.id.is_empty() {
+        tx.execute(
+            "INSERT INTO gw_attempts (id, organization_id, event_id, destination_id,
+                attempt_number, trigger, status, response_status, error_code, body,
+                requested_url, http_method, bulk_retry_id, duration_ms)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[],
+                $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[],
+                $12::text[], $13::uuid[], $14::int[])",
+            &[
+                &a.id,
+                &a.organization_id,
+                &a.event_id,
+                &a.destination_id,
+                &a.attempt_number,
+                &a.trigger,
+                &a.status,
+                &a.response_status,
+                &a.error_code,
+                &a.body,
+                &a.requested_url,
+                &a.http_method,
+                &a.bulk_retry_id,
+                &a.duration_ms,
+            ],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE gw_events e SET attempts = u.attempts, automatic_tries = u.automatic_tries,
+                last_attempt_at = now(), response_status = u.response_status,
+                error_code = u.error_code,
+                status = CASE WHEN u.succeeded THEN 'SUCCESSFUL' ELSE 'FAILED' END,
+                successful_at = CASE WHEN u.succeeded THEN now() ELSE e.successful_at END,
+                next_attempt_at = u.retry_at, queued = false, next_trigger = 'AUTOMATIC',
+                next_bulk_retry_id = NULL, updated_at = now()
+             FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bool[],
+                $7::timestamptz[])
+                AS u(id, attempts, automatic_tries, response_status, error_code, succeeded,
+                    retry_at)
+             WHERE e.id = u.id",
+            &[
+                &a.event_id,
+                &a.attempt_number,
+                &a.automatic_tries,
+                &a.response_status,
+                &a.error_code,
+                &a.succeeded,
+                &a.retry_at,
+            ],
+        )
+        .await?;
+    }
     tx.commit().await?;
-    Ok(Some(Recorded {
-        attempt_number,
-        attempt_id,
-        retry_at,
-    }))
+    Ok(answers)
+}
+
+/// The columns of a batch of attempts and of their events' updates.
+#[derive(Default)]
+struct AttemptRows<'a> {
+    id: Vec<Uuid>,
+    organization_id: Vec<Uuid>,
+    event_id: Vec<Uuid>,
+    destination_id: Vec<Uuid>,
+    attempt_number: Vec<i32>,
+    trigger: Vec<&'a str>,
+    status: Vec<&'static str>,
+    response_status: Vec<Option<i32>>,
+    error_code: Vec<Option<&'a str>>,
+    body: Vec<Option<&'a str>>,
+    requested_url: Vec<&'a str>,
+    http_method: Vec<&'a str>,
+    bulk_retry_id: Vec<Option<Uuid>>,
+    duration_ms: Vec<i32>,
+    automatic_tries: Vec<i32>,
+    succeeded: Vec<bool>,
+    retry_at: Vec<Option<DateTime<Utc>>>,
+}
+
+impl<'a> AttemptRows<'a> {
+    fn push(
+        &mut self,
+        t: &'a TryRecord,
+        event: &tokio_postgres::Row,
+        state: &EventState,
+        recorded: &Recorded,
+    ) {
+        self.id.push(recorded.attempt_id);
+        self.organization_id.push(event.get("organization_id"));
+        self.event_id.push(t.event_id);
+        self.destination_id.push(t.destination_id);
+        self.attempt_number.push(recorded.attempt_number);
+        self.trigger.push(&t.trigger);
+        self.status
+            .push(if t.succeeded { "SUCCESSFUL" } else { "FAILED" });
+        self.response_status.push(t.response_status);
+        self.error_code.push(t.error_code.as_deref());
+        self.body.push(t.body.as_deref());
+        self.requested_url.push(&t.requested_url);
+        self.http_method.push(&t.http_method);
+        self.bulk_retry_id.push(event.get("next_bulk_retry_id"));
+        self.duration_ms.push(t.duration_ms);
+        self.automatic_tries.push(state.automatic_tries);
+        self.succeeded.push(t.succeeded);
+        self.retry_at.push(recorded.retry_at);
+    }
 }
 
 /// A destination's auth method as stored (`config` sealed JSON) and its revision.

@@ -11,6 +11,7 @@ pub mod events_view;
 pub mod ignored_view;
 pub mod requests;
 pub mod routing;
+mod routing_rows;
 pub mod signing;
 pub mod sources;
 mod table;

@@ -51,28 +51,50 @@ fn from_row(r: &Row) -> Request {
     }
 }
 
-/// Stores a request and its raw body; committed when this returns (ingest commits
-/// synchronously), so a 200 after it survives a crash.
-pub async fn insert(client: &impl GenericClient, r: &Request, body: &[u8]) -> Result<(), DbError> {
+/// A request to store, with its raw body.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub request: Request,
+    pub body: Vec<u8>,
+}
+
+/// Stores requests and their raw bodies in one statement; committed when this returns (ingest
+/// commits synchronously), so a 200 after it survives a crash. One answer per request.
+pub async fn insert_many(
+    client: &impl GenericClient,
+    batch: &[NewRequest],
+) -> Result<Vec<()>, DbError> {
+    let col = |f: fn(&Request) -> Uuid| batch.iter().map(|n| f(&n.request)).collect::<Vec<_>>();
+    let (ids, orgs, sources) = (
+        col(|r| r.id),
+        col(|r| r.organization_id),
+        col(|r| r.source_id),
+    );
+    let verified: Vec<bool> = batch.iter().map(|n| n.request.verified).collect();
+    let causes: Vec<Option<&str>> = batch
+        .iter()
+        .map(|n| n.request.rejection_cause.as_deref())
+        .collect();
+    let methods: Vec<&str> = batch.iter().map(|n| n.request.method.as_str()).collect();
+    let data: Vec<&Value> = batch.iter().map(|n| &n.request.data).collect();
+    let bodies: Vec<&[u8]> = batch.iter().map(|n| n.body.as_slice()).collect();
+    let at: Vec<DateTime<Utc>> = batch.iter().map(|n| n.request.ingested_at).collect();
     client
         .execute(
             "INSERT INTO gw_requests (id, organization_id, source_id, verified, rejection_cause,
                 method, data, body, ingested_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)",
+             SELECT id, organization_id, source_id, verified, rejection_cause, method, data,
+                body, at, at, at
+             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[],
+                $7::jsonb[], $8::bytea[], $9::timestamptz[])
+                AS r(id, organization_id, source_id, verified, rejection_cause, method, data,
+                    body, at)",
             &[
-                &r.id,
-                &r.organization_id,
-                &r.source_id,
-                &r.verified,
-                &r.rejection_cause,
-                &r.method,
-                &r.data,
-                &body,
-                &r.ingested_at,
+                &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at,
             ],
         )
         .await?;
-    Ok(())
+    Ok(vec![(); batch.len()])
 }
 
 pub async fn get(

@@ -4,10 +4,12 @@
 //! stored, idempotently: an event per (request, connection) at most, and a request is routed
 //! once (`routed_at`).
 
+use super::routing_rows::{EventRows, IgnoredRows, RequestRows};
 use crate::DbError;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -92,28 +94,30 @@ pub(crate) fn destination_from_row(r: &Row) -> DestinationRoute {
     }
 }
 
-/// The request to route, locked for the routing transaction, and the gateway routing version
-/// (a router whose connections view is older reloads it first); `None` when it is gone, was
-/// rejected or has been routed already (a redelivered envelope: nothing more to do).
+/// The requests to route, locked for the routing transaction (in id order, so concurrent
+/// routers cannot deadlock), and the gateway routing version (a router whose connections view
+/// is older reloads it first). A request gone, rejected or routed already (a redelivered
+/// envelope) is not returned: nothing more to do for it.
 pub async fn lock_unrouted(
     client: &impl GenericClient,
-    request_id: Uuid,
-) -> Result<Option<(Inbound, i64)>, DbError> {
-    let row = client
-        .query_opt(
+    request_ids: &[Uuid],
+) -> Result<(Vec<Inbound>, i64), DbError> {
+    let rows = client
+        .query(
             &format!(
                 "SELECT {INBOUND_COLUMNS},
                     (SELECT version FROM gw_routing_version) AS routing_version
                  FROM gw_requests r JOIN gw_sources s ON s.id = r.source_id
-                 WHERE r.id = $1 AND r.routed_at IS NULL AND r.rejection_cause IS NULL
+                 WHERE r.id = ANY($1) AND r.routed_at IS NULL AND r.rejection_cause IS NULL
+                 ORDER BY r.id
                  FOR UPDATE OF r"
             ),
-            &[&request_id],
+            &[&request_ids],
         )
         .await?;
-    Ok(row
-        .as_ref()
-        .map(|r| (inbound_from_row(r), r.get("routing_version"))))
+    // No rows: nothing to route, so no version to be at.
+    let version = rows.first().map_or(-1, |r| r.get("routing_version"));
+    Ok((rows.iter().map(inbound_from_row).collect(), version))
 }
 
 pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {
@@ -156,20 +160,22 @@ pub async fn load_connections(
     ))
 }
 
-/// The organization's signing secret revision (0: none yet), carried by jobs so a worker's
-/// cached secret older than a rotation reloads.
-pub async fn signing_revision(
+/// The organizations' signing secret revisions (absent: none yet, revision 0), carried by jobs
+/// so a worker's cached secret older than a rotation reloads.
+pub async fn signing_revisions(
     client: &impl GenericClient,
-    organization_id: Uuid,
-) -> Result<i64, DbError> {
+    organization_ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>, DbError> {
     Ok(client
-        .query_opt(
-            "SELECT revision FROM gw_signing_secrets WHERE organization_id = $1",
-            &[&organization_id],
+        .query(
+            "SELECT organization_id, revision FROM gw_signing_secrets
+             WHERE organization_id = ANY($1)",
+            &[&organization_ids],
         )
         .await?
-        .map(|r| r.get(0))
-        .unwrap_or(0))
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }
 
 /// What became of one connection.
@@ -191,84 +197,105 @@ pub enum Outcome {
     },
 }
 
-/// Records the outcomes and marks the request routed; in the caller's transaction. Returns the
-/// ids of the events created now (an event of the same request and connection made before is
-/// kept, not doubled).
+/// Records the outcomes of each request and marks them routed, three statements for the
+/// whole batch; in the caller's transaction. Returns the ids of the events created now (an
+/// event of the same request and connection made before is kept, not doubled).
 pub async fn record(
     client: &impl GenericClient,
-    request: &Inbound,
-    outcomes: &[Outcome],
-) -> Result<Vec<Uuid>, DbError> {
-    let mut created = Vec::new();
-    let (mut events, mut ignored) = (0i32, 0i32);
-    // A source without connections: Hookdeck's NO_CONNECTION is a cause of the request (still
-    // answered 200), not an ignored event of a connection.
-    let mut cause_of_request: Option<&str> = None;
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Ignored {
-                connection_id: None,
-                cause,
-                ..
-            } => cause_of_request = Some(cause),
-            Outcome::Ignored {
-                connection_id,
-                cause,
-                meta,
-            } => {
-                client
-                    .execute(
-                        "INSERT INTO gw_ignored_events (id, request_id, connection_id, cause, meta)
-                         VALUES ($1, $2, $3, $4, $5)",
-                        &[
-                            &hookd_domain::new_id(),
-                            &request.id,
-                            connection_id,
-                            cause,
-                            meta,
-                        ],
-                    )
-                    .await?;
-                ignored += 1;
-            }
-            Outcome::Event {
-                id,
-                connection_id,
-                destination_id,
-                status,
-                next_attempt_at,
-            } => {
-                let n = client
-                    .execute(
-                        "INSERT INTO gw_events (id, organization_id, connection_id, source_id,
-                            destination_id, request_id, status, next_attempt_at, queued)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7 = 'QUEUED')
-                         ON CONFLICT (request_id, connection_id) DO NOTHING",
-                        &[
-                            id,
-                            &request.organization_id,
-                            connection_id,
-                            &request.source_id,
-                            destination_id,
-                            &request.id,
-                            status,
-                            next_attempt_at,
-                        ],
-                    )
-                    .await?;
-                events += 1;
-                if n == 1 {
-                    created.push(*id);
+    routed: &[(&Inbound, &[Outcome])],
+) -> Result<HashSet<Uuid>, DbError> {
+    let mut events = EventRows::default();
+    let mut ignored = IgnoredRows::default();
+    let mut requests = RequestRows::default();
+    for (request, outcomes) in routed {
+        // A source without connections: Hookdeck's NO_CONNECTION is a cause of the request
+        // (still answered 200), not an ignored event of a connection.
+        let mut cause_of_request: Option<&'static str> = None;
+        let (mut n_events, mut n_ignored) = (0i32, 0i32);
+        for outcome in outcomes.iter() {
+            match outcome {
+                Outcome::Ignored {
+                    connection_id: None,
+                    cause,
+                    ..
+                } => cause_of_request = Some(cause),
+                Outcome::Ignored {
+                    connection_id: Some(connection_id),
+                    cause,
+                    meta,
+                } => {
+                    ignored.push(request.id, *connection_id, cause, meta.clone());
+                    n_ignored += 1;
+                }
+                Outcome::Event { .. } => {
+                    events.push(request, outcome);
+                    n_events += 1;
                 }
             }
         }
+        requests.push(request.id, n_events, n_ignored, cause_of_request);
+    }
+    let created = if events.id.is_empty() {
+        HashSet::new()
+    } else {
+        client
+            .query(
+                "INSERT INTO gw_events (id, organization_id, connection_id, source_id,
+                    destination_id, request_id, status, next_attempt_at, queued)
+                 SELECT id, organization_id, connection_id, source_id, destination_id,
+                    request_id, status, next_attempt_at, status = 'QUEUED'
+                 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[],
+                    $6::uuid[], $7::text[], $8::timestamptz[])
+                    AS e(id, organization_id, connection_id, source_id, destination_id,
+                        request_id, status, next_attempt_at)
+                 ON CONFLICT (request_id, connection_id) DO NOTHING
+                 RETURNING id",
+                &[
+                    &events.id,
+                    &events.organization_id,
+                    &events.connection_id,
+                    &events.source_id,
+                    &events.destination_id,
+                    &events.request_id,
+                    &events.status,
+                    &events.next_attempt_at,
+                ],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    if !ignored.id.is_empty() {
+        client
+            .execute(
+                "INSERT INTO gw_ignored_events (id, request_id, connection_id, cause, meta)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
+                    $5::jsonb[])",
+                &[
+                    &ignored.id,
+                    &ignored.request_id,
+                    &ignored.connection_id,
+                    &ignored.cause,
+                    &ignored.meta,
+                ],
+            )
+            .await?;
     }
     client
         .execute(
-            "UPDATE gw_requests SET routed_at = now(), events_count = $2, ignored_count = $3,
-                rejection_cause = coalesce($4, rejection_cause), updated_at = now()
-             WHERE id = $1",
-            &[&request.id, &events, &ignored, &cause_of_request],
+            "UPDATE gw_requests r SET routed_at = now(), events_count = u.events,
+                ignored_count = u.ignored, rejection_cause = coalesce(u.cause, r.rejection_cause),
+                updated_at = now()
+             FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[])
+                AS u(id, events, ignored, cause)
+             WHERE r.id = u.id",
+            &[
+                &requests.id,
+                &requests.events,
+                &requests.ignored,
+                &requests.cause,
+            ],
         )
         .await?;
     Ok(created)

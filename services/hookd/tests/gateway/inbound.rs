@@ -217,3 +217,35 @@ async fn a_custom_response_answers_accepted_requests() {
     assert_eq!(r.headers["content-type"], "application/xml");
     stack.stop().await;
 }
+
+/// Ingest keeps sources in a short cache: a change made through the API applies to the very
+/// next request all the same.
+#[tokio::test]
+async fn a_change_to_a_source_applies_to_the_next_request() {
+    let stack = TestStack::spawn().await;
+    let api = &stack.api;
+    let source = ok(call(api, "POST", "/sources", Some(json!({"name": "cached"}))).await);
+    let (sid, path) = (id(&source), source_path(&source, &stack.base));
+    let anonymous = api.with_key(None);
+    let status = |method: &'static str| {
+        let (anonymous, path) = (anonymous.clone(), path.clone());
+        async move { anonymous.raw(method, &path, Some("{}".into()), &[]).await.status }
+    };
+    assert_eq!(status("POST").await, 200, "the source is now cached");
+    ok(call(
+        api,
+        "PUT",
+        &format!("/sources/{sid}"),
+        Some(json!({"allowed_http_methods": ["PUT"]})),
+    )
+    .await);
+    assert_eq!(status("POST").await, 405, "an update applies at once");
+    assert_eq!(status("PUT").await, 200);
+    ok(call(api, "PUT", &format!("/sources/{sid}/disable"), None).await);
+    assert_eq!(status("PUT").await, 403, "a disable applies at once");
+    ok(call(api, "PUT", &format!("/sources/{sid}/enable"), None).await);
+    assert_eq!(status("PUT").await, 200, "an enable applies at once");
+    ok(call(api, "DELETE", &format!("/sources/{sid}"), None).await);
+    assert_eq!(status("PUT").await, 404, "a deletion applies at once");
+    stack.stop().await;
+}

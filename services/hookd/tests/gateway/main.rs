@@ -9,6 +9,7 @@ mod children;
 mod helpers;
 mod support;
 
+mod batching;
 mod bulk;
 mod connections;
 mod destinations;
@@ -17,6 +18,7 @@ mod engine_crash;
 mod engine_rules;
 mod engine_support;
 mod events;
+mod https;
 mod inbound;
 mod lists;
 mod ratelimit;

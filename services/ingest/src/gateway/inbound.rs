@@ -1,6 +1,7 @@
 //! `{public_url}/e/{source_id}[/suffix]`: where providers post. No API key: the source's
 //! verification is the proof. Every request of a known source is stored (rejected ones with
-//! their cause) and an accepted one is answered 200 only once committed.
+//! their cause) and an accepted one is answered 200 only once committed. Sources are read
+//! through a short cache and inserts batched across concurrent requests (`crate::batcher`).
 
 use super::ids::{self, REQUEST, SOURCE};
 use crate::error::ApiError;
@@ -9,9 +10,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use chrono::Utc;
 use futures_util::StreamExt;
-use hookd_db::gateway::requests::{self, Request};
+use hookd_db::gateway::requests::{NewRequest, Request};
 use hookd_db::gateway::sources::{self, Source};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 /// Why a request was refused: status, code.
 #[derive(Debug, Clone, Copy)]
@@ -72,10 +74,7 @@ async fn handle(
     let raw_id = req.match_info().get("source_id").unwrap_or_default();
     let source_id = ids::parse(SOURCE, raw_id).ok_or_else(|| ApiError::not_found("source"))?;
     tracing::Span::current().record("source_id", raw_id);
-    let client = state.client().await?;
-    let source = sources::get_public(&client, source_id)
-        .await
-        .map_err(ApiError::from_db("source"))?;
+    let source = source(state, source_id).await?;
     let method = req.method().as_str().to_owned();
     let mut rejection = if source.disabled_at.is_some() {
         Some(Rejection::Disabled)
@@ -125,9 +124,17 @@ async fn handle(
         created_at: Utc::now(),
         updated_at: Utc::now(),
     };
-    let request_id = ids::format(REQUEST, request.id);
+    let (id, created_at) = (request.id, request.created_at);
+    let request_id = ids::format(REQUEST, id);
     tracing::Span::current().record("request_id", request_id.as_str());
-    requests::insert(&client, &request, &body).await?;
+    // Shares a statement and a commit with concurrent requests; committed when answered.
+    state
+        .requests
+        .submit(NewRequest {
+            request,
+            body: body.to_vec(),
+        })
+        .await?;
     if let Some(r) = rejection {
         state
             .gateway_metrics
@@ -141,18 +148,14 @@ async fn handle(
     // Committed: the 200 holds from here. The publish is the fast path to the router; if it
     // fails or too many are in flight, the router's relay finds the request unrouted.
     let envelope = hookd_bus::request_accepted(
-        request.id,
+        id,
         source.id,
         source.organization_id,
-        request.created_at.timestamp_micros(),
+        created_at.timestamp_micros(),
     );
     match state.publishes.clone().try_acquire_owned() {
         Ok(permit) => {
-            let (publisher, metrics, id) = (
-                state.publisher.clone(),
-                state.gateway_metrics.clone(),
-                request.id,
-            );
+            let (publisher, metrics) = (state.publisher.clone(), state.gateway_metrics.clone());
             tokio::spawn(async move {
                 if let Err(e) = publisher
                     .publish(hookd_bus::Route::Requests, &envelope)
@@ -168,6 +171,21 @@ async fn handle(
     }
     state.gateway_metrics.requests_accepted.inc();
     Ok(accepted(&source, &request_id))
+}
+
+/// The source of a source URL, from the cache or the database.
+async fn source(state: &AppState, id: uuid::Uuid) -> Result<Arc<Source>, ApiError> {
+    if let Some(source) = state.sources.get(&id) {
+        return Ok(source);
+    }
+    let client = state.client().await?;
+    let source = Arc::new(
+        sources::get_public(&client, id)
+            .await
+            .map_err(ApiError::from_db("source"))?,
+    );
+    state.sources.insert(id, source.clone());
+    Ok(source)
 }
 
 /// The answer to an accepted request: the source's custom response, or Hookdeck's.

@@ -224,7 +224,9 @@ pub async fn upsert_source(
     match db::find_by_name(client, caller.organization_id, &name).await? {
         Some(mut existing) => {
             apply(state, input, &mut existing)?;
-            Ok(db::update(client, &existing).await?)
+            let updated = db::update(client, &existing).await?;
+            state.forget_source(updated.id);
+            Ok(updated)
         }
         None => Ok(db::insert(client, &new_source(state, caller, input)?).await?),
     }
@@ -249,9 +251,11 @@ pub async fn set_source_disabled(
     disabled: bool,
 ) -> Result<Source, ApiError> {
     let client = state.client().await?;
-    db::set_disabled(&client, caller.organization_id, id, disabled)
+    let source = db::set_disabled(&client, caller.organization_id, id, disabled)
         .await
-        .map_err(ApiError::from_db("source"))
+        .map_err(ApiError::from_db("source"))?;
+    state.forget_source(id);
+    Ok(source)
 }
 
 /// Deletes a source of the caller's organization and its connections.
@@ -259,7 +263,9 @@ pub async fn delete_source(state: &AppState, caller: &Caller, id: Uuid) -> Resul
     let client = state.client().await?;
     db::delete(&client, caller.organization_id, id)
         .await
-        .map_err(ApiError::from_db("source"))
+        .map_err(ApiError::from_db("source"))?;
+    state.forget_source(id);
+    Ok(())
 }
 
 /// The source id of a path; anything not one is a 404.
@@ -362,6 +368,7 @@ async fn update(
     let updated = db::update(&client, &source)
         .await
         .map_err(ApiError::from_db("source"))?;
+    state.forget_source(id);
     Ok(web::Json(render(&state, updated, false)?))
 }
 
