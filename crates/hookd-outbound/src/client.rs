@@ -268,13 +268,7 @@ fn classify(e: hyper_util::client::legacy::Error) -> SendError {
         if let Some(blocked) = err.downcast_ref::<BlockedAddress>() {
             return SendError::Blocked(blocked.to_string());
         }
-        // tokio-rustls hands the handshake's error over inside an io::Error.
-        let rustls_error = err.downcast_ref::<rustls::Error>().or_else(|| {
-            err.downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        });
-        tls = tls.or(rustls_error.map(TlsCause::of));
+        tls = tls.or(rustls_error(err).map(TlsCause::of));
         chain.push(err.to_string());
         source = err.source();
     }
@@ -289,4 +283,14 @@ fn classify(e: hyper_util::client::legacy::Error) -> SendError {
     } else {
         SendError::Request(text)
     }
+}
+
+/// The rustls error inside `err`: tokio-rustls hands the handshake's error over inside an
+/// io::Error, which hyper-rustls wraps in another.
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(e) = err.downcast_ref::<rustls::Error>() {
+        return Some(e);
+    }
+    let io = err.downcast_ref::<std::io::Error>()?;
+    rustls_error(io.get_ref()?)
 }

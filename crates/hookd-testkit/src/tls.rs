@@ -20,7 +20,12 @@ impl TestPki {
     pub fn ca_signed() -> Self {
         let dir = temp_dir();
         const EC: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-        openssl(&dir, &format!("req -x509 {EC} -days 1 -subj /CN=hookd-test-CA -keyout ca.key -out ca.pem"));
+        // A name of its own: a verifier looks a certificate's issuer up by name.
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("hookd-pki");
+        openssl(
+            &dir,
+            &format!("req -x509 {EC} -days 1 -subj /CN={name} -keyout ca.key -out ca.pem"),
+        );
         openssl(&dir, &format!("req {EC} -subj /CN=127.0.0.1 -keyout server.key -out server.csr"));
         std::fs::write(
             dir.join("ext.cnf"),

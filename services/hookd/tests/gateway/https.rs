@@ -1,6 +1,6 @@
 //! Destinations over HTTPS, through the same client as endpoints: one whose certificate the CA
-//! of `delivery.extra_ca_file` signed gets the request, signed; one whose certificate signs
-//! itself fails every try, each attempt saying why (error code and the TLS error).
+//! of `delivery.extra_ca_file` signed gets the request, signed; one whose certificate another
+//! CA signed fails every try, each attempt saying why (error code and the TLS error).
 
 use crate::engine::signature;
 use crate::engine_support::*;
@@ -16,7 +16,8 @@ async fn https_destinations_trust_the_extra_ca_and_record_certificate_failures()
     let ca_file = pki.ca_file().display().to_string();
     let stack = TestStack::spawn_with(|s| s.delivery.extra_ca_file = ca_file).await;
     let trusted = Receiver::start_tls(pki.server_config()).await;
-    let untrusted = Receiver::start_tls(TestPki::self_signed().server_config()).await;
+    // Signed by a CA of its own that nothing trusts.
+    let untrusted = Receiver::start_tls(TestPki::ca_signed().server_config()).await;
     let c = connect(
         &stack,
         "shop",
