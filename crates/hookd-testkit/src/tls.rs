@@ -21,12 +21,18 @@ impl TestPki {
         let dir = temp_dir();
         const EC: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
         // A name of its own: a verifier looks a certificate's issuer up by name.
-        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("hookd-pki");
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("hookd-pki");
         openssl(
             &dir,
             &format!("req -x509 {EC} -days 1 -subj /CN={name} -keyout ca.key -out ca.pem"),
         );
-        openssl(&dir, &format!("req {EC} -subj /CN=127.0.0.1 -keyout server.key -out server.csr"));
+        openssl(
+            &dir,
+            &format!("req {EC} -subj /CN=127.0.0.1 -keyout server.key -out server.csr"),
+        );
         std::fs::write(
             dir.join("ext.cnf"),
             "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
@@ -95,10 +101,7 @@ fn temp_dir() -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let dir = std::env::temp_dir().join(format!(
-        "hookd-pki-{}-{nanos}-{n}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("hookd-pki-{}-{nanos}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir for certificates");
     dir
 }

@@ -76,7 +76,9 @@ impl RouteWriter {
                 } else {
                     prepared
                         .iter()
-                        .map(|p| decide(&p.route, p.filter.as_ref(), &request.data, now, lease_until))
+                        .map(|p| {
+                            decide(&p.route, p.filter.as_ref(), &request.data, now, lease_until)
+                        })
                         .collect()
                 };
                 (prepared.iter().map(|p| p.route.clone()).collect(), outcomes)

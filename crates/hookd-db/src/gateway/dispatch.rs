@@ -207,7 +207,8 @@ async fn record_distinct(
             &[&ids],
         )
         .await?;
-    let found: HashMap<Uuid, &tokio_postgres::Row> = rows.iter().map(|r| (r.get("id"), r)).collect();
+    let found: HashMap<Uuid, &tokio_postgres::Row> =
+        rows.iter().map(|r| (r.get("id"), r)).collect();
     let mut a = AttemptRows::default();
     let mut answers = Vec::with_capacity(tries.len());
     for t in tries {

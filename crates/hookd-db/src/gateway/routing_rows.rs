@@ -52,7 +52,13 @@ pub(super) struct IgnoredRows {
 }
 
 impl IgnoredRows {
-    pub(super) fn push(&mut self, request_id: Uuid, connection_id: Uuid, cause: &'static str, meta: Option<Value>) {
+    pub(super) fn push(
+        &mut self,
+        request_id: Uuid,
+        connection_id: Uuid,
+        cause: &'static str,
+        meta: Option<Value>,
+    ) {
         self.id.push(hookd_domain::new_id());
         self.request_id.push(request_id);
         self.connection_id.push(connection_id);
@@ -71,7 +77,13 @@ pub(super) struct RequestRows {
 }
 
 impl RequestRows {
-    pub(super) fn push(&mut self, id: Uuid, events: i32, ignored: i32, cause: Option<&'static str>) {
+    pub(super) fn push(
+        &mut self,
+        id: Uuid,
+        events: i32,
+        ignored: i32,
+        cause: Option<&'static str>,
+    ) {
         self.id.push(id);
         self.events.push(events);
         self.ignored.push(ignored);

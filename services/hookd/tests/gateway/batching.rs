@@ -23,7 +23,12 @@ async fn round(stack: &TestStack, source: &Value, first: usize) -> Vec<(u16, Val
         let (anonymous, path) = (anonymous.clone(), path.clone());
         async move {
             let r = anonymous
-                .raw("POST", &path, Some(json!({ "n": n }).to_string().into()), &[])
+                .raw(
+                    "POST",
+                    &path,
+                    Some(json!({ "n": n }).to_string().into()),
+                    &[],
+                )
                 .await;
             (r.status, r.body)
         }
@@ -65,7 +70,13 @@ async fn concurrent_requests_at_a_source_url_are_inserted_in_shared_commits() {
     // A disabled source: every request is stored with its cause and never routed, so its row
     // keeps the `xmin` of ingest's insert.
     let source = ok(call(&stack.api, "POST", "/sources", Some(json!({"name": "off"}))).await);
-    ok(call(&stack.api, "PUT", &format!("/sources/{}/disable", id(&source)), None).await);
+    ok(call(
+        &stack.api,
+        "PUT",
+        &format!("/sources/{}/disable", id(&source)),
+        None,
+    )
+    .await);
     let mut answered = Vec::new();
     for r in 0..ROUNDS {
         for (status, body) in round(&stack, &source, r * ROUND).await {
@@ -81,7 +92,10 @@ async fn concurrent_requests_at_a_source_url_are_inserted_in_shared_commits() {
             return;
         }
     }
-    panic!("{} concurrent requests never shared an insert", ROUND * ROUNDS);
+    panic!(
+        "{} concurrent requests never shared an insert",
+        ROUND * ROUNDS
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -128,15 +142,21 @@ async fn concurrent_requests_are_routed_and_recorded_in_batches_and_delivered_on
             if attempts == sent as i64 {
                 break (attempts, recorders);
             }
-            assert!(Instant::now() < deadline, "{attempts} of {sent} attempts recorded");
+            assert!(
+                Instant::now() < deadline,
+                "{attempts} of {sent} attempts recorded"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         assert_eq!(ignored, sent as i64, "one ignored event per request");
         if routers < ignored && recorders < attempts {
             break;
         }
-        assert!(sent < ROUND * ROUNDS, "routing or recording never shared a transaction: \
-            {ignored} ignored events by {routers}, {attempts} attempts by {recorders}");
+        assert!(
+            sent < ROUND * ROUNDS,
+            "routing or recording never shared a transaction: \
+            {ignored} ignored events by {routers}, {attempts} attempts by {recorders}"
+        );
     }
     // Exactly once: each body once at the destination, nothing at the filtered one.
     let mut seen: HashMap<i64, usize> = HashMap::new();

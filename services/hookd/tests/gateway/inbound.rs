@@ -229,7 +229,12 @@ async fn a_change_to_a_source_applies_to_the_next_request() {
     let anonymous = api.with_key(None);
     let status = |method: &'static str| {
         let (anonymous, path) = (anonymous.clone(), path.clone());
-        async move { anonymous.raw(method, &path, Some("{}".into()), &[]).await.status }
+        async move {
+            anonymous
+                .raw(method, &path, Some("{}".into()), &[])
+                .await
+                .status
+        }
     };
     assert_eq!(status("POST").await, 200, "the source is now cached");
     ok(call(
