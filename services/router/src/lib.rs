@@ -7,6 +7,7 @@ pub mod gateway;
 mod gateway_decide;
 pub mod gateway_view;
 mod metrics;
+mod payload_filter;
 mod relay;
 mod startup;
 pub mod tasks;
