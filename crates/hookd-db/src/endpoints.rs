@@ -189,6 +189,7 @@ pub async fn update(
                 &f.headers,
                 &f.rate_limit.is_some(),
                 &f.rate_limit.flatten(),
+                &f.filter.is_some(),
                 &f.filter.clone().flatten(),
             ],
         )

@@ -37,7 +37,12 @@ async fn delivery_count(stack: &TestStack, id: &Value) -> i64 {
         ))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    r.body["data"].as_array().unwrap().len() as i64
+    r.body["models"].as_array().unwrap().len() as i64
+}
+
+/// How many of `received` went to `path` (inside `wait_for`, which holds the receiver's lock).
+fn at(received: &[hookd_testkit::Received], path: &str) -> usize {
+    received.iter().filter(|r| r.path == path).count()
 }
 
 /// Sends `data` messages of `event_type`, then waits until the unfiltered endpoint at `/all`
@@ -55,11 +60,7 @@ async fn send_all(stack: &TestStack, f: &Fixture, messages: &[(&str, Value)]) {
     assert!(
         stack
             .receiver
-            .wait_for(Duration::from_secs(20), |_| stack
-                .receiver
-                .received_at("/all")
-                .len()
-                >= want)
+            .wait_for(Duration::from_secs(20), |r| at(r, "/all") >= want)
             .await,
         "the unfiltered endpoint did not get every message"
     );
@@ -70,11 +71,7 @@ async fn wait_received(stack: &TestStack, path: &str, n: usize) -> Vec<i64> {
     assert!(
         stack
             .receiver
-            .wait_for(Duration::from_secs(20), |_| stack
-                .receiver
-                .received_at(path)
-                .len()
-                >= n)
+            .wait_for(Duration::from_secs(20), |r| at(r, path) >= n)
             .await,
         "{path} did not receive {n}: {:?}",
         received_ns(stack, path)

@@ -32,7 +32,7 @@ pub struct EndpointInput {
     /// `POST .../secret/rotate`.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
-    secret: Nullable<String>,
+    pub(crate) secret: Nullable<String>,
     /// Deliveries per second at most (optional; `null` removes the limit).
     #[serde(default)]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
