@@ -70,10 +70,16 @@ pub async fn s3f(suite: &mut Suite) -> Result<Value> {
     out.insert("deliveries_per_s".into(), json!(deliveries_per_s));
     out.insert("filter".into(), filter);
     out.insert("cpu_ms_per_delivery".into(), json!(cpu_per_delivery));
-    out.insert("router_cpu_ms_per_delivery".into(), json!(router_per_delivery));
+    out.insert(
+        "router_cpu_ms_per_delivery".into(),
+        json!(router_per_delivery),
+    );
     let s3 = suite.s3_cpu_ms_per_delivery;
     out.insert("s3_cpu_ms_per_delivery".into(), json!(s3.map(|s| s.0)));
-    out.insert("s3_router_cpu_ms_per_delivery".into(), json!(s3.map(|s| s.1)));
+    out.insert(
+        "s3_router_cpu_ms_per_delivery".into(),
+        json!(s3.map(|s| s.1)),
+    );
     out.insert(
         "vs_L".into(),
         suite.vs_l(

@@ -331,4 +331,3 @@ pub async fn signing(client: &impl GenericClient, id: Uuid) -> Result<Signing, D
         headers: row.get("headers"),
     })
 }
-

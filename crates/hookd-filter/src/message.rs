@@ -54,7 +54,10 @@ pub fn message_input(event_type: &str, version: &str, data: Value) -> Value {
 
 fn top_level_keys(schema: &Schema, path: &mut Vec<String>) -> Result<(), FilterError> {
     let Schema::Object { fields, ops } = schema else {
-        return Err(FilterError::at(path, "must be an object of event_type, version, data"));
+        return Err(FilterError::at(
+            path,
+            "must be an object of event_type, version, data",
+        ));
     };
     for (key, _) in fields {
         if !MESSAGE_KEYS.contains(&key.as_str()) {
@@ -68,7 +71,11 @@ fn top_level_keys(schema: &Schema, path: &mut Vec<String>) -> Result<(), FilterE
     for op in ops {
         match op {
             Operator::Or(list) | Operator::And(list) => {
-                let name = if matches!(op, Operator::Or(_)) { "$or" } else { "$and" };
+                let name = if matches!(op, Operator::Or(_)) {
+                    "$or"
+                } else {
+                    "$and"
+                };
                 for (i, s) in list.iter().enumerate() {
                     path.extend([name.to_owned(), i.to_string()]);
                     top_level_keys(s, path)?;

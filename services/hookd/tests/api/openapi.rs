@@ -259,7 +259,11 @@ fn the_endpoint_filter_is_documented_in_and_out() {
     let schemas = &doc["components"]["schemas"];
     for name in ["EndpointInput", "Endpoint"] {
         let filter = &schemas[name]["properties"]["filter"];
-        assert!(filter.is_object(), "{name} has no filter: {}", schemas[name]);
+        assert!(
+            filter.is_object(),
+            "{name} has no filter: {}",
+            schemas[name]
+        );
         assert!(
             filter["description"]
                 .as_str()

@@ -110,11 +110,26 @@ async fn an_endpoint_with_a_filter_gets_only_matching_messages() {
         .await;
 
     let messages = [
-        ("user.created", json!({"n": 1, "amount": 50, "region": "eu"})),
-        ("user.created", json!({"n": 2, "amount": 150, "region": "us"})),
-        ("user.deleted", json!({"n": 3, "amount": 100, "region": "uk"})),
-        ("user.deleted", json!({"n": 4, "amount": "x", "region": "us"})),
-        ("user.deleted", json!({"n": 5, "region": "us", "tags": ["a", "vip"]})),
+        (
+            "user.created",
+            json!({"n": 1, "amount": 50, "region": "eu"}),
+        ),
+        (
+            "user.created",
+            json!({"n": 2, "amount": 150, "region": "us"}),
+        ),
+        (
+            "user.deleted",
+            json!({"n": 3, "amount": 100, "region": "uk"}),
+        ),
+        (
+            "user.deleted",
+            json!({"n": 4, "amount": "x", "region": "us"}),
+        ),
+        (
+            "user.deleted",
+            json!({"n": 5, "region": "us", "tags": ["a", "vip"]}),
+        ),
         ("user.created", json!({"n": 6, "tags": ["vip"]})),
         ("user.deleted", json!({"n": 7, "amount": "250"})),
     ];
@@ -124,10 +139,16 @@ async fn an_endpoint_with_a_filter_gets_only_matching_messages() {
     assert_eq!(wait_received(&stack, "/big", 3).await, vec![2, 3, 7]);
     assert_eq!(delivery_count(&stack, &eu_deleted["id"]).await, 2);
     assert_eq!(wait_received(&stack, "/eu-deleted", 2).await, vec![3, 5]);
-    assert_eq!(wait_received(&stack, "/all", 7).await, (1..=7).collect::<Vec<_>>());
+    assert_eq!(
+        wait_received(&stack, "/all", 7).await,
+        (1..=7).collect::<Vec<_>>()
+    );
 
     let got = stack.api.get(&endpoint_path(&f, &big["id"])).await;
-    assert_eq!(got.body["filter"], json!({"data": {"amount": {"$gte": 100}}}));
+    assert_eq!(
+        got.body["filter"],
+        json!({"data": {"amount": {"$gte": 100}}})
+    );
     stack.stop().await;
 }
 
@@ -141,7 +162,10 @@ async fn a_filter_that_does_not_parse_is_a_422_naming_it_and_changes_nothing() {
     let before = stack.row_counts().await;
     let create = format!("/api/v1/subscriptions/{}/endpoints", f.subscription_id);
     let cases = [
-        (json!({"data": {"amount": {"$gte": true}}}), "filter.data.amount.$gte"),
+        (
+            json!({"data": {"amount": {"$gte": true}}}),
+            "filter.data.amount.$gte",
+        ),
         (json!({"data": {"$what": 1}}), "filter.data.$what"),
         (json!({"amount": 1}), "filter.amount"),
         (json!({"$or": [{"datta": 1}]}), "filter.$or.0.datta"),
@@ -168,7 +192,12 @@ async fn a_filter_that_does_not_parse_is_a_422_naming_it_and_changes_nothing() {
         .assert_rows_unchanged(&before, &[], "refused filters")
         .await;
     let got = stack.api.get(&endpoint_path(&f, &kept["id"])).await;
-    assert_eq!(got.body["filter"], json!({"data": {"n": 1}}), "{}", got.text);
+    assert_eq!(
+        got.body["filter"],
+        json!({"data": {"n": 1}}),
+        "{}",
+        got.text
+    );
     stack.stop().await;
 }
 
@@ -182,15 +211,21 @@ async fn a_changed_filter_takes_effect_in_the_router() {
         .await;
     let id: Uuid = e["id"].as_str().unwrap().parse().unwrap();
     let filter_of = |v: &hookd_router::view::Snapshot| v.endpoint(id).map(|r| r.filter.clone());
+    let one_and_two = [
+        ("user.created", json!({"n": 1})),
+        ("user.created", json!({"n": 2})),
+    ];
 
-    send_all(&stack, &f, &[("user.created", json!({"n": 1})), ("user.created", json!({"n": 2}))])
-        .await;
+    send_all(&stack, &f, &one_and_two).await;
     assert_eq!(delivery_count(&stack, &e["id"]).await, 1);
 
     // Only n = 2 from now on: the router reloads the changed row.
     let r = stack
         .api
-        .patch(&endpoint_path(&f, &e["id"]), &json!({"filter": {"data": {"n": 2}}}))
+        .patch(
+            &endpoint_path(&f, &e["id"]),
+            &json!({"filter": {"data": {"n": 2}}}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["filter"], json!({"data": {"n": 2}}));
@@ -198,15 +233,17 @@ async fn a_changed_filter_takes_effect_in_the_router() {
     stack
         .wait_view(|v| filter_of(v).flatten().is_some_and(|f| *f == two))
         .await;
-    send_all(&stack, &f, &[("user.created", json!({"n": 1})), ("user.created", json!({"n": 2}))])
-        .await;
+    send_all(&stack, &f, &one_and_two).await;
     assert_eq!(delivery_count(&stack, &e["id"]).await, 2);
     assert_eq!(wait_received(&stack, "/f", 2).await, vec![1, 2]);
 
     // A PATCH without `filter` keeps it; `null` removes it.
     let r = stack
         .api
-        .patch(&endpoint_path(&f, &e["id"]), &json!({"description": "kept"}))
+        .patch(
+            &endpoint_path(&f, &e["id"]),
+            &json!({"description": "kept"}),
+        )
         .await;
     assert_eq!(r.body["filter"], json!({"data": {"n": 2}}), "{}", r.text);
     let r = stack

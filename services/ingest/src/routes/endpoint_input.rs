@@ -148,4 +148,3 @@ pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiEr
     };
     Ok(f)
 }
-

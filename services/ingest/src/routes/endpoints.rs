@@ -1,10 +1,10 @@
 use crate::auth::Caller;
 use crate::body::{self, invalid_field};
-use crate::routes::endpoint_input::parse_fields;
-pub use crate::routes::endpoint_input::EndpointInput;
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
+use crate::routes::endpoint_input::parse_fields;
+pub use crate::routes::endpoint_input::EndpointInput;
 use crate::routes::load_subscription;
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
