@@ -36,6 +36,7 @@ fn source_run<'a>(name: &'a str, specs: &'a [crate::receiver::EndpointSpec]) -> 
         specs,
         env: &[],
         awaited: &[0],
+        endpoint_filter: None,
     }
 }
 

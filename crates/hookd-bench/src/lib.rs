@@ -3,6 +3,7 @@
 //! scenarios and writes BENCHMARKS.md. `make bench` runs it through `scripts/bench.sh`.
 
 pub mod console_log;
+pub mod fanout_filters;
 pub mod gateway;
 pub mod gateway_setup;
 pub mod generator;

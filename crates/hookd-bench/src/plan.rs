@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// Scenario names, in run order.
 /// G1 and G2 are S1 and S2 sent to a gateway source instead of the messages API.
-pub const SCENARIOS: [&str; 9] = ["L", "S1", "S2", "S3", "S4", "S5", "G1", "G2", "C"];
+/// S3F is S3 with a payload filter on every endpoint (issue 18).
+pub const SCENARIOS: [&str; 10] = ["L", "S1", "S2", "S3", "S3F", "S4", "S5", "G1", "G2", "C"];
 
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -139,6 +140,7 @@ mod tests {
         assert_eq!(select(Some("c")).unwrap(), vec!["C"]);
         assert_eq!(select(Some("S2,C")).unwrap(), vec!["L", "S2", "C"]);
         assert_eq!(select(Some("g2")).unwrap(), vec!["L", "G2"]);
+        assert_eq!(select(Some("s3f,s3")).unwrap(), vec!["L", "S3", "S3F"]);
         assert_eq!(select(Some("G1,G2")).unwrap(), vec!["L", "S1", "G1", "G2"]);
         assert!(select(Some("S9")).is_err());
         assert!(select(Some(",")).is_err());

@@ -165,6 +165,13 @@ fn notes(results: &[Value]) -> Vec<String> {
                 num(&v["e2e_ms"]["p99_ms"]),
                 num(&v["missing"]),
             )),
+            Some("S3F") if v["error"].is_null() => out.push(format!(
+                "- S3F: every endpoint filters (all pass); CPU {} ms per delivery (router {}) against S3's {} ({}) in this run.",
+                num(&v["cpu_ms_per_delivery"]),
+                num(&v["router_cpu_ms_per_delivery"]),
+                num(&v["s3_cpu_ms_per_delivery"]),
+                num(&v["s3_router_cpu_ms_per_delivery"]),
+            )),
             Some(g @ ("G1" | "G2")) if v["error"].is_null() => out.push(format!(
                 "- {g}: inbound to a gateway source, one connection; CPU {} ms per accepted request (services, PostgreSQL, RabbitMQ); missing {}, duplicates {}{}.",
                 num(&v["cpu_ms_per_request"]),

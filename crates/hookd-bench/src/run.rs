@@ -96,6 +96,7 @@ pub async fn against_hookd(
         specs,
         env,
         awaited,
+        endpoint_filter: None,
     };
     against(cfg, plan, &run, load).await
 }
@@ -108,6 +109,8 @@ pub struct Scenario<'a> {
     pub specs: &'a [EndpointSpec],
     pub env: &'a [(String, String)],
     pub awaited: &'a [usize],
+    /// A payload filter given to every endpoint (messages entry only).
+    pub endpoint_filter: Option<&'a serde_json::Value>,
 }
 
 /// Runs one scenario against a fresh stack, its load sent to `run.entry`.
@@ -124,7 +127,7 @@ pub async fn against(
     let urls: Vec<String> = specs.iter().map(|s| receiver.url(&s.path)).collect();
     let target = match run.entry {
         Entry::Messages => {
-            let setup = setup::create(&api, scenario, &urls).await?;
+            let setup = setup::create(&api, scenario, &urls, run.endpoint_filter).await?;
             Target {
                 url: format!("{}{}", cfg.api_base(), setup.messages_path()),
                 api_key: Some(BOOTSTRAP_KEY.into()),

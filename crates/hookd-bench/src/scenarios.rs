@@ -30,6 +30,8 @@ pub struct Suite {
     pub(crate) s2_p99_ms: Option<f64>,
     /// S1's accepted/s, G1's target.
     pub(crate) s1_accepted_per_s: Option<f64>,
+    /// S3's CPU ms per delivery (all, router), S3F's yardstick.
+    pub(crate) s3_cpu_ms_per_delivery: Option<(f64, f64)>,
 }
 
 pub(crate) fn target(name: &str, value: f64, limit: f64, met: bool) -> Value {
@@ -104,6 +106,7 @@ impl Suite {
             baseline: None,
             s2_p99_ms: None,
             s1_accepted_per_s: None,
+            s3_cpu_ms_per_delivery: None,
         }
     }
 
@@ -113,6 +116,7 @@ impl Suite {
             "S1" => self.s1().await,
             "S2" => self.s2().await,
             "S3" => self.s3().await,
+            "S3F" => crate::fanout_filters::s3f(self).await,
             "S4" => self.s4().await,
             "S5" => self.s5().await,
             "G1" => crate::gateway::g1(self).await,
@@ -367,6 +371,10 @@ impl Suite {
         let l = self.baseline.unwrap_or_default();
         t.insert_into(&mut out, &t.e2e);
         out.insert("deliveries_per_s".into(), json!(deliveries_per_s));
+        let (cpu, router) = crate::fanout_filters::cpu_ms_per_delivery(&m, t.delivered);
+        out.insert("cpu_ms_per_delivery".into(), json!(cpu));
+        out.insert("router_cpu_ms_per_delivery".into(), json!(router));
+        self.s3_cpu_ms_per_delivery = cpu.zip(router);
         out.insert(
             "vs_L".into(),
             self.vs_l(

@@ -32,8 +32,14 @@ fn id_of(r: &ApiResponse, what: &str) -> Result<String> {
         .with_context(|| format!("creating {what}: no id in {}", r.text))
 }
 
-/// One subscription per endpoint URL, as separate subscribers would have.
-pub async fn create(api: &ApiClient, scenario: &str, endpoint_urls: &[String]) -> Result<Setup> {
+/// One subscription per endpoint URL, as separate subscribers would have; every endpoint with
+/// `filter` when one is given.
+pub async fn create(
+    api: &ApiClient,
+    scenario: &str,
+    endpoint_urls: &[String],
+    filter: Option<&serde_json::Value>,
+) -> Result<Setup> {
     let app = api
         .post(
             "/api/v1/apps",
@@ -62,7 +68,8 @@ pub async fn create(api: &ApiClient, scenario: &str, endpoint_urls: &[String]) -
         let ep = api
             .post(
                 &format!("/api/v1/subscriptions/{sub_id}/endpoints"),
-                &json!({ "url": url, "version": "1.0", "event_types": [EVENT_TYPE] }),
+                &json!({ "url": url, "version": "1.0", "event_types": [EVENT_TYPE],
+                         "filter": filter }),
             )
             .await;
         endpoint_ids.push(id_of(&ep, "an endpoint")?);

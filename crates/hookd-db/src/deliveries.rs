@@ -1,4 +1,4 @@
-use crate::endpoints::Route;
+use crate::routing::Route;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -171,6 +171,8 @@ pub async fn claim_due(
                 revision: r
                     .get::<_, DateTime<Utc>>("endpoint_updated_at")
                     .timestamp_micros(),
+                // The delivery exists: its filter was applied when it was routed.
+                filter: None,
             },
         })
         .collect())

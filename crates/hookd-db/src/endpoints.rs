@@ -1,14 +1,14 @@
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Client, GenericClient};
+use deadpool_postgres::GenericClient;
 use hookd_domain::{new_id, Endpoint, EndpointStatus};
 use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 const COLUMNS: &str = "n.id, n.subscription_id, n.app_id, n.url, n.version, n.status, \
-    n.event_types, n.description, n.headers, n.disabled_reason, n.rate_limit, n.created_at, \
-    n.updated_at";
+    n.event_types, n.description, n.headers, n.disabled_reason, n.rate_limit, n.filter, \
+    n.created_at, n.updated_at";
 
 fn from_row(r: &Row) -> Endpoint {
     let status: &str = r.get("status");
@@ -26,6 +26,7 @@ fn from_row(r: &Row) -> Endpoint {
         secret: None,
         disabled_reason: r.get("disabled_reason"),
         rate_limit: r.get("rate_limit"),
+        filter: r.get("filter"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
     }
@@ -42,6 +43,8 @@ pub struct EndpointFields {
     pub headers: Option<Value>,
     /// `Some(None)` removes the limit.
     pub rate_limit: Option<Option<i32>>,
+    /// A payload filter as given (checked by the caller); `Some(None)` removes it.
+    pub filter: Option<Option<Value>>,
 }
 
 pub async fn create(
@@ -55,8 +58,8 @@ pub async fn create(
         .query_one(
             &format!(
                 "INSERT INTO endpoints AS n (id, subscription_id, app_id, url, version, status,
-                    event_types, description, headers, secret, rate_limit)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
+                    event_types, description, headers, secret, rate_limit, filter)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
             ),
             &[
                 &new_id(),
@@ -74,6 +77,7 @@ pub async fn create(
                     .unwrap_or_else(|| Value::Object(Default::default())),
                 &secret,
                 &f.rate_limit.flatten(),
+                &f.filter.clone().flatten(),
             ],
         )
         .await?;
@@ -169,6 +173,7 @@ pub async fn update(
                     description = CASE WHEN $7 THEN $8 ELSE n.description END,
                     headers = COALESCE($9, n.headers),
                     rate_limit = CASE WHEN $10 THEN $11 ELSE n.rate_limit END,
+                    filter = CASE WHEN $12 THEN $13 ELSE n.filter END,
                     updated_at = now()
                  WHERE n.id = $1 AND n.subscription_id = $2 RETURNING {COLUMNS}"
             ),
@@ -184,6 +189,8 @@ pub async fn update(
                 &f.headers,
                 &f.rate_limit.is_some(),
                 &f.rate_limit.flatten(),
+                &f.filter.is_some(),
+                &f.filter.clone().flatten(),
             ],
         )
         .await?
@@ -285,28 +292,6 @@ pub async fn disable_if_failing_since(
     Ok(n > 0)
 }
 
-/// What the router and the retry scheduler need to send to an endpoint.
-pub use hookd_domain::EndpointRoute as Route;
-
-fn route_from_row(r: &Row) -> Route {
-    let status: &str = r.get("status");
-    let updated_at: DateTime<Utc> = r.get("updated_at");
-    Route {
-        id: r.get("id"),
-        app_id: r.get("app_id"),
-        url: r.get("url"),
-        version: r.get("version"),
-        enabled: status == "enabled",
-        event_types: r.get("event_types"),
-        rate_limit: r.get("rate_limit"),
-        revision: updated_at.timestamp_micros(),
-    }
-}
-
-/// The columns `route_from_row` reads, of `endpoints n`.
-const ROUTE_COLUMNS: &str =
-    "n.id, n.app_id, n.url, n.version, n.status, n.event_types, n.rate_limit, n.updated_at";
-
 /// What signing a webhook to an endpoint takes, as stored (secrets sealed).
 #[derive(Debug, Clone)]
 pub struct Signing {
@@ -345,81 +330,4 @@ pub async fn signing(client: &impl GenericClient, id: Uuid) -> Result<Signing, D
         previous_expires_at,
         headers: row.get("headers"),
     })
-}
-
-/// What changed for routing since a version, read in one snapshot.
-#[derive(Debug, Default)]
-pub struct RouteChanges {
-    /// The routing version the changes bring a view to.
-    pub version: i64,
-    /// Endpoints inserted or changed in a way routing sees (all of them on a full load).
-    pub changed: Vec<Route>,
-    /// Endpoints deleted.
-    pub deleted: Vec<Uuid>,
-    /// Whether this is every endpoint (the view is replaced, not patched).
-    pub full: bool,
-}
-
-/// The routing changes after version `since`; every endpoint when `since` is `None` or older
-/// than the tombstones kept. Versions commit in order (migration 0010), so nothing committed at
-/// or below the version read is missed later.
-pub async fn route_changes(
-    client: &mut Client,
-    since: Option<i64>,
-) -> Result<RouteChanges, DbError> {
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await?;
-    let row = tx
-        .query_one("SELECT version, pruned_through FROM routing_version", &[])
-        .await?;
-    let (version, pruned_through): (i64, i64) = (row.get(0), row.get(1));
-    let since = since.filter(|s| *s >= pruned_through);
-    let changes = match since {
-        None => RouteChanges {
-            version,
-            changed: tx
-                .query(&format!("SELECT {ROUTE_COLUMNS} FROM endpoints n"), &[])
-                .await?
-                .iter()
-                .map(route_from_row)
-                .collect(),
-            deleted: Vec::new(),
-            full: true,
-        },
-        Some(since) => RouteChanges {
-            version,
-            changed: tx
-                .query(
-                    &format!("SELECT {ROUTE_COLUMNS} FROM endpoints n WHERE n.routing_seq > $1"),
-                    &[&since],
-                )
-                .await?
-                .iter()
-                .map(route_from_row)
-                .collect(),
-            deleted: tx
-                .query(
-                    "SELECT endpoint_id FROM routing_tombstones WHERE routing_seq > $1",
-                    &[&since],
-                )
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect(),
-            full: false,
-        },
-    };
-    tx.commit().await?;
-    Ok(changes)
-}
-
-pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {
-    Ok(client
-        .query_one("SELECT version FROM routing_version", &[])
-        .await?
-        .get(0))
 }

@@ -21,6 +21,7 @@ pub mod message_log;
 pub mod messages;
 pub mod organizations;
 pub mod portal;
+pub mod routing;
 pub mod sealed;
 pub mod stats;
 pub mod subscriptions;

@@ -32,6 +32,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_explicit_retry",
         include_str!("../migrations/0011_explicit_retry.sql"),
     ),
+    (
+        "0012_endpoint_filter",
+        include_str!("../migrations/0012_endpoint_filter.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

@@ -70,6 +70,10 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     /// Deliveries per second at most; `null` for no limit.
     pub rate_limit: Option<i32>,
+    /// Payload filter over `{event_type, version, data}` (the gateway's filter syntax): the
+    /// endpoint gets only the messages that match; `null` for all.
+    #[schema(value_type = Option<Object>, example = json!({"data": {"amount": {"$gte": 100}}}))]
+    pub filter: Option<Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

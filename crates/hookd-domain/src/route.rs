@@ -1,3 +1,5 @@
+use hookd_filter::MessageFilter;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What routing needs to know of an endpoint, and what its delivery jobs carry: where to send
@@ -15,4 +17,7 @@ pub struct EndpointRoute {
     /// The endpoint's `updated_at` in microseconds: it moves on every change (a rotation, new
     /// headers), so a worker holding older signing material knows to reload it.
     pub revision: i64,
+    /// The endpoint's payload filter, parsed once when the router loads the endpoint; `None`
+    /// passes every message. Routing only: it never rides a job.
+    pub filter: Option<Arc<MessageFilter>>,
 }

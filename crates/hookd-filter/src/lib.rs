@@ -1,20 +1,22 @@
 //! The filter syntax of GATEWAY.md as pure functions: [`Schema::parse`] checks a filter once
 //! (an error names the place and the problem, for a 422), [`Schema::matches`] tests a JSON value
 //! against it. [`RequestFilter`] is a connection's `filter` rule (body, headers, query, path).
-//! Nothing here knows about connections or endpoints, so endpoint payload filters can reuse it.
+//! [`MessageFilter`] is an endpoint's payload filter over `{event_type, version, data}`.
 
 mod error;
 mod eval;
+mod message;
 mod parse;
 mod request;
 
 pub use error::FilterError;
+pub use message::{message_input, MessageFilter, MESSAGE_KEYS};
 pub use request::{RequestFilter, RequestParts};
 
 use serde_json::Value;
 
 /// A checked filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schema {
     /// A primitive (string, number, boolean, null): equal, with `"5"` equal to `5`.
     Value(Value),
@@ -28,7 +30,7 @@ pub enum Schema {
 }
 
 /// A `$` key of a filter object.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operator {
     Eq(Value),
     Neq(Value),
@@ -47,7 +49,7 @@ pub enum Operator {
 }
 
 /// The operand of `$in` / `$nin`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Set {
     /// The value is one of these.
     List(Vec<Value>),

@@ -1,6 +1,6 @@
 //! Properties of the filter syntax over arbitrary JSON.
 
-use hookd_filter::Schema;
+use hookd_filter::{message_input, MessageFilter, Schema};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -119,5 +119,64 @@ proptest! {
         }
         let err = Schema::parse(&f).unwrap_err();
         prop_assert!(err.path.ends_with(&name));
+    }
+
+    /// An endpoint filter naming event type, version and data passes a message exactly when
+    /// each part does, and its data part sees only `data` (a `data.event_type` is not the
+    /// message's).
+    #[test]
+    fn message_filters_compose_event_type_version_and_data(
+        d in filter(), data in plain(),
+        want_type in "[ab]\\.x", event_type in "[ab]\\.x",
+        want_version in "[12]\\.0", version in "[12]\\.0",
+    ) {
+        let f = json!({"event_type": want_type, "version": want_version, "data": d});
+        let m = MessageFilter::parse(&f).expect("a filter of the three keys parses");
+        let expected = want_type == event_type
+            && want_version == version
+            && schema(&d).matches(Some(&data));
+        let input = message_input(&event_type, &version, data.clone());
+        prop_assert_eq!(m.matches(&input), expected);
+        let data_only = MessageFilter::parse(&json!({"data": d})).unwrap();
+        prop_assert_eq!(data_only.matches(&input), schema(&d).matches(Some(&data)));
+        // The same filter one level down looks at data, not at the message.
+        let nested = json!({"data": {"event_type": want_type}});
+        let shadow = message_input(&event_type, &version, json!({"event_type": "c.x"}));
+        prop_assert!(!MessageFilter::parse(&nested).unwrap().matches(&shadow));
+    }
+
+    /// Logic operators at the top of an endpoint filter are boolean over whole messages.
+    #[test]
+    fn message_filter_logic_is_boolean(a in filter(), b in filter(), data in plain(), t in "[ab]") {
+        let input = message_input(&t, "1.0", data.clone());
+        let (fa, fb) = (json!({"data": a}), json!({"event_type": t, "data": b}));
+        let (ma, mb) = (
+            MessageFilter::parse(&fa).unwrap().matches(&input),
+            MessageFilter::parse(&fb).unwrap().matches(&input),
+        );
+        let or = MessageFilter::parse(&json!({"$or": [fa.clone(), fb.clone()]})).unwrap();
+        let and = MessageFilter::parse(&json!({"$and": [fa.clone(), fb]})).unwrap();
+        let not = MessageFilter::parse(&json!({"$not": fa})).unwrap();
+        prop_assert_eq!(or.matches(&input), ma || mb);
+        prop_assert_eq!(and.matches(&input), ma && mb);
+        prop_assert_eq!(not.matches(&input), !ma);
+        prop_assert!(!MessageFilter::nothing().matches(&input));
+    }
+
+    /// A key other than event_type, version, data (also inside top-level logic) is refused
+    /// with its place; an endpoint filter must be an object.
+    #[test]
+    fn message_filters_refuse_other_keys(key in "[a-z]{1,8}", inner in plain(), logic in 0usize..3) {
+        prop_assume!(!hookd_filter::MESSAGE_KEYS.contains(&key.as_str()));
+        let (f, place) = match logic {
+            0 => (json!({ key.clone(): inner.clone() }), key.clone()),
+            1 => (json!({"$or": [{"data": 1}, { key.clone(): inner.clone() }]}), format!("$or.1.{key}")),
+            _ => (json!({"$not": { key.clone(): inner.clone() }}), format!("$not.{key}")),
+        };
+        let err = MessageFilter::parse(&f).unwrap_err();
+        prop_assert_eq!(err.path, place);
+        if !inner.is_object() {
+            prop_assert!(MessageFilter::parse(&inner).is_err());
+        }
     }
 }

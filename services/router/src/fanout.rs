@@ -98,7 +98,13 @@ pub async fn route_message(
             .filter(|r| r.enabled && r.app_id == app_id && r.version == envelope.version)
             .into_iter()
             .collect(),
-        None => snapshot.matching(app_id, &envelope.event_type, &envelope.version),
+        // A send to one endpoint names it; a fan-out passes each endpoint's filter.
+        None => {
+            let matching = snapshot.matching(app_id, &envelope.event_type, &envelope.version);
+            let (kept, left_out) = crate::payload_filter::passing(matching, envelope);
+            metrics.filtered_out.inc_by(left_out as u64);
+            kept
+        }
     };
     let ids: Vec<Uuid> = targets.iter().map(|r| r.id).collect();
     let created = batcher

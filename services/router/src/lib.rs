@@ -8,6 +8,7 @@ mod gateway_decide;
 mod gateway_route;
 pub mod gateway_view;
 mod metrics;
+mod payload_filter;
 mod relay;
 mod startup;
 pub mod tasks;

@@ -12,6 +12,7 @@ pub struct RouterMetrics {
     pub view_reloads: IntCounter,
     pub view_rows_loaded: IntCounter,
     pub route_errors: IntCounter,
+    pub filtered_out: IntCounter,
     pub queue_depth: IntGauge,
 }
 
@@ -61,6 +62,10 @@ impl RouterMetrics {
             route_errors: counter(
                 "hookd_router_errors_total",
                 "Messages put back on the queue because a dependency failed.",
+            ),
+            filtered_out: counter(
+                "hookd_router_filtered_out_total",
+                "Endpoints a message matched by event type and version but not by their filter.",
             ),
             queue_depth: gauge("hookd_router_queue_depth", "Messages waiting in the router's queue."),
             fanout,

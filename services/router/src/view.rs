@@ -1,4 +1,4 @@
-use hookd_db::endpoints::Route;
+use hookd_db::routing::Route;
 use hookd_db::{DbError, Pool};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -94,11 +94,11 @@ impl RoutingView {
     pub async fn refresh(&self, pool: &Pool) -> Result<Option<Refreshed>, DbError> {
         let mut client = pool.get().await?;
         let current = self.snapshot();
-        if hookd_db::endpoints::routing_version(&client).await? == current.version {
+        if hookd_db::routing::routing_version(&client).await? == current.version {
             return Ok(None);
         }
         let since = (current.version >= 0).then_some(current.version);
-        let changes = hookd_db::endpoints::route_changes(&mut client, since).await?;
+        let changes = hookd_db::routing::route_changes(&mut client, since).await?;
         let done = Refreshed {
             rows: changes.changed.len(),
             deleted: changes.deleted.len(),
@@ -116,7 +116,7 @@ impl RoutingView {
 
 impl Snapshot {
     /// This view with `changes` applied: only the apps they touch are re-indexed.
-    fn patched(&self, changes: hookd_db::endpoints::RouteChanges) -> Snapshot {
+    fn patched(&self, changes: hookd_db::routing::RouteChanges) -> Snapshot {
         let mut by_id = self.by_id.clone();
         let mut apps = std::collections::HashSet::new();
         for id in &changes.deleted {

@@ -250,3 +250,25 @@ fn the_idempotency_and_request_id_headers_are_documented() {
     let (_, list) = operation(&doc, "get", "/apps").expect("GET /apps");
     assert_eq!(names(list), vec!["X-Request-Id".to_owned()]);
 }
+
+/// An endpoint's payload filter (issue 18) is in the body it is created and changed with and
+/// in the endpoint answered, from the same types that parse and serialise it.
+#[test]
+fn the_endpoint_filter_is_documented_in_and_out() {
+    let doc = serde_json::to_value(hookd_ingest::openapi::document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for name in ["EndpointInput", "Endpoint"] {
+        let filter = &schemas[name]["properties"]["filter"];
+        assert!(
+            filter.is_object(),
+            "{name} has no filter: {}",
+            schemas[name]
+        );
+        assert!(
+            filter["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("event_type")),
+            "{name}.filter undocumented: {filter}"
+        );
+    }
+}

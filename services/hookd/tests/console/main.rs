@@ -8,6 +8,7 @@ mod helpers;
 mod support;
 
 mod additions;
+mod endpoint_filter;
 mod gateway;
 mod portal;
 mod sessions;

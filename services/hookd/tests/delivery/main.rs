@@ -10,6 +10,7 @@ mod helpers;
 mod crash;
 mod fanout;
 mod faults;
+mod filters;
 mod ingest_kill;
 mod outbox;
 mod retries;

@@ -1,16 +1,15 @@
 use crate::auth::Caller;
-use crate::body::{self, check_len, invalid_field, Nullable};
+use crate::body::{self, invalid_field};
 use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
+use crate::routes::endpoint_input::parse_fields;
+pub use crate::routes::endpoint_input::EndpointInput;
 use crate::routes::load_subscription;
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use hookd_db::endpoints::EndpointFields;
-use hookd_domain::{Endpoint, EndpointStatus};
+use hookd_domain::Endpoint;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -23,122 +22,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove)
         .service(get_secret)
         .service(rotate_secret);
-}
-
-/// An endpoint: where a subscriber receives webhooks. On create `url` and `event_types` are
-/// required; on PATCH every field is optional and `null` clears `description` and `rate_limit`.
-#[derive(Deserialize, ToSchema)]
-pub struct EndpointInput {
-    /// http(s) URL.
-    url: Option<String>,
-    /// Message version this endpoint receives, `1.0` by default.
-    version: Option<String>,
-    #[schema(example = "enabled")]
-    status: Option<EndpointStatus>,
-    /// Event types (defined in the app) this endpoint receives.
-    event_types: Option<Vec<String>>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    description: Nullable<String>,
-    /// Extra headers sent with every delivery.
-    headers: Option<BTreeMap<String, String>>,
-    /// A `whsec_` secret of your own; generated when absent. Create only: change it with
-    /// `POST .../secret/rotate`.
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    secret: Nullable<String>,
-    /// Deliveries per second at most (optional; `null` removes the limit).
-    #[serde(default)]
-    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100000)]
-    rate_limit: Nullable<i64>,
-}
-
-/// Header names hookd sets itself.
-const RESERVED_HEADERS: &[&str] = &[
-    "content-type",
-    "content-length",
-    "host",
-    "user-agent",
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-    "transfer-encoding",
-    "connection",
-];
-
-fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiError> {
-    let mut f = EndpointFields::default();
-    if let Some(url) = input.url.map(|u| u.trim().to_owned()) {
-        let parsed = url::Url::parse(&url)
-            .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(invalid_field(
-                "url",
-                "url must be an http(s) URL with a host",
-            ));
-        }
-        check_len(&url, "url", 2048)?;
-        f.url = Some(url);
-    }
-    if let Some(version) = input.version.map(|v| v.trim().to_owned()) {
-        if version.is_empty() {
-            return Err(invalid_field("version", "version must not be empty"));
-        }
-        check_len(&version, "version", 64)?;
-        f.version = Some(version);
-    }
-    f.status = input.status;
-    if let Some(mut types) = input.event_types {
-        if types.iter().any(String::is_empty) {
-            return Err(invalid_field(
-                "event_types",
-                "event_types must be a list of names",
-            ));
-        }
-        types.sort();
-        types.dedup();
-        if types.is_empty() {
-            return Err(invalid_field(
-                "event_types",
-                "event_types must name at least one event type",
-            ));
-        }
-        f.event_types = Some(types);
-    }
-    f.description = input.description.into_update();
-    f.rate_limit = match input.rate_limit.into_update() {
-        Some(Some(n)) if !(1..=100_000).contains(&n) => {
-            return Err(invalid_field(
-                "rate_limit",
-                "rate_limit must be a whole number of deliveries per second, 1 to 100000",
-            ))
-        }
-        limit => limit.map(|n| n.map(|n| n as i32)),
-    };
-    if let Some(headers) = input.headers {
-        let mut map = Map::new();
-        for (name, value) in headers {
-            let lower = name.to_ascii_lowercase();
-            if RESERVED_HEADERS.contains(&lower.as_str()) {
-                return Err(invalid_field(
-                    "headers",
-                    format!("header {name} is set by hookd"),
-                ));
-            }
-            let valid_name =
-                actix_web::http::header::HeaderName::from_bytes(name.as_bytes()).is_ok();
-            let valid_value = actix_web::http::header::HeaderValue::from_str(&value).is_ok();
-            if !valid_name || !valid_value {
-                return Err(invalid_field(
-                    "headers",
-                    format!("header {name} must be a valid header with a string value"),
-                ));
-            }
-            map.insert(name, Value::String(value));
-        }
-        f.headers = Some(Value::Object(map));
-    }
-    Ok(f)
 }
 
 /// The secret given (checked), or a new one.

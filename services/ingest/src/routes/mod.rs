@@ -4,6 +4,7 @@ pub(crate) mod api_keys;
 pub(crate) mod apps;
 pub(crate) mod attempts;
 pub(crate) mod deliveries;
+mod endpoint_input;
 pub(crate) mod endpoints;
 pub(crate) mod event_types;
 mod gateway_signing;

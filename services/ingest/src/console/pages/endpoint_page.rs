@@ -49,6 +49,14 @@ pub async fn render(
             dt { "Version" } dd { (e.version) }
             dt { "Event types" } dd { (e.event_types.join(", ")) }
             dt { "Description" } dd { (e.description.as_deref().unwrap_or("—")) }
+            // Read-only here: set or change a filter with the API (the edit form keeps it).
+            dt { "Filter" }
+            dd {
+                @match &e.filter {
+                    Some(f) => code.filter { (f) },
+                    None => "— (every message of its event types)",
+                }
+            }
             dt { "Endpoint id" } dd { code { (e.id) } }
             dt { "Created" } dd { (layout::time(e.created_at)) }
         }
