@@ -32,6 +32,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_explicit_retry",
         include_str!("../migrations/0011_explicit_retry.sql"),
     ),
+    (
+        "0015_retention",
+        include_str!("../migrations/0015_retention.sql"),
+    ),
+    (
+        "0016_organization_lifecycle",
+        include_str!("../migrations/0016_organization_lifecycle.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.
