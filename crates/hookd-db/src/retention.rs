@@ -83,21 +83,22 @@ pub async fn is_expunged(client: &impl GenericClient, message_id: Uuid) -> Resul
         .is_some())
 }
 
-/// An app whose payloads are due for expunging, and how far earlier passes got.
+/// An app under retention, its cutoffs, and how far earlier passes got.
 #[derive(Debug, Clone)]
 pub struct AppRetention {
     pub app_id: Uuid,
-    /// Payloads of messages created before this are expunged.
-    pub payload_cutoff: DateTime<Utc>,
+    /// Payloads of messages created before this are expunged; `None`: kept.
+    pub payload_cutoff: Option<DateTime<Utc>>,
     /// Messages created before this are deleted; `None`: kept.
     pub metadata_cutoff: Option<DateTime<Utc>>,
     /// Keyset position of the last message expunged by earlier passes.
     pub cursor: Option<(DateTime<Utc>, Uuid)>,
 }
 
-/// Every app of an organization that keeps payloads for a limited time (its own
-/// `payload_retention_days`, else `default_days`; 0 keeps them), with its cutoffs. Apps of an
-/// organization being deleted are left to the deprovision pass.
+/// Every app whose payloads (the organization's own `payload_retention_days`, else
+/// `default_days`; 0 keeps them) or metadata (`metadata_days`; 0 keeps it) are kept for a
+/// limited time, with its cutoffs. Apps of an organization being deleted are left to the
+/// deprovision pass.
 pub async fn apps(
     client: &impl GenericClient,
     default_days: i32,
@@ -109,8 +110,9 @@ pub async fn apps(
                 c.payloads_at, c.payloads_id
              FROM apps a JOIN organizations o ON o.id = a.organization_id
              LEFT JOIN retention_cursors c ON c.app_id = a.id
-             WHERE o.deleting_at IS NULL AND COALESCE(o.payload_retention_days, $1) > 0",
-            &[&default_days],
+             WHERE o.deleting_at IS NULL
+               AND (COALESCE(o.payload_retention_days, $1) > 0 OR $2 > 0)",
+            &[&default_days, &metadata_days],
         )
         .await?;
     Ok(rows
@@ -123,7 +125,7 @@ pub async fn apps(
                 .zip(r.get::<_, Option<Uuid>>("payloads_id"));
             AppRetention {
                 app_id: r.get("id"),
-                payload_cutoff: now - Duration::days(days.into()),
+                payload_cutoff: (days > 0).then(|| now - Duration::days(days.into())),
                 // Metadata outlives the payload it describes.
                 metadata_cutoff: (metadata_days > 0)
                     .then(|| now - Duration::days(metadata_days.max(days).into())),
@@ -145,6 +147,9 @@ pub async fn expunge_batch(
     app: &AppRetention,
     limit: i64,
 ) -> Result<(Expunged, bool), DbError> {
+    let Some(cutoff) = app.payload_cutoff else {
+        return Ok((Expunged::default(), false));
+    };
     let (after_at, after_id) = app
         .cursor
         .unwrap_or((DateTime::<Utc>::UNIX_EPOCH, Uuid::nil()));
@@ -154,13 +159,7 @@ pub async fn expunge_batch(
             "SELECT id, created_at FROM messages
              WHERE app_id = $1 AND (created_at, id) > ($2, $3) AND created_at < $4
              ORDER BY created_at, id LIMIT $5",
-            &[
-                &app.app_id,
-                &after_at,
-                &after_id,
-                &app.payload_cutoff,
-                &limit,
-            ],
+            &[&app.app_id, &after_at, &after_id, &cutoff, &limit],
         )
         .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.get(0)).collect();
@@ -174,10 +173,8 @@ pub async fn expunge_batch(
     let next = match rows.last() {
         Some(last) if full => Some((last.get::<_, DateTime<Utc>>(1), last.get::<_, Uuid>(0))),
         _ => {
-            let lagging = app
-                .cursor
-                .is_none_or(|(at, _)| at < app.payload_cutoff - CURSOR_LAG);
-            (!ids.is_empty() || lagging).then_some((app.payload_cutoff, Uuid::nil()))
+            let lagging = app.cursor.is_none_or(|(at, _)| at < cutoff - CURSOR_LAG);
+            (!ids.is_empty() || lagging).then_some((cutoff, Uuid::nil()))
         }
     };
     if let Some((at, id)) = next {

@@ -182,21 +182,7 @@ async fn populate(stack: &TestStack, b: &ApiClient, org: Uuid) {
         201,
     );
     let app_id = app["id"].as_str().unwrap();
-    created(
-        b.post(
-            &format!("/api/v1/apps/{app_id}/event_types"),
-            &json!({"name": "user.created"}),
-        )
-        .await,
-    );
-    let sub = created(
-        b.post(
-            &format!("/api/v1/apps/{app_id}/subscriptions"),
-            &json!({"name": "s"}),
-        )
-        .await,
-    );
-    let sub_id = sub["id"].as_str().unwrap();
+    let sub_id = subscribed(b, app_id).await;
     let endpoint = created(
         b.post(
             &format!("/api/v1/subscriptions/{sub_id}/endpoints"),
@@ -286,14 +272,7 @@ async fn deleting_an_organization_refuses_its_keys_at_once_and_leaves_no_row_of_
         .unwrap()
         .get(0);
 
-    let org = created(
-        stack
-            .api
-            .post("/api/v1/organizations", &json!({"name": unique("doomed")}))
-            .await,
-    );
-    let org_id: Uuid = org["id"].as_str().unwrap().parse().unwrap();
-    let b = stack.api.with_key(org["api_key"].as_str());
+    let (org_id, b) = new_org(&stack, "doomed").await;
     let second = created(b.post("/api/v1/api_keys", &json!({"name": "ci"})).await);
     let b2 = stack.api.with_key(second["key"].as_str());
     populate(&stack, &b, org_id).await;

@@ -13,13 +13,7 @@ async fn deleting_a_messages_content_expunges_it_now_and_only_it() {
     let untouched_before = stored(&stack, untouched).await.unwrap();
 
     // Another organization's key cannot see it; an unknown id is a 404 too.
-    let org = created(
-        stack
-            .api
-            .post("/api/v1/organizations", &json!({"name": unique("org")}))
-            .await,
-    );
-    let other = stack.api.with_key(org["api_key"].as_str());
+    let (_, other) = new_org(&stack, "org").await;
     let before = stored(&stack, target).await.unwrap();
     assert_error(
         &other

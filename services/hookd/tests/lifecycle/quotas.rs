@@ -3,6 +3,7 @@
 //! nothing created.
 
 use crate::helpers::*;
+use crate::support::*;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -38,15 +39,8 @@ async fn count(stack: &TestStack, sql: &str, org: Uuid) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quotas_refuse_what_is_past_the_plan_and_name_the_quota() {
     let stack = TestStack::spawn().await;
-    let org = created(
-        stack
-            .api
-            .post("/api/v1/organizations", &json!({"name": unique("plan")}))
-            .await,
-    );
-    let org_id: Uuid = org["id"].as_str().unwrap().parse().unwrap();
+    let (org_id, b) = new_org(&stack, "plan").await;
     let path = format!("/api/v1/organizations/{org_id}");
-    let b = stack.api.with_key(org["api_key"].as_str());
 
     // Unlimited, default retention, until the admin says otherwise.
     let read = stack.api.get(&path).await;
@@ -121,24 +115,8 @@ async fn quotas_refuse_what_is_past_the_plan_and_name_the_quota() {
     assert_eq!(count(&stack, apps, org_id).await, 1);
 
     // Endpoints, across the organization.
-    created(
-        b.post(
-            &format!("/api/v1/apps/{app_id}/event_types"),
-            &json!({"name": "user.created"}),
-        )
-        .await,
-    );
-    let sub = created(
-        b.post(
-            &format!("/api/v1/apps/{app_id}/subscriptions"),
-            &json!({"name": "s"}),
-        )
-        .await,
-    );
-    let endpoints = format!(
-        "/api/v1/subscriptions/{}/endpoints",
-        sub["id"].as_str().unwrap()
-    );
+    let sub_id = subscribed(&b, app_id).await;
+    let endpoints = format!("/api/v1/subscriptions/{sub_id}/endpoints");
     let body = json!({"url": stack.receiver.url("/q"), "event_types": ["user.created"]});
     created(b.post(&endpoints, &body).await);
     assert_quota(&b.post(&endpoints, &body).await, 422, "endpoints", 1);

@@ -41,14 +41,7 @@ async fn retention_expunges_payloads_past_their_time_and_touches_nothing_newer()
     age(&stack, &[ancient], 100).await;
 
     // Another organization keeps payloads 2 days only.
-    let org = created(
-        stack
-            .api
-            .post("/api/v1/organizations", &json!({"name": unique("org")}))
-            .await,
-    );
-    let other = stack.api.with_key(org["api_key"].as_str());
-    let org_id: Uuid = org["id"].as_str().unwrap().parse().unwrap();
+    let (org_id, other) = new_org(&stack, "org").await;
     let app = created(other.post("/api/v1/apps", &json!({"name": "b"})).await);
     let app_id = app["id"].as_str().unwrap();
     created(
@@ -161,5 +154,26 @@ async fn retention_expunges_payloads_past_their_time_and_touches_nothing_newer()
     // Another pass finds nothing: the cursor keeps it from redoing work.
     assert_eq!(run_passes(&stack, &metrics).await, 1);
     assert_eq!(metrics.payloads_expunged.get(), 6);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_kept_forever_still_lose_their_metadata_after_its_retention() {
+    let stack = TestStack::spawn_with(|s| {
+        spawn_settings(s);
+        s.retention.payload_days = 0;
+    })
+    .await;
+    let (_, ids) = delivered(&stack, 2).await;
+    age(&stack, &ids[..1], 100).await;
+    age(&stack, &ids[1..], 50).await;
+    let kept = stored(&stack, ids[1]).await.unwrap();
+    let metrics = RetentionMetrics::register(&hookd_telemetry::prometheus::Registry::new());
+    run_passes(&stack, &metrics).await;
+    assert!(stored(&stack, ids[0]).await.is_none(), "past metadata_days");
+    assert_eq!(children(&stack, ids[0]).await, 0);
+    assert_eq!(stored(&stack, ids[1]).await.unwrap(), kept);
+    assert!(!kept.expunged && kept.data["secret"] == "s3cr3t");
+    assert_eq!(metrics.payloads_expunged.get(), 0);
     stack.stop().await;
 }

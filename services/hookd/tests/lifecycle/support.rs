@@ -1,6 +1,7 @@
 //! What the lifecycle suites share: delivered messages to age in SQL, and reads of their rows.
 
 use crate::helpers::*;
+use hookd_testkit::ApiClient;
 use serde_json::{json, Value};
 use std::time::Duration;
 use uuid::Uuid;
@@ -121,4 +122,35 @@ pub async fn children(stack: &TestStack, id: Uuid) -> i64 {
     .await
     .unwrap()
     .get(0)
+}
+
+/// A new organization made by the admin key: its id and a client holding its key.
+pub async fn new_org(stack: &TestStack, prefix: &str) -> (Uuid, ApiClient) {
+    let org = created(
+        stack
+            .api
+            .post("/api/v1/organizations", &json!({"name": unique(prefix)}))
+            .await,
+    );
+    let id = org["id"].as_str().unwrap().parse().unwrap();
+    (id, stack.api.with_key(org["api_key"].as_str()))
+}
+
+/// The event type `user.created` in the app, and a subscription of it: the subscription's id.
+pub async fn subscribed(api: &ApiClient, app_id: &str) -> String {
+    created(
+        api.post(
+            &format!("/api/v1/apps/{app_id}/event_types"),
+            &json!({"name": "user.created"}),
+        )
+        .await,
+    );
+    let sub = created(
+        api.post(
+            &format!("/api/v1/apps/{app_id}/subscriptions"),
+            &json!({"name": unique("sub")}),
+        )
+        .await,
+    );
+    sub["id"].as_str().unwrap().to_owned()
 }
