@@ -2,165 +2,11 @@
 //! holds a row of it, while the other organization keeps every row.
 
 use crate::helpers::*;
+use crate::org_rows::*;
 use crate::support::*;
 use hookd_testkit::ApiClient;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 use uuid::Uuid;
-
-/// Ids of an organization's rows in tables that have neither `organization_id` nor `app_id`.
-#[derive(Default)]
-struct Known {
-    apps: Vec<Uuid>,
-    messages: Vec<Uuid>,
-    requests: Vec<Uuid>,
-    subscriptions: Vec<Uuid>,
-    links: Vec<Uuid>,
-    key_hashes: Vec<Vec<u8>>,
-}
-
-/// Tables of the whole installation, holding nothing of one organization: versions, and the
-/// routers' tombstones of deleted endpoints (an endpoint id and a version, pruned after a day;
-/// routers need them to drop the endpoints from their views).
-const GLOBAL: &[&str] = &[
-    "routing_version",
-    "gw_routing_version",
-    "routing_tombstones",
-    "schema_migrations",
-];
-
-type Param<'a> = &'a (dyn hookd_db::tokio_postgres::types::ToSql + Sync);
-
-async fn uuids(db: &hookd_db::Client, sql: &str, org: Uuid) -> Vec<Uuid> {
-    db.query(sql, &[&org])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
-}
-
-async fn known(db: &hookd_db::Client, org: Uuid) -> Known {
-    Known {
-        apps: uuids(db, "SELECT id FROM apps WHERE organization_id = $1", org).await,
-        messages: uuids(
-            db,
-            "SELECT m.id FROM messages m JOIN apps a ON a.id = m.app_id
-             WHERE a.organization_id = $1",
-            org,
-        )
-        .await,
-        requests: uuids(
-            db,
-            "SELECT id FROM gw_requests WHERE organization_id = $1",
-            org,
-        )
-        .await,
-        subscriptions: uuids(
-            db,
-            "SELECT s.id FROM subscriptions s JOIN apps a ON a.id = s.app_id
-             WHERE a.organization_id = $1",
-            org,
-        )
-        .await,
-        links: uuids(
-            db,
-            "SELECT l.id FROM portal_links l JOIN subscriptions s ON s.id = l.subscription_id
-             JOIN apps a ON a.id = s.app_id WHERE a.organization_id = $1",
-            org,
-        )
-        .await,
-        key_hashes: db
-            .query(
-                "SELECT key_hash FROM api_keys WHERE organization_id = $1",
-                &[&org],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect(),
-    }
-}
-
-async fn count(db: &hookd_db::Client, sql: &str, p: Param<'_>) -> i64 {
-    db.query_one(sql, &[p]).await.unwrap().get(0)
-}
-
-/// The organization's rows in every table of the database: by `organization_id`, by `app_id`,
-/// or by the ids it had; a table none of these reaches fails the test, so a new table cannot
-/// be forgotten.
-async fn rows_of(db: &hookd_db::Client, org: Uuid, k: &Known) -> BTreeMap<String, i64> {
-    let tables: Vec<String> = db
-        .query(
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let mut rows = BTreeMap::new();
-    for t in tables {
-        if GLOBAL.contains(&t.as_str()) {
-            continue;
-        }
-        let cols: Vec<String> = db
-            .query(
-                "SELECT column_name::text FROM information_schema.columns
-                 WHERE table_schema = 'public' AND table_name = $1",
-                &[&t],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let has = |c: &str| cols.iter().any(|x| x == c);
-        let (column, p): (&str, Param<'_>) = if t == "organizations" {
-            ("id", &org)
-        } else if has("organization_id") {
-            ("organization_id", &org)
-        } else if has("app_id") {
-            ("app_id", &k.apps)
-        } else if t == "attempts" {
-            ("message_id", &k.messages)
-        } else if t == "gw_ignored_events" {
-            ("request_id", &k.requests)
-        } else if t == "portal_links" {
-            ("subscription_id", &k.subscriptions)
-        } else if t == "portal_sessions" {
-            ("link_id", &k.links)
-        } else if t == "console_sessions" {
-            ("key_hash", &k.key_hashes)
-        } else {
-            panic!("table {t} is not checked for an organization's rows: add it here")
-        };
-        // One id, or any of a list.
-        let test = if ["id", "organization_id"].contains(&column) {
-            format!("{column} = $1")
-        } else {
-            format!("{column} = ANY($1)")
-        };
-        let n = count(db, &format!("SELECT count(*) FROM {t} WHERE {test}"), p).await;
-        rows.insert(t, n);
-    }
-    rows
-}
-
-async fn wait_db(db: &hookd_db::Client, what: &str, sql: &str, p: &[Param<'_>], want: i64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n: i64 = db.query_one(sql, p).await.unwrap().get(0);
-        if n == want {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: {n}, not {want}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn created_with(r: hookd_testkit::ApiResponse, status: u16) -> Value {
     assert_eq!(r.status, status, "{}", r.text);
@@ -372,4 +218,51 @@ async fn deleting_an_organization_refuses_its_keys_at_once_and_leaves_no_row_of_
     assert_eq!(stored(&stack, kept[0]).await.unwrap(), kept_before);
     assert_eq!(stack.api.get("/api/v1/apps").await.status, 200);
     stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deprovision_cut_short_by_a_crash_resumes_from_its_mark_after_a_restart() {
+    let mut first = TestStack::spawn().await;
+    let (org_id, b) = new_org(&first, "crash").await;
+    populate(&first, &b, org_id).await;
+    let mut db = first.db().await;
+    let k = known(&db, org_id).await;
+    first.stop_services().await;
+
+    // As a deletion that died half-way: marked, keys gone, a few batches removed, no router.
+    let tx = db.transaction().await.unwrap();
+    hookd_db::organizations::mark_deleting(&tx, org_id)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for _ in 0..3 {
+        let (progress, _) = hookd_db::deprovision::step(&db, org_id, 0, 1)
+            .await
+            .unwrap();
+        assert!(
+            matches!(progress, hookd_db::deprovision::Progress::Deleted(_, 1)),
+            "{progress:?}"
+        );
+    }
+    let half = rows_of(&db, org_id, &k).await;
+    assert_eq!(half["organizations"], 1);
+    assert!(half["messages"] > 0 && half["gw_requests"] > 0, "{half:?}");
+
+    // New services on the same database pick the mark up and finish.
+    let second = TestStack::spawn_on(first.settings.clone()).await;
+    wait_db(
+        &db,
+        "the organization's row",
+        "SELECT count(*) FROM organizations WHERE id = $1",
+        &[&org_id],
+        0,
+    )
+    .await;
+    let after = rows_of(&db, org_id, &k).await;
+    let left: Vec<_> = after.iter().filter(|(_, n)| **n > 0).collect();
+    assert!(
+        left.is_empty(),
+        "rows of the deleted organization left: {left:?}"
+    );
+    second.stop().await;
 }

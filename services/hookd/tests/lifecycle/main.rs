@@ -8,5 +8,6 @@ mod support;
 
 mod deprovision;
 mod expunge;
+mod org_rows;
 mod quotas;
 mod retention;
