@@ -2,10 +2,12 @@
 //! `HOOKD__SECTION__KEY` environment variables.
 
 mod duration;
+mod retention;
 mod secret;
 mod settings;
 
 pub use duration::{parse_duration, parse_schedule};
+pub use retention::RetentionSettings;
 pub use secret::Secret;
 pub use settings::*;
 

@@ -55,6 +55,7 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub log: LogSettings,
     pub console: ConsoleSettings,
+    pub retention: crate::RetentionSettings,
 }
 
 /// The web console and subscriber portal (CONSOLE.md).
@@ -248,6 +249,9 @@ impl Settings {
         }
         if self.delivery.timeout.is_zero() {
             return Err(invalid("delivery.timeout", "must be above zero"));
+        }
+        if self.retention.batch_size == 0 {
+            return Err(invalid("retention.batch_size", "must be at least 1"));
         }
         if self.amqp.prefetch == 0 {
             return Err(invalid("amqp.prefetch", "must be at least 1"));

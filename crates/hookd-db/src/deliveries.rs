@@ -136,7 +136,8 @@ pub async fn claim_due(
                 RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry
              )
              SELECT c.id AS delivery_id, c.attempt_count, c.explicit_retry,
-                m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.task_id,
+                m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.expunged_at,
+                m.task_id,
                 n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
                 n.event_types, n.rate_limit, n.updated_at AS endpoint_updated_at
              FROM claimed c
@@ -157,6 +158,7 @@ pub async fn claim_due(
                 event_id: r.get("event_id"),
                 data: r.get("data"),
                 created_at: r.get("created_at"),
+                expunged_at: r.get("expunged_at"),
             },
             task_id: r.get("task_id"),
             explicit: r.get("explicit_retry"),
@@ -246,6 +248,10 @@ async fn list_where(
     .await
 }
 
+/// A delivery whose message's payload was expunged: it can never be sent again.
+const EXPUNGED: &str =
+    "EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id AND m.expunged_at IS NOT NULL)";
+
 /// Makes a delivery due now unless a job for it is already on the bus. Returns the delivery as
 /// the retry left it, or `None` when it was in flight (nothing changed).
 pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<Option<Delivery>, DbError> {
@@ -256,7 +262,7 @@ pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<Option<Deliv
             &format!(
                 "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
                     explicit_retry = true, updated_at = now()
-                 WHERE d.id = $1 AND NOT d.queued RETURNING {COLUMNS}"
+                 WHERE d.id = $1 AND NOT d.queued AND NOT {EXPUNGED} RETURNING {COLUMNS}"
             ),
             &[&id],
         )
@@ -283,14 +289,16 @@ pub async fn retry_matching(
 ) -> Result<u64, DbError> {
     Ok(client
         .execute(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(),
+            &format!(
+                "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
                 explicit_retry = true, updated_at = now()
-             WHERE app_id = $1 AND NOT queued
+             WHERE app_id = $1 AND NOT queued AND NOT {EXPUNGED}
                AND ($2::text IS NULL OR status = $2)
                AND ($3::uuid IS NULL OR endpoint_id = $3)
                AND ($4::text IS NULL OR event_type = $4)
                AND ($5::timestamptz IS NULL OR created_at >= $5)
-               AND ($6::timestamptz IS NULL OR created_at <= $6)",
+               AND ($6::timestamptz IS NULL OR created_at <= $6)"
+            ),
             &[
                 &app_id,
                 &f.status.map(|s| s.as_str()),

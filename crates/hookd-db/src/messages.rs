@@ -6,7 +6,8 @@ use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-pub(crate) const COLUMNS: &str = "m.id, m.event_type, m.version, m.event_id, m.data, m.created_at";
+pub(crate) const COLUMNS: &str =
+    "m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.expunged_at";
 
 pub(crate) fn from_row(r: &Row) -> Message {
     Message {
@@ -16,6 +17,7 @@ pub(crate) fn from_row(r: &Row) -> Message {
         event_id: r.get("event_id"),
         data: r.get("data"),
         created_at: r.get("created_at"),
+        expunged_at: r.get("expunged_at"),
     }
 }
 
@@ -190,6 +192,7 @@ pub async fn insert_many(
                     event_id: m.event_id.clone(),
                     data: m.data.clone(),
                     created_at: m.created_at,
+                    expunged_at: None,
                 },
                 true,
             ));

@@ -36,6 +36,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_endpoint_filter",
         include_str!("../migrations/0012_endpoint_filter.sql"),
     ),
+    (
+        "0015_retention",
+        include_str!("../migrations/0015_retention.sql"),
+    ),
+    (
+        "0016_organization_lifecycle",
+        include_str!("../migrations/0016_organization_lifecycle.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

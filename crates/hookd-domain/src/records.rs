@@ -9,7 +9,24 @@ use uuid::Uuid;
 pub struct Organization {
     pub id: Uuid,
     pub name: String,
+    /// Days message payloads are kept; `null`: the installation's default.
+    pub payload_retention_days: Option<i32>,
+    /// The plan's limits.
+    pub quotas: Quotas,
+    /// Set once `DELETE /organizations/{id}` was asked: its data is being removed.
+    pub deleting_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+/// An organization's plan: each limit `null` for unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Quotas {
+    /// Messages accepted per UTC day (429 past it).
+    pub messages_per_day: Option<i32>,
+    /// Endpoints across all apps (422 past it).
+    pub endpoints: Option<i32>,
+    /// Apps (422 past it).
+    pub apps: Option<i32>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -84,8 +101,12 @@ pub struct Message {
     pub event_type: String,
     pub version: String,
     pub event_id: Option<String>,
+    /// `null` once the payload was expunged (retention or `DELETE /messages/{id}/content`).
     pub data: Value,
     pub created_at: DateTime<Utc>,
+    /// When the payload was expunged; absent while it is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expunged_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -13,6 +13,7 @@ mod idempotency;
 mod list;
 mod metrics;
 pub mod openapi;
+mod quotas;
 mod ratelimit;
 mod request_id;
 mod routes;

@@ -26,6 +26,8 @@ pub struct AppState {
     pub unknown_keys: TtlCache<[u8; 32], ()>,
     /// app id → organization id.
     pub app_orgs: TtlCache<Uuid, Uuid>,
+    /// Organization → its messages-per-day quota (`None`: unlimited), read on every send.
+    pub message_quotas: TtlCache<Uuid, Option<i32>>,
     /// (app id, event type) → compiled schema.
     pub schemas: TtlCache<(Uuid, String), SchemaEntry>,
     /// Seals endpoint secrets at rest.
@@ -76,6 +78,7 @@ impl AppState {
             keys: TtlCache::new(Duration::from_secs(10)),
             unknown_keys: TtlCache::bounded(Duration::from_secs(5), 10_000),
             app_orgs: TtlCache::new(Duration::from_secs(5)),
+            message_quotas: TtlCache::new(Duration::from_secs(5)),
             schemas: TtlCache::new(Duration::from_secs(5)),
             sources: TtlCache::new(Duration::from_secs(5)),
             cipher,

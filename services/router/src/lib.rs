@@ -1,7 +1,8 @@
 //! The router: turns each accepted message into one delivery per subscribed endpoint, from an
 //! in-memory view of the endpoints, republishes messages whose bus notification was lost, and
-//! starts scheduled tasks when they are due.
+//! starts scheduled tasks when they are due; beside them, the retention and deprovision passes.
 
+pub mod deprovision;
 mod fanout;
 pub mod gateway;
 mod gateway_decide;
@@ -10,6 +11,7 @@ pub mod gateway_view;
 mod metrics;
 mod payload_filter;
 mod relay;
+pub mod retention;
 mod startup;
 pub mod tasks;
 pub mod view;

@@ -149,6 +149,31 @@ impl Router {
             );
         }
         {
+            // Data lifecycle: retention of payloads and metadata.
+            let retention = crate::retention::RetentionMetrics::register(&metrics.registry);
+            tasks.spawn(
+                crate::retention::run(
+                    pool.clone(),
+                    settings.retention.clone(),
+                    retention,
+                    shutdown.clone(),
+                )
+                .map(Ok),
+            );
+            // Deprovisioning of organizations marked `deleting`.
+            let deprovision = crate::deprovision::DeprovisionMetrics::register(&metrics.registry);
+            tasks.spawn(
+                crate::deprovision::run(
+                    pool.clone(),
+                    settings.router.sweep_interval,
+                    settings.retention.batch_size,
+                    deprovision,
+                    shutdown.clone(),
+                )
+                .map(Ok),
+            );
+        }
+        {
             let config = ConsumerConfig {
                 url: settings.amqp.url.expose().clone(),
                 topology: Topology::new(settings.amqp.prefix.clone()),

@@ -21,6 +21,9 @@ use Bodies::*;
 const ROUTES: &[(&str, &str, Bodies)] = &[
     ("POST", "/organizations", Both),
     ("GET", "/organizations", Resp),
+    ("GET", "/organizations/{}", Resp),
+    ("PATCH", "/organizations/{}", Both),
+    ("DELETE", "/organizations/{}", Resp),
     ("POST", "/api_keys", Both),
     ("GET", "/api_keys", Resp),
     ("DELETE", "/api_keys/{}", NoContent),
@@ -51,6 +54,7 @@ const ROUTES: &[(&str, &str, Bodies)] = &[
     ("POST", "/subscriptions/{}/endpoints/{}/messages", Both),
     ("GET", "/apps/{}/messages", Resp),
     ("GET", "/messages/{}", Resp),
+    ("DELETE", "/messages/{}/content", NoContent),
     ("GET", "/messages/{}/deliveries", Resp),
     ("GET", "/endpoints/{}/deliveries", Resp),
     ("POST", "/deliveries/{}/retry", Resp),

@@ -32,11 +32,18 @@ pub async fn create_app(
 ) -> Result<App, ApiError> {
     let name = required(&input.name, "name")?;
     check_len(name, "name", 256)?;
-    let client = state.client().await?;
-    Ok(hookd_db::apps::create(&client, caller.organization_id, name).await?)
+    let mut client = state.client().await?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(hookd_db::DbError::from)?;
+    crate::quotas::check(&tx, caller.organization_id, hookd_db::quotas::Quota::Apps).await?;
+    let app = hookd_db::apps::create(&tx, caller.organization_id, name).await?;
+    tx.commit().await.map_err(hookd_db::DbError::from)?;
+    Ok(app)
 }
 
-/// Create an app.
+/// Create an app. 422 naming the `apps` quota when the organization's plan allows no more.
 #[utoipa::path(tag = "apps", request_body = AppInput,
     responses((status = 201, body = App), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/apps")]

@@ -70,9 +70,11 @@ async fn by_endpoint(
     Ok(web::Json(q.respond(listed)))
 }
 
-/// Try a delivery again now. 409 while a try of it is in flight.
+/// Try a delivery again now. 409 while a try of it is in flight; 422 when its message's
+/// payload was expunged.
 #[utoipa::path(tag = "deliveries",
-    responses((status = 202, body = Delivery), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 202, body = Delivery), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/deliveries/{delivery_id}/retry")]
 async fn retry_one(
     state: web::Data<AppState>,
@@ -89,9 +91,14 @@ pub async fn retry_delivery(
     id: Uuid,
 ) -> Result<Delivery, ApiError> {
     let client = state.client().await?;
-    hookd_db::deliveries::get_in_org(&client, caller.organization_id, id)
+    let delivery = hookd_db::deliveries::get_in_org(&client, caller.organization_id, id)
         .await
         .map_err(ApiError::from_db("delivery"))?;
+    if hookd_db::retention::is_expunged(&client, delivery.message_id).await? {
+        return Err(ApiError::invalid(
+            "the message's payload was expunged: it cannot be sent again",
+        ));
+    }
     hookd_db::deliveries::retry(&client, id)
         .await?
         .ok_or_else(|| ApiError::conflict("a try of this delivery is in flight"))

@@ -85,12 +85,19 @@ pub async fn create_endpoint(
     if fields.event_types.is_none() {
         return Err(invalid_field("event_types", "event_types is required"));
     }
-    let client = state.client().await?;
+    let mut client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
     let stored = state.cipher.seal(&secret);
-    let mut created = hookd_db::endpoints::create(&client, sub.id, sub.app_id, &fields, &stored)
+    let tx = client
+        .transaction()
+        .await
+        .map_err(hookd_db::DbError::from)?;
+    let quota = hookd_db::quotas::Quota::Endpoints;
+    crate::quotas::check(&tx, caller.organization_id, quota).await?;
+    let mut created = hookd_db::endpoints::create(&tx, sub.id, sub.app_id, &fields, &stored)
         .await
         .map_err(ApiError::from_db("subscription"))?;
+    tx.commit().await.map_err(hookd_db::DbError::from)?;
     created.secret = Some(secret);
     Ok(created)
 }

@@ -5,7 +5,7 @@ use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
 use crate::routes::{check_app, load_subscription};
 use crate::state::AppState;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use hookd_bus::Route;
 use hookd_db::messages::NewMessage;
 use hookd_domain::{new_id, DeliveryStatus, EndpointStatus, Message, DEFAULT_VERSION};
@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(send_alias)
         .service(send_to_endpoint)
         .service(list)
-        .service(get_one);
+        .service(get_one)
+        .service(expunge_content);
 }
 
 /// A message to send.
@@ -99,11 +100,14 @@ fn parse_input(body: SendMessage) -> Result<Input, ApiError> {
 /// Validates, stores and publishes a message: the one path of every send.
 async fn accept(
     state: &AppState,
+    caller: &Caller,
     app_id: Uuid,
     input: Input,
     endpoint_id: Option<Uuid>,
 ) -> Result<(Message, bool), ApiError> {
     crate::schemas::check_data(state, app_id, &input.event_type, &input.data).await?;
+    // Last of the checks: a refused message does not count against the day's quota.
+    crate::quotas::take_message(state, caller.organization_id).await?;
     let now = chrono::Utc::now();
     // Whole microseconds, as PostgreSQL stores them, so every rendering of the body agrees.
     let created_at = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
@@ -169,7 +173,7 @@ async fn send_message(
     let result = async {
         let input = parse_input(body)?;
         check_app(state, caller, app_id).await?;
-        accept(state, app_id, input, None).await.map(answer)
+        accept(state, caller, app_id, input, None).await.map(answer)
     }
     .await;
     state
@@ -187,7 +191,8 @@ async fn send_message(
 }
 
 /// Send a message to every enabled endpoint of the app subscribed to its event type and
-/// version. 202 once it is durable; 200 with the first message when `event_id` was seen.
+/// version. 202 once it is durable; 200 with the first message when `event_id` was seen; 429
+/// (with `Retry-After`) past the organization's `messages_per_day` quota.
 #[utoipa::path(tag = "messages", request_body = SendMessage,
     responses((status = 202, body = Message), (status = 200, body = Message),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -258,7 +263,7 @@ pub async fn send_to_one_endpoint(
             endpoint.version, input.version
         )));
     }
-    let result = accept(state, sub.app_id, input, Some(endpoint_id)).await;
+    let result = accept(state, caller, sub.app_id, input, Some(endpoint_id)).await;
     if let Err(e) = &result {
         state
             .metrics
@@ -328,4 +333,28 @@ async fn get_one(
         .await
         .map_err(ApiError::from_db("message"))?;
     Ok(web::Json(message))
+}
+
+/// Expunge the message's payload now: it reads as `data: null` with `expunged_at` afterwards,
+/// its attempts lose their response bodies, and its pending deliveries end as failed (it can
+/// never be sent again). 204, also when it was already expunged.
+#[utoipa::path(tag = "messages",
+    responses((status = 204, description = "The payload is expunged."),
+        (status = 404, body = ErrorBody)))]
+#[delete("/messages/{message_id}/content")]
+async fn expunge_content(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let mut client = state.client().await?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(hookd_db::DbError::from)?;
+    hookd_db::retention::expunge_in_org(&tx, caller.organization_id, *id)
+        .await
+        .map_err(ApiError::from_db("message"))?;
+    tx.commit().await.map_err(hookd_db::DbError::from)?;
+    Ok(HttpResponse::NoContent().finish())
 }

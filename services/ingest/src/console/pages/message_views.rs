@@ -320,7 +320,11 @@ pub async fn message(
         }
         section aria-labelledby="payload-h" {
             h2 #payload-h { "Payload" }
-            pre { code { (payload) } }
+            @if let Some(at) = m.expunged_at {
+                p.empty { "Expunged " (layout::time(at)) " (retention, or deleted on request)." }
+            } @else {
+                pre { code { (payload) } }
+            }
         }
         @if deliveries.is_empty() {
             p.empty { "No deliveries: no enabled endpoint was subscribed to this event type when it was sent." }

@@ -1,0 +1,127 @@
+//! The retention pass (issue 17): expunges the payloads of messages past their organization's
+//! payload retention, and deletes messages past the metadata retention, one small batch per app
+//! and statement. It runs in the router beside the relay and the task scheduler; several
+//! routers may run it at once (an expunge is idempotent, deletions skip locked rows).
+
+use hookd_config::RetentionSettings;
+use hookd_db::retention::{self, AppRetention};
+use hookd_db::{DbError, Pool};
+use hookd_telemetry::prometheus::{IntCounter, IntCounterVec, Opts, Registry};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// The pass's counters, registered with the router's.
+#[derive(Clone)]
+pub struct RetentionMetrics {
+    pub payloads_expunged: IntCounter,
+    pub attempt_bodies_expunged: IntCounter,
+    pub deliveries_ended: IntCounter,
+    /// Rows deleted by the metadata retention, by table.
+    pub rows_deleted: IntCounterVec,
+}
+
+impl RetentionMetrics {
+    pub fn register(registry: &Registry) -> Self {
+        let counter = |name: &str, help: &str| {
+            let c = IntCounter::with_opts(Opts::new(name, help)).expect("metric");
+            registry.register(Box::new(c.clone())).expect("register");
+            c
+        };
+        let rows_deleted = IntCounterVec::new(
+            Opts::new(
+                "hookd_retention_rows_deleted_total",
+                "Rows deleted past the metadata retention, by table.",
+            ),
+            &["table"],
+        )
+        .expect("metric");
+        registry
+            .register(Box::new(rows_deleted.clone()))
+            .expect("register");
+        Self {
+            payloads_expunged: counter(
+                "hookd_retention_payloads_expunged_total",
+                "Message payloads expunged past the payload retention.",
+            ),
+            attempt_bodies_expunged: counter(
+                "hookd_retention_attempt_bodies_expunged_total",
+                "Attempt response bodies expunged with their message's payload.",
+            ),
+            deliveries_ended: counter(
+                "hookd_retention_deliveries_ended_total",
+                "Pending deliveries ended because their message's payload was expunged.",
+            ),
+            rows_deleted,
+        }
+    }
+}
+
+/// Runs the pass every `settings.interval` until `shutdown`, at once again while a batch was
+/// full.
+pub async fn run(
+    pool: Pool,
+    settings: RetentionSettings,
+    metrics: RetentionMetrics,
+    shutdown: CancellationToken,
+) {
+    hookd_service::periodic("retention", settings.interval, shutdown, || {
+        pass(&pool, &settings, &metrics).instrument(tracing::info_span!("retention_pass"))
+    })
+    .await;
+}
+
+/// One batch for every app with a limited retention; `true` when some batch was full.
+pub async fn pass(
+    pool: &Pool,
+    settings: &RetentionSettings,
+    metrics: &RetentionMetrics,
+) -> Result<bool, DbError> {
+    let default_days = i32::try_from(settings.payload_days).unwrap_or(i32::MAX);
+    let metadata_days = i32::try_from(settings.metadata_days).unwrap_or(i32::MAX);
+    let limit = i64::from(settings.batch_size);
+    let mut client = pool.get().await?;
+    let apps = retention::apps(&client, default_days, metadata_days).await?;
+    let mut more = false;
+    for app in &apps {
+        more |= app_batch(&mut client, app, limit, metrics).await?;
+    }
+    Ok(more)
+}
+
+async fn app_batch(
+    client: &mut hookd_db::Client,
+    app: &AppRetention,
+    limit: i64,
+    metrics: &RetentionMetrics,
+) -> Result<bool, DbError> {
+    let mut more = false;
+    if let Some(before) = app.metadata_cutoff {
+        let (deleted, full) =
+            retention::delete_messages_before(client, app.app_id, before, limit).await?;
+        more |= full;
+        for (table, n) in [
+            ("messages", deleted.messages),
+            ("deliveries", deleted.deliveries),
+            ("attempts", deleted.attempts),
+        ] {
+            metrics.rows_deleted.with_label_values(&[table]).inc_by(n);
+        }
+        if deleted.messages > 0 {
+            tracing::info!(app_id = %app.app_id, messages = deleted.messages,
+                deliveries = deleted.deliveries, attempts = deleted.attempts,
+                "deleted messages past the metadata retention");
+        }
+    }
+    let (expunged, full) = retention::expunge_batch(client, app, limit).await?;
+    more |= full;
+    metrics.payloads_expunged.inc_by(expunged.payloads);
+    metrics
+        .attempt_bodies_expunged
+        .inc_by(expunged.attempt_bodies);
+    metrics.deliveries_ended.inc_by(expunged.deliveries_ended);
+    if expunged.payloads > 0 {
+        tracing::info!(app_id = %app.app_id, payloads = expunged.payloads,
+            attempt_bodies = expunged.attempt_bodies, "expunged payloads past the retention");
+    }
+    Ok(more)
+}
