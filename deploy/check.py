@@ -18,6 +18,9 @@
 6. dashboard / alerts: structure checks; with `promtool` on PATH (Debian package `prometheus`)
                also `promtool check rules`, `promtool test rules` and the dashboard's PromQL.
 7. image:      deploy/docker/Dockerfile has the expected build, user and entrypoint.
+8. compose:    deploy/compose.yaml (the quick trial) resolved by `docker compose config` and
+               checked: the three services, the image built from the Dockerfile, health waits
+               (deploy/check_compose.py; scripts/deploy-check provides the Compose plugin).
 
 Prints one line per check and a summary; exits 1 when anything failed.
 """
@@ -610,6 +613,10 @@ def main() -> int:
 
     section("7. image")
     check_dockerfile(rep)
+
+    section("8. compose.yaml (docker compose config)")
+    from check_compose import check_compose
+    check_compose(rep)
 
     elapsed = time.monotonic() - started
     passed = len(rep.results) - len(rep.failed)
