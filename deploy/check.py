@@ -531,10 +531,10 @@ def check_dockerfile(rep: Report) -> None:
     text = DOCKERFILE.read_text()
     wants = {
         "rust:1-bookworm builder": r"rust:1-bookworm",
-        "cargo build --release --locked of the four packages":
-            r"cargo build --release --locked -p hookd -p hookd-ingest -p hookd-router -p hookd-delivery",
+        "cargo build --release --locked of the services and hookctl":
+            r"cargo build --release --locked -p hookd -p hookd-ingest -p hookd-router -p hookd-delivery -p hookctl",
         "distroless or debian runtime": r"gcr\.io/distroless/cc-debian12:nonroot|debian:bookworm-slim",
-        "the four binaries in /usr/local/bin": r"hookd-ingest.*hookd-router.*hookd-delivery.*/usr/local/bin/",
+        "the binaries in /usr/local/bin": r"hookd-ingest.*hookd-router.*hookd-delivery.*hookctl.*/usr/local/bin/",
         "config/ in /etc/hookd/config": r"COPY\s+config/?\s+/etc/hookd/config",
         "HOOKD_CONFIG_DIR": r"HOOKD_CONFIG_DIR=/etc/hookd/config",
         # The image is production by default: no documented keys, no private networks.
