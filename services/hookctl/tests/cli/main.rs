@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod examples;
 mod follow;
 mod gateway;
 mod profiles;
