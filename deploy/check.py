@@ -18,6 +18,9 @@
 6. dashboard / alerts: structure checks; with `promtool` on PATH (Debian package `prometheus`)
                also `promtool check rules`, `promtool test rules` and the dashboard's PromQL.
 7. image:      deploy/docker/Dockerfile has the expected build, user and entrypoint.
+8. compose:    deploy/compose.yaml (the quick trial) resolved by `docker compose config` and
+               checked: the three services, the image built from the Dockerfile, health waits
+               (deploy/check_compose.py; scripts/deploy-check provides the Compose plugin).
 
 Prints one line per check and a summary; exits 1 when anything failed.
 """
@@ -528,10 +531,10 @@ def check_dockerfile(rep: Report) -> None:
     text = DOCKERFILE.read_text()
     wants = {
         "rust:1-bookworm builder": r"rust:1-bookworm",
-        "cargo build --release --locked of the four packages":
-            r"cargo build --release --locked -p hookd -p hookd-ingest -p hookd-router -p hookd-delivery",
+        "cargo build --release --locked of the services and hookctl":
+            r"cargo build --release --locked -p hookd -p hookd-ingest -p hookd-router -p hookd-delivery -p hookctl",
         "distroless or debian runtime": r"gcr\.io/distroless/cc-debian12:nonroot|debian:bookworm-slim",
-        "the four binaries in /usr/local/bin": r"hookd-ingest.*hookd-router.*hookd-delivery.*/usr/local/bin/",
+        "the binaries in /usr/local/bin": r"hookd-ingest.*hookd-router.*hookd-delivery.*hookctl.*/usr/local/bin/",
         "config/ in /etc/hookd/config": r"COPY\s+config/?\s+/etc/hookd/config",
         "HOOKD_CONFIG_DIR": r"HOOKD_CONFIG_DIR=/etc/hookd/config",
         # The image is production by default: no documented keys, no private networks.
@@ -610,6 +613,10 @@ def main() -> int:
 
     section("7. image")
     check_dockerfile(rep)
+
+    section("8. compose.yaml (docker compose config)")
+    from check_compose import check_compose
+    check_compose(rep)
 
     elapsed = time.monotonic() - started
     passed = len(rep.results) - len(rep.failed)

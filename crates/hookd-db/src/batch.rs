@@ -133,7 +133,7 @@ pub fn all_failed<R>(n: usize, e: &DbError) -> Vec<Result<R, DbError>> {
                     constraint: constraint.clone(),
                 },
                 DbError::NotFound => DbError::NotFound,
-                other => DbError::Unavailable(other.to_string()),
+                other => DbError::Unavailable(hookd_domain::reason(other)),
             })
         })
         .collect()

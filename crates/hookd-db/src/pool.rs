@@ -39,7 +39,7 @@ fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
         .create_timeout(Some(Duration::from_secs(5)))
         .recycle_timeout(Some(Duration::from_secs(5)))
         .build()
-        .map_err(|e| DbError::Unavailable(e.to_string()))
+        .map_err(|e| DbError::Unavailable(hookd_domain::reason(&e)))
 }
 
 /// Splits a URL into (URL of the `postgres` maintenance database, database name).

@@ -1,10 +1,12 @@
 //! What every service shares for being watched and stopped: JSON logs, a Prometheus
 //! registry, `/healthz` `/readyz` `/metrics`, and the shutdown signal.
 
+mod exit;
 mod health;
 mod logs;
 mod shutdown;
 
+pub use exit::exit_code;
 pub use health::{metrics_text, HealthServer, Readiness};
 pub use logs::init_tracing;
 pub use prometheus;

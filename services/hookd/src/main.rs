@@ -12,8 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 const USAGE: &str = "usage: hookd <migrate|all-in-one|ingest|router|delivery|reseal>";
 
+fn main() -> std::process::ExitCode {
+    hookd_telemetry::exit_code(run())
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let command = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "all-in-one".into());

@@ -1,7 +1,11 @@
 //! `hookd-ingest`: the ingest service alone. Configuration: see config/ and README.md.
 
+fn main() -> std::process::ExitCode {
+    hookd_telemetry::exit_code(run())
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let settings = hookd_config::Settings::load()?;
     hookd_telemetry::init_tracing(
         settings.log.format == hookd_config::LogFormat::Json,

@@ -4,7 +4,7 @@
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::openapi::header::Header;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -21,6 +21,8 @@ pub struct ErrorBody {
     pub message: String,
     pub data: serde_json::Value,
 }
+
+mod spec;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -62,6 +64,8 @@ pub fn document() -> OpenApi {
     add_list_parameters(&mut doc);
     add_request_headers(&mut doc);
     add_common_errors(&mut doc);
+    spec::describe_responses(&mut doc);
+    spec::name_operations(&mut doc);
     doc
 }
 
@@ -90,23 +94,9 @@ fn add_request_headers(doc: &mut OpenApi) {
             op.responses
                 .responses
                 .entry("409".into())
-                .or_insert_with(|| {
-                    RefOr::T(error_response(
-                        409,
-                        "A conflict; or the Idempotency-Key was used with another request.",
-                    ))
-                });
+                .or_insert_with(|| RefOr::T(error_response(409, error_meaning(409))));
         }
-        for op in [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for op in operations(item) {
             op.parameters.get_or_insert_with(Vec::new).push(header(
                 "X-Request-Id",
                 "Your id for this request (up to 200 visible ASCII characters), returned and \
@@ -125,16 +115,7 @@ fn add_request_headers(doc: &mut OpenApi) {
 /// parameters are validated.
 fn add_common_errors(doc: &mut OpenApi) {
     for item in doc.paths.paths.values_mut() {
-        for op in [
-            item.get.as_mut(),
-            item.post.as_mut(),
-            item.put.as_mut(),
-            item.patch.as_mut(),
-            item.delete.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for op in operations(item) {
             let params = op.parameters.as_deref().unwrap_or_default();
             let takes = |place: ParameterIn| {
                 params
@@ -149,37 +130,53 @@ fn add_common_errors(doc: &mut OpenApi) {
                 RefOr::Ref(_) => false,
             });
             let body = op.request_body.is_some();
-            let statuses: [(u16, bool, &str); 7] = [
-                (400, body, "The body is not JSON, or not a JSON object."),
-                (401, true, "Missing or unknown API key."),
-                (404, path_ids, "No such resource for this key."),
-                (413, body, "The body is larger than the configured limit."),
-                (
-                    422,
-                    body || query || text_path,
-                    "A well-formed request that fails validation (the message names the field).",
-                ),
-                (
-                    429,
-                    true,
-                    "Rate limited: retry after `Retry-After` seconds.",
-                ),
-                (
-                    503,
-                    true,
-                    "A dependency (database, broker) is unavailable: retry later.",
-                ),
+            let statuses: [(u16, bool); 7] = [
+                (400, body),
+                (401, true),
+                (404, path_ids),
+                (413, body),
+                (422, body || query || text_path),
+                (429, true),
+                (503, true),
             ];
-            for (status, applies, description) in statuses {
+            for (status, applies) in statuses {
                 let responses = &mut op.responses.responses;
                 if applies && !responses.contains_key(&status.to_string()) {
                     responses.insert(
                         status.to_string(),
-                        RefOr::T(error_response(status, description)),
+                        RefOr::T(error_response(status, error_meaning(status))),
                     );
                 }
             }
         }
+    }
+}
+
+/// The operations of a path, whatever their method.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.post.as_mut(),
+        item.put.as_mut(),
+        item.patch.as_mut(),
+        item.delete.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// What an error status means on every route (the body, `ErrorBody`, says more).
+pub(crate) fn error_meaning(status: u16) -> &'static str {
+    match status {
+        400 => "The body is not JSON, or not a JSON object.",
+        401 => "Missing or unknown API key.",
+        404 => "No such resource for this key.",
+        409 => "A conflict (a name already taken); or the Idempotency-Key was used with another request.",
+        413 => "The body is larger than the configured limit.",
+        422 => "A well-formed request that fails validation (the message names the field).",
+        429 => "Rate limited: retry after `Retry-After` seconds.",
+        503 => "A dependency (database, broker) is unavailable: retry later.",
+        _ => "An error: the body says which.",
     }
 }
 

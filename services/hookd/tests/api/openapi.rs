@@ -276,3 +276,47 @@ fn the_endpoint_filter_is_documented_in_and_out() {
         );
     }
 }
+
+/// What the OpenAPI specification requires of every operation, which client generators and
+/// validators rely on (issue 16): each response described, each operation id unique.
+fn spec_problems(doc: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut ids = std::collections::HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            for (code, r) in responses {
+                if r["description"].as_str().is_none_or(str::is_empty) {
+                    problems.push(format!("{method} {path}: {code} has no description"));
+                }
+            }
+            match op["operationId"].as_str() {
+                None => problems.push(format!("{method} {path}: no operationId")),
+                Some(id) => {
+                    if let Some(other) = ids.insert(id.to_owned(), format!("{method} {path}")) {
+                        problems.push(format!("operationId {id} of {method} {path} and {other}"));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_response_is_described_and_every_operation_id_unique() {
+    let mut doc = serde_json::to_value(hookd_ingest::openapi::document()).unwrap();
+    let problems = spec_problems(&doc);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let (_, create) = operation(&doc, "post", "/apps").expect("POST /apps");
+    assert_eq!(create["operationId"], "apps_create");
+    // The check can fail: a response without its description is reported.
+    let apps = &mut doc["paths"]["/api/v1/apps"]["post"]["responses"]["201"];
+    apps.as_object_mut().unwrap().remove("description");
+    assert_eq!(
+        spec_problems(&doc),
+        vec!["post /api/v1/apps: 201 has no description".to_owned()]
+    );
+}

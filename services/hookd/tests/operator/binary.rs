@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 
 /// `hookd <command>` on the test's database and broker names, everything else from
 /// environment variables as an operator would set them.
-fn hookd(settings: &Settings, command: &str, api_port: u16) -> Command {
+pub(crate) fn hookd(settings: &Settings, command: &str, api_port: u16) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookd"));
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy().into_owned();
@@ -43,7 +43,7 @@ fn hookd(settings: &Settings, command: &str, api_port: u16) -> Command {
 }
 
 /// Reads a child's stdout and stderr to the end, concurrently (a full pipe would stall it).
-fn drain(child: &mut Child) -> tokio::task::JoinHandle<String> {
+pub(crate) fn drain(child: &mut Child) -> tokio::task::JoinHandle<String> {
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     tokio::spawn(async move {
@@ -54,7 +54,7 @@ fn drain(child: &mut Child) -> tokio::task::JoinHandle<String> {
     })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

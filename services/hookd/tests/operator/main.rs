@@ -6,6 +6,7 @@
 mod helpers;
 
 mod binary;
+mod errors;
 mod profile;
 mod reseal;
 mod tls;
