@@ -19,6 +19,23 @@ pub struct TelemetryConfig {
     pub service: String,
 }
 
+impl TelemetryConfig {
+    /// A service's configuration from its settings (`log`, `telemetry.otlp_endpoint`).
+    pub fn from_settings(settings: &hookd_config::Settings, service: &str) -> Self {
+        Self {
+            log_json: Some(settings.log.format == hookd_config::LogFormat::Json),
+            level: settings.log.level.clone(),
+            // An empty value (an unset environment variable's) turns export off too.
+            otlp_endpoint: settings
+                .telemetry
+                .otlp_endpoint
+                .clone()
+                .filter(|e| !e.trim().is_empty()),
+            service: service.to_owned(),
+        }
+    }
+}
+
 /// Keeps the exporter alive; dropping it sends the spans still buffered.
 #[must_use = "dropping the guard stops span export"]
 pub struct Telemetry {

@@ -223,6 +223,7 @@ impl GatewayRouter {
             return Ack::Reject;
         };
         let span = tracing::info_span!("gateway.route", %request_id);
+        let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
         match self.route(request_id).instrument(span).await {
             Ok(_) => Ack::Ack,
             Err(e) => {
