@@ -65,7 +65,12 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
         ),
     )
         .prop_map(
-            |((delivery_id, message_id, endpoint_id, url), payload, rest, (gateway, traceparent))| {
+            |(
+                (delivery_id, message_id, endpoint_id, url),
+                payload,
+                rest,
+                (gateway, traceparent),
+            )| {
                 let (attempt, accepted_at_micros, task_id, rate_limit, endpoint_revision) = rest;
                 DeliveryJob {
                     delivery_id,

@@ -98,7 +98,10 @@ pub fn init(config: &TelemetryConfig) -> Result<Telemetry, OtlpError> {
                 .boxed(),
         );
     }
-    let installed = tracing_subscriber::registry().with(layers).try_init().is_ok();
+    let installed = tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_ok();
     Ok(Telemetry {
         provider: provider.filter(|_| installed),
     })

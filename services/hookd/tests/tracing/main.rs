@@ -43,7 +43,11 @@ fn exported(collector: &Receiver) -> Vec<Span> {
     for request in collector.received_at("/otlp/v1/traces") {
         let export = ExportTraceServiceRequest::decode(request.body.as_ref())
             .expect("an OTLP/HTTP protobuf export");
-        for scope in export.resource_spans.into_iter().flat_map(|r| r.scope_spans) {
+        for scope in export
+            .resource_spans
+            .into_iter()
+            .flat_map(|r| r.scope_spans)
+        {
             for span in scope.spans {
                 let attributes = span
                     .attributes
@@ -109,8 +113,7 @@ async fn one_message_is_one_trace_across_the_three_services() {
         let trace = spans
             .iter()
             .find(|s| {
-                s.name == "ingest.send"
-                    && s.attributes.get("message_id") == Some(&message_id)
+                s.name == "ingest.send" && s.attributes.get("message_id") == Some(&message_id)
             })
             .map(|s| s.trace_id.clone());
         let names: BTreeSet<String> = match &trace {
@@ -131,7 +134,10 @@ async fn one_message_is_one_trace_across_the_three_services() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(trace.len(), 16, "a W3C trace id is 16 bytes");
-    assert!(trace.iter().any(|b| *b != 0), "a valid trace id is not all zeros");
+    assert!(
+        trace.iter().any(|b| *b != 0),
+        "a valid trace id is not all zeros"
+    );
 
     let spans = exported(&collector);
     let in_trace: Vec<&Span> = spans.iter().filter(|s| s.trace_id == trace).collect();
@@ -151,7 +157,10 @@ async fn one_message_is_one_trace_across_the_three_services() {
         .iter()
         .find(|s| s.name == "delivery.try")
         .expect("delivery.try");
-    assert_eq!(tried.attributes.get("status").map(String::as_str), Some("200"));
+    assert_eq!(
+        tried.attributes.get("status").map(String::as_str),
+        Some("200")
+    );
     // Bodies never ride in a span.
     for span in &spans {
         for (key, value) in &span.attributes {

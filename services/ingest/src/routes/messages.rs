@@ -138,8 +138,8 @@ async fn accept(
     // broker is down), the router's relay finds the message unrouted and publishes it.
     // Built in the publish span, so the router's spans continue from it.
     let publishing = tracing::info_span!("ingest.publish", message_id = %message.id);
-    let envelope = publishing
-        .in_scope(|| hookd_bus::message_accepted(&message, app_id, endpoint_id, None));
+    let envelope =
+        publishing.in_scope(|| hookd_bus::message_accepted(&message, app_id, endpoint_id, None));
     match state.publishes.clone().try_acquire_owned() {
         Ok(permit) => {
             let (publisher, metrics, id) =
