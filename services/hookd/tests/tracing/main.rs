@@ -1,6 +1,6 @@
 //! Tracing end to end: the three services export their spans over OTLP/HTTP to an in-process
 //! receiver, and one message's spans (ingest, router, delivery) share one trace id, carried
-//! between the services in the bus envelopes.
+//! between the services in the bus envelopes; so do one inbound request's at the gateway.
 
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
@@ -26,6 +26,14 @@ const STEPS: &[&str] = &[
     "delivery.consume",
     "delivery.try",
     "delivery.record",
+];
+
+/// The steps of an inbound request's path through the gateway.
+const GATEWAY_STEPS: &[&str] = &[
+    "gateway.inbound",
+    "gateway.route",
+    "delivery.consume",
+    "gateway.deliver",
 ];
 
 /// A body value that must never appear in a span.
@@ -74,7 +82,7 @@ fn exported(collector: &Receiver) -> Vec<Span> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_message_is_one_trace_across_the_three_services() {
+async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services() {
     let collector = Receiver::start().await;
     let telemetry = hookd_telemetry::init(&hookd_telemetry::TelemetryConfig {
         log_json: None,
@@ -104,35 +112,13 @@ async fn one_message_is_one_trace_across_the_three_services() {
         "the message was not delivered"
     );
 
-    // The delivery is recorded just after the endpoint answers, and spans are exported in
-    // batches: flush until every step of the message's trace is there.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (trace, names) = loop {
-        tokio::task::block_in_place(|| telemetry.flush());
-        let spans = exported(&collector);
-        let trace = spans
-            .iter()
-            .find(|s| {
-                s.name == "ingest.send" && s.attributes.get("message_id") == Some(&message_id)
-            })
-            .map(|s| s.trace_id.clone());
-        let names: BTreeSet<String> = match &trace {
-            Some(t) => spans
-                .iter()
-                .filter(|s| &s.trace_id == t)
-                .map(|s| s.name.clone())
-                .collect(),
-            None => BTreeSet::new(),
-        };
-        if STEPS.iter().all(|s| names.contains(*s)) {
-            break (trace.expect("a trace"), names);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the message's trace lacks steps: has {names:?}, wants {STEPS:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (trace, names) = wait_trace(
+        &collector,
+        &telemetry,
+        ("ingest.send", "message_id", &message_id),
+        STEPS,
+    )
+    .await;
     assert_eq!(trace.len(), 16, "a W3C trace id is 16 bytes");
     assert!(
         trace.iter().any(|b| *b != 0),
@@ -161,8 +147,49 @@ async fn one_message_is_one_trace_across_the_three_services() {
         tried.attributes.get("status").map(String::as_str),
         Some("200")
     );
+    // The gateway's path: an inbound request at a source URL, routed, delivered.
+    let connection = stack
+        .api
+        .raw(
+            "POST",
+            "/2024-03-01/connections",
+            Some(
+                json!({"name": "traced", "source": {"name": "traced-src"},
+                    "destination": {"name": "traced-dst", "url": stack.receiver.url("/gw")}})
+                .to_string()
+                .into(),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(connection.status, 200, "{}", connection.text);
+    let source_url = connection.body["source"]["url"]
+        .as_str()
+        .expect("source url");
+    let inbound = stack
+        .api
+        .with_key(None)
+        .raw(
+            "POST",
+            source_url
+                .strip_prefix(&stack.base)
+                .expect("a URL of this stack"),
+            Some(BODY_MARKER.as_bytes().to_vec().into()),
+            &[],
+        )
+        .await;
+    assert_eq!(inbound.status, 200, "{}", inbound.text);
+    let request_id = inbound.body["request_id"].as_str().expect("request_id");
+    let (gw_trace, _) = wait_trace(
+        &collector,
+        &telemetry,
+        ("gateway.inbound", "request_id", request_id),
+        GATEWAY_STEPS,
+    )
+    .await;
+    assert_ne!(gw_trace, trace, "another request, another trace");
     // Bodies never ride in a span.
-    for span in &spans {
+    for span in &exported(&collector) {
         for (key, value) in &span.attributes {
             assert!(
                 !value.contains(BODY_MARKER),
@@ -171,5 +198,42 @@ async fn one_message_is_one_trace_across_the_three_services() {
             );
         }
     }
+
     stack.stop().await;
+}
+
+/// Flushes the exporter until the trace whose `root` span has `key` = `value` holds every
+/// one of `steps`; returns its id and its span names. Spans are exported in batches, and the
+/// last steps end just after the receiver has the request.
+async fn wait_trace(
+    collector: &Receiver,
+    telemetry: &hookd_telemetry::Telemetry,
+    (root, key, value): (&str, &str, &str),
+    steps: &[&str],
+) -> (Vec<u8>, BTreeSet<String>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        tokio::task::block_in_place(|| telemetry.flush());
+        let spans = exported(collector);
+        let trace = spans
+            .iter()
+            .find(|s| s.name == root && s.attributes.get(key).map(String::as_str) == Some(value))
+            .map(|s| s.trace_id.clone());
+        let names: BTreeSet<String> = match &trace {
+            Some(t) => spans
+                .iter()
+                .filter(|s| &s.trace_id == t)
+                .map(|s| s.name.clone())
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        if let Some(trace) = trace.filter(|_| steps.iter().all(|s| names.contains(*s))) {
+            return (trace, names);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the trace of {root} {key}={value} lacks steps: has {names:?}, wants {steps:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
