@@ -1,6 +1,7 @@
 use crate::auth::Caller;
 use crate::body::{self, check_len, invalid_field, Nullable};
 use crate::error::ApiError;
+use crate::events::PublishSkipped;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
 use crate::routes::{check_app, load_subscription};
@@ -144,15 +145,20 @@ async fn accept(
         Ok(permit) => {
             let (publisher, metrics, id) =
                 (state.publisher.clone(), state.metrics.clone(), message.id);
-            tokio::spawn(async move {
-                if let Err(e) = publisher.publish(Route::Messages, &envelope).await {
-                    metrics.publish_failures.inc();
-                    tracing::warn!(message_id = %id, error = %e, "publish failed; the relay will send it");
+            tokio::spawn(
+                async move {
+                    if let Err(error) = publisher.publish(Route::Messages, &envelope).await {
+                        PublishSkipped::Failed { id, error: &error }
+                            .emit(&metrics.publish_failures);
+                    }
+                    drop(permit);
                 }
-                drop(permit);
-            }.instrument(publishing));
+                .instrument(publishing),
+            );
         }
-        Err(_) => state.metrics.publish_failures.inc(),
+        Err(_) => {
+            PublishSkipped::Saturated { id: message.id }.emit(&state.metrics.publish_failures)
+        }
     }
     state.metrics.messages_accepted.inc();
     Ok((message, true))
