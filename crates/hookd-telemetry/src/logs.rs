@@ -43,18 +43,34 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Sends the spans buffered so far (their export is otherwise batched).
+    /// Sends the spans buffered so far (their export is otherwise batched); waits for it on a
+    /// multi-thread runtime.
     pub fn flush(&self) {
         if let Some(p) = &self.provider {
-            let _ = p.force_flush();
+            let p = p.clone();
+            off_the_runtime(move || {
+                let _ = p.force_flush();
+            });
         }
+    }
+}
+
+/// Runs `wait`, which blocks until the exporter has sent, without holding up the runtime the
+/// exporter sends from: on a multi-thread runtime this worker hands its tasks over first; on
+/// any other (or none) it runs on a thread of its own, not awaited, so it can never deadlock.
+fn off_the_runtime(wait: impl FnOnce() + Send + 'static) {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+        _ => drop(std::thread::spawn(wait)),
     }
 }
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
         if let Some(p) = self.provider.take() {
-            let _ = p.shutdown();
+            off_the_runtime(move || {
+                let _ = p.shutdown();
+            });
         }
     }
 }

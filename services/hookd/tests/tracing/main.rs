@@ -213,7 +213,7 @@ async fn wait_trace(
 ) -> (Vec<u8>, BTreeSet<String>) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        tokio::task::block_in_place(|| telemetry.flush());
+        telemetry.flush();
         let spans = exported(collector);
         let trace = spans
             .iter()
