@@ -1,5 +1,6 @@
 //! Building envelopes from domain records, so every publisher renders them alike.
 
+use crate::current_traceparent;
 use crate::envelopes::{DeliveryJob, GatewayDelivery, Header, MessageAccepted, RequestAccepted};
 use hookd_domain::{EndpointRoute, Message, WebhookBody};
 use prost::Message as _;
@@ -34,6 +35,7 @@ pub fn message_accepted(
         endpoint_id: endpoint_id.map(|e| e.to_string()),
         task_id: task_id.map(|t| t.to_string()),
         accepted_at_micros: message.created_at.timestamp_micros(),
+        traceparent: current_traceparent(),
     }
     .encode_to_vec()
 }
@@ -76,6 +78,7 @@ pub fn delivery_job(t: JobTry, message: &JobMessage<'_>, endpoint: &EndpointRout
         endpoint_revision: endpoint.revision,
         explicit: t.explicit,
         gateway: None,
+        traceparent: current_traceparent(),
     }
     .encode_to_vec()
 }
@@ -92,6 +95,7 @@ pub fn request_accepted(
         source_id: source_id.to_string(),
         organization_id: organization_id.to_string(),
         accepted_at_micros,
+        traceparent: current_traceparent(),
     }
     .encode_to_vec()
 }
@@ -257,6 +261,7 @@ pub fn gateway_job(
         }),
         // A try someone asked for goes past an open circuit, as its probe.
         explicit: matches!(t.trigger, "MANUAL" | "BULK_RETRY"),
+        traceparent: current_traceparent(),
     }
     .encode_to_vec()
 }

@@ -1,4 +1,4 @@
-//! The message bus: protobuf envelopes, the RabbitMQ topology, a publisher that awaits
+//! The message bus: protobuf envelopes (with the W3C trace context of their message), the RabbitMQ topology, a publisher that awaits
 //! confirms, and a consumer loop with manual acks.
 
 mod build;
@@ -7,6 +7,7 @@ mod error;
 mod publisher;
 mod tls;
 mod topology;
+mod trace_context;
 
 pub mod envelopes {
     //! Generated from `proto/hookd/v1/bus.proto`.
@@ -21,6 +22,7 @@ pub use consumer::{consume, Ack, ConsumerConfig};
 pub use error::BusError;
 pub use publisher::Publisher;
 pub use topology::{Route, Topology};
+pub use trace_context::{continue_trace, current_traceparent};
 
 use lapin::{Connection, ConnectionProperties};
 use std::time::Duration;

@@ -14,11 +14,20 @@ fn message_accepted() -> impl Strategy<Value = MessageAccepted> {
             any::<String>(),
         ),
         prop::collection::vec(any::<u8>(), 0..256),
-        (any::<Option<String>>(), any::<Option<String>>()),
+        (
+            any::<Option<String>>(),
+            any::<Option<String>>(),
+            any::<Option<String>>(),
+        ),
         any::<i64>(),
     )
         .prop_map(
-            |((message_id, app_id, event_type, version), payload, (endpoint_id, task_id), at)| {
+            |(
+                (message_id, app_id, event_type, version),
+                payload,
+                (endpoint_id, task_id, traceparent),
+                at,
+            )| {
                 MessageAccepted {
                     message_id,
                     app_id,
@@ -28,6 +37,7 @@ fn message_accepted() -> impl Strategy<Value = MessageAccepted> {
                     endpoint_id,
                     task_id,
                     accepted_at_micros: at,
+                    traceparent,
                 }
             },
         )
@@ -49,10 +59,18 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
             any::<Option<u32>>(),
             any::<i64>(),
         ),
-        any::<Option<(String, String, String, bool)>>(),
+        (
+            any::<Option<(String, String, String, bool)>>(),
+            any::<Option<String>>(),
+        ),
     )
         .prop_map(
-            |((delivery_id, message_id, endpoint_id, url), payload, rest, gateway)| {
+            |(
+                (delivery_id, message_id, endpoint_id, url),
+                payload,
+                rest,
+                (gateway, traceparent),
+            )| {
                 let (attempt, accepted_at_micros, task_id, rate_limit, endpoint_revision) = rest;
                 DeliveryJob {
                     delivery_id,
@@ -66,6 +84,7 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
                     rate_limit,
                     endpoint_revision,
                     explicit: attempt % 2 == 0,
+                    traceparent,
                     gateway: gateway.map(|(event_id, method, header, verified)| {
                         hookd_bus::envelopes::GatewayDelivery {
                             event_id,

@@ -54,6 +54,8 @@ pub struct Settings {
     #[serde(default)]
     pub gateway: GatewaySettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
     pub console: ConsoleSettings,
     pub retention: crate::RetentionSettings,
 }
@@ -73,6 +75,14 @@ pub struct ConsoleSettings {
 pub struct SecretSettings {
     #[serde(default)]
     pub encryption_key: Option<Secret<String>>,
+}
+
+/// Where spans go (off by default).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TelemetrySettings {
+    /// An OTLP/HTTP collector; `None`: spans are not exported.
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,14 +1,17 @@
-//! What every service shares for being watched and stopped: JSON logs, a Prometheus
-//! registry, `/healthz` `/readyz` `/metrics`, and the shutdown signal.
+//! What every service shares for being watched and stopped: JSON logs, spans exported over
+//! OTLP when configured, a Prometheus registry, `/healthz` `/readyz` `/metrics`, and the
+//! shutdown signal.
 
 mod exit;
 mod health;
 mod logs;
+mod otlp;
 mod shutdown;
 
 pub use exit::exit_code;
 pub use health::{metrics_text, HealthServer, Readiness};
-pub use logs::init_tracing;
+pub use logs::{init, init_tracing, Telemetry, TelemetryConfig};
+pub use otlp::{traces_url, OtlpError};
 pub use prometheus;
 pub use shutdown::shutdown_on_signal;
 

@@ -7,10 +7,11 @@ fn main() -> std::process::ExitCode {
 #[tokio::main]
 async fn run() -> anyhow::Result<()> {
     let settings = hookd_config::Settings::load()?;
-    hookd_telemetry::init_tracing(
-        settings.log.format == hookd_config::LogFormat::Json,
-        &settings.log.level,
-    );
+    // Kept to the end of main: dropping it sends the spans still buffered.
+    let _telemetry = hookd_telemetry::init(&hookd_telemetry::TelemetryConfig::from_settings(
+        &settings,
+        "hookd-delivery",
+    ))?;
     let shutdown = hookd_telemetry::shutdown_on_signal();
     let service = hookd_delivery::DeliveryWorker::build(settings).await?;
     tracing::info!(port = service.port(), "delivery started");

@@ -16,7 +16,7 @@ use hookd_outbound::OutboundClient;
 use prost::Message as _;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 use uuid::Uuid;
 
 /// Everything a delivery job needs, shared by the consumer's tasks.
@@ -125,6 +125,8 @@ impl Worker {
 
     /// Sends the job once, past the endpoint's caps, circuit and rate limit; `Err` is how long
     /// to put the job off when one of them says wait.
+    #[tracing::instrument(name = "delivery.try", skip_all,
+        fields(endpoint_id = %endpoint_id, attempt = job.attempt, status = tracing::field::Empty, waited = tracing::field::Empty))]
     async fn send(
         &self,
         job: &DeliveryJob,
@@ -134,10 +136,12 @@ impl Worker {
         let Some(slot) = self.limiter.acquire(endpoint_id, SLOT_WAIT).await else {
             // Its endpoint is at its cap and slow to free a slot: put the job off rather than
             // hold a consumer slot that other endpoints' jobs need.
+            Span::current().record("waited", "endpoint cap");
             return Err(self.settings.delivery.timeout.min(Duration::from_secs(5)));
         };
         if let Gate::Wait(delay) = self.circuit_gate(endpoint_id, job.explicit) {
             // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
+            Span::current().record("waited", "circuit open");
             return Err(delay);
         }
         if let Some(rate) = job.rate_limit {
@@ -147,6 +151,9 @@ impl Worker {
         // The semaphore is never closed, so this always holds a permit.
         let global = self.global.acquire().await.ok();
         let result = try_once(&self.client, job, signing).await;
+        if let Some(status) = result.status {
+            Span::current().record("status", status);
+        }
         self.metrics
             .attempt_duration
             .observe(result.duration.as_secs_f64());
@@ -158,19 +165,26 @@ impl Worker {
         Ok((result, transition))
     }
 
-    /// The consumer's decision for one envelope.
+    /// The consumer's decision for one envelope, in a span that continues the job's trace.
     pub async fn handle(&self, bytes: &[u8]) -> Ack {
         let Ok(job) = DeliveryJob::decode(bytes) else {
             tracing::error!("undecodable DeliveryJob envelope; dead-lettering it");
             return Ack::Reject;
         };
+        let span = tracing::info_span!("delivery.consume", delivery_id = %job.delivery_id,
+            message_id = %job.message_id, attempt = job.attempt);
+        let span = hookd_bus::continue_trace(span, job.traceparent.as_deref());
+        self.handle_job(&job).instrument(span).await
+    }
+
+    async fn handle_job(&self, job: &DeliveryJob) -> Ack {
         let delivered = match &job.gateway {
             Some(gw) => {
                 let span = tracing::info_span!("gateway.deliver", event_id = %gw.event_id,
                     attempt = job.attempt, trigger = %gw.trigger);
-                self.deliver_gateway(&job, gw).instrument(span).await
+                self.deliver_gateway(job, gw).instrument(span).await
             }
-            None => self.deliver(&job).await,
+            None => self.deliver(job).await,
         };
         match delivered {
             Ok(_) => Ack::Ack,
@@ -262,9 +276,11 @@ impl Worker {
             status,
             next_attempt_at: next,
         };
+        let recorded = tracing::info_span!("delivery.record", status = ?record.status);
         let finished = self
             .recorder
             .submit(record)
+            .instrument(recorded)
             .await
             .map_err(|e| e.to_string())?;
         self.track_health(endpoint_id, transition).await?;

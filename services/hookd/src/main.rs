@@ -7,7 +7,7 @@
 //! - `hookd reseal`: re-encrypts stored secrets with the current encryption key (see
 //!   `hookd::reseal`), after a new key was put first in `secrets.encryption_key`.
 
-use hookd_config::{LogFormat, Settings};
+use hookd_config::Settings;
 use tokio_util::sync::CancellationToken;
 
 const USAGE: &str = "usage: hookd <migrate|all-in-one|ingest|router|delivery|reseal>";
@@ -22,7 +22,10 @@ async fn run() -> anyhow::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "all-in-one".into());
     let settings = Settings::load()?;
-    hookd_telemetry::init_tracing(settings.log.format == LogFormat::Json, &settings.log.level);
+    // Kept to the end of main: dropping it sends the spans still buffered.
+    let _telemetry = hookd_telemetry::init(&hookd_telemetry::TelemetryConfig::from_settings(
+        &settings, "hookd",
+    ))?;
     let shutdown = hookd_telemetry::shutdown_on_signal();
     match command.as_str() {
         "migrate" => migrate(&settings).await,

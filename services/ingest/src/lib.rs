@@ -7,6 +7,7 @@ mod body;
 mod caches;
 mod console;
 mod error;
+mod events;
 mod gateway;
 mod health;
 mod idempotency;

@@ -7,6 +7,7 @@ use hookd_db::{Batcher, DbError, Pool};
 use prost::Message as _;
 use std::collections::HashMap;
 use std::time::Duration;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// What routing one message did.
@@ -74,6 +75,8 @@ pub fn start_batcher(pool: Pool, lease: Duration) -> FanOutBatcher {
 /// Fans one `MessageAccepted` out: records a delivery per matching endpoint and publishes a
 /// job for each. The deliveries are leased before their jobs are published, so a job lost
 /// after the commit is sent again by the retry scheduler when the lease runs out.
+#[tracing::instrument(name = "router.fanout", skip_all, fields(message_id = %envelope.message_id,
+    matched = tracing::field::Empty, created = tracing::field::Empty))]
 pub async fn route_message(
     pool: &Pool,
     batcher: &FanOutBatcher,
@@ -120,6 +123,9 @@ pub async fn route_message(
         hookd_db::tasks::mark_routed(&client, task_id, ids.first().copied()).await?;
     }
     metrics.fanout.observe(ids.len() as f64);
+    let span = tracing::Span::current();
+    span.record("matched", ids.len());
+    span.record("created", created.len());
     let by_id: HashMap<Uuid, _> = targets.iter().map(|r| (r.id, r)).collect();
     let message = hookd_bus::JobMessage {
         id: message_id,
@@ -137,7 +143,11 @@ pub async fn route_message(
         Some(async move { publisher.publish(Route::Deliveries, &job).await })
     });
     // Publishes in flight together; their confirms are awaited concurrently.
-    for result in futures_util::future::join_all(publishes).await {
+    let publishing = tracing::info_span!("router.publish", jobs = created.len());
+    for result in futures_util::future::join_all(publishes)
+        .instrument(publishing)
+        .await
+    {
         match result {
             Ok(()) => metrics.jobs_published.inc(),
             Err(e) => {
@@ -153,7 +163,7 @@ pub async fn route_message(
     })
 }
 
-/// The consumer's decision for one envelope.
+/// The consumer's decision for one envelope, in a span that continues the message's trace.
 pub async fn handle(
     pool: &Pool,
     batcher: &FanOutBatcher,
@@ -166,7 +176,23 @@ pub async fn handle(
         tracing::error!("undecodable MessageAccepted envelope; dead-lettering it");
         return Ack::Reject;
     };
-    match route_message(pool, batcher, publisher, view, &envelope, metrics).await {
+    let span = tracing::info_span!("router.consume", message_id = %envelope.message_id,
+        app_id = %envelope.app_id, event_type = %envelope.event_type);
+    let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
+    route_envelope(pool, batcher, publisher, view, metrics, &envelope)
+        .instrument(span)
+        .await
+}
+
+async fn route_envelope(
+    pool: &Pool,
+    batcher: &FanOutBatcher,
+    publisher: &Publisher,
+    view: &RoutingView,
+    metrics: &RouterMetrics,
+    envelope: &MessageAccepted,
+) -> Ack {
+    match route_message(pool, batcher, publisher, view, envelope, metrics).await {
         Ok(_) => Ack::Ack,
         Err(e) => {
             metrics.route_errors.inc();

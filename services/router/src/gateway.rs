@@ -132,6 +132,7 @@ impl GatewayRouter {
             return Ack::Reject;
         };
         let span = tracing::info_span!("gateway.route", %request_id);
+        let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
         async {
             match self.batcher.submit(request_id).await {
                 Ok(jobs) => {

@@ -5,6 +5,7 @@
 
 use super::ids::{self, REQUEST, SOURCE};
 use crate::error::ApiError;
+use crate::events::PublishSkipped;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
@@ -161,13 +162,13 @@ async fn handle(
                     .publish(hookd_bus::Route::Requests, &envelope)
                     .await
                 {
-                    metrics.publish_failures.inc();
-                    tracing::warn!(request_id = %id, error = %e, "publish failed; the relay will send it");
+                    PublishSkipped::Failed { id, error: &e }.emit(&metrics.publish_failures);
                 }
                 drop(permit);
             });
         }
-        Err(_) => state.gateway_metrics.publish_failures.inc(),
+        Err(_) => PublishSkipped::Saturated { id: request.id }
+            .emit(&state.gateway_metrics.publish_failures),
     }
     state.gateway_metrics.requests_accepted.inc();
     Ok(accepted(&source, &request_id))

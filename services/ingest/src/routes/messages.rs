@@ -1,6 +1,7 @@
 use crate::auth::Caller;
 use crate::body::{self, check_len, invalid_field, Nullable};
 use crate::error::ApiError;
+use crate::events::PublishSkipped;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
 use crate::routes::{check_app, load_subscription};
@@ -12,6 +13,7 @@ use hookd_domain::{new_id, DeliveryStatus, EndpointStatus, Message, DEFAULT_VERS
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Instant;
+use tracing::{Instrument, Span};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -98,6 +100,8 @@ fn parse_input(body: SendMessage) -> Result<Input, ApiError> {
 }
 
 /// Validates, stores and publishes a message: the one path of every send.
+#[tracing::instrument(name = "ingest.send", skip_all, fields(app_id = %app_id,
+    event_type = %input.event_type, message_id = tracing::field::Empty))]
 async fn accept(
     state: &AppState,
     caller: &Caller,
@@ -126,8 +130,10 @@ async fn accept(
     let (message, created) = state
         .batcher
         .submit(new)
+        .instrument(tracing::info_span!("ingest.insert"))
         .await
         .map_err(ApiError::from_db("app"))?;
+    Span::current().record("message_id", tracing::field::display(message.id));
     if !created {
         state.metrics.messages_duplicate.inc();
         return Ok((message, false));
@@ -135,20 +141,28 @@ async fn accept(
     // Committed: the 202 holds from here, so the answer does not wait for the broker. The
     // publish is the fast path to the router; if it fails, or too many are in flight (the
     // broker is down), the router's relay finds the message unrouted and publishes it.
-    let envelope = hookd_bus::message_accepted(&message, app_id, endpoint_id, None);
+    // Built in the publish span, so the router's spans continue from it.
+    let publishing = tracing::info_span!("ingest.publish", message_id = %message.id);
+    let envelope =
+        publishing.in_scope(|| hookd_bus::message_accepted(&message, app_id, endpoint_id, None));
     match state.publishes.clone().try_acquire_owned() {
         Ok(permit) => {
             let (publisher, metrics, id) =
                 (state.publisher.clone(), state.metrics.clone(), message.id);
-            tokio::spawn(async move {
-                if let Err(e) = publisher.publish(Route::Messages, &envelope).await {
-                    metrics.publish_failures.inc();
-                    tracing::warn!(message_id = %id, error = %e, "publish failed; the relay will send it");
+            tokio::spawn(
+                async move {
+                    if let Err(error) = publisher.publish(Route::Messages, &envelope).await {
+                        PublishSkipped::Failed { id, error: &error }
+                            .emit(&metrics.publish_failures);
+                    }
+                    drop(permit);
                 }
-                drop(permit);
-            });
+                .instrument(publishing),
+            );
         }
-        Err(_) => state.metrics.publish_failures.inc(),
+        Err(_) => {
+            PublishSkipped::Saturated { id: message.id }.emit(&state.metrics.publish_failures)
+        }
     }
     state.metrics.messages_accepted.inc();
     Ok((message, true))

@@ -1,0 +1,239 @@
+//! Tracing end to end: the three services export their spans over OTLP/HTTP to an in-process
+//! receiver, and one message's spans (ingest, router, delivery) share one trace id, carried
+//! between the services in the bus envelopes; so do one inbound request's at the gateway.
+
+#[allow(dead_code)] // Each suite uses part of the shared harness.
+#[path = "../it/helpers.rs"]
+mod helpers;
+
+use helpers::TestStack;
+use hookd_testkit::Receiver;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use prost::Message as _;
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+/// The steps of a message's path, each a span.
+const STEPS: &[&str] = &[
+    "ingest.send",
+    "ingest.insert",
+    "ingest.publish",
+    "router.consume",
+    "router.fanout",
+    "router.publish",
+    "delivery.consume",
+    "delivery.try",
+    "delivery.record",
+];
+
+/// The steps of an inbound request's path through the gateway.
+const GATEWAY_STEPS: &[&str] = &[
+    "gateway.inbound",
+    "gateway.route",
+    "delivery.consume",
+    "gateway.deliver",
+];
+
+/// A body value that must never appear in a span.
+const BODY_MARKER: &str = "body-never-in-a-span-7f3a";
+
+struct Span {
+    trace_id: Vec<u8>,
+    name: String,
+    attributes: HashMap<String, String>,
+}
+
+/// Every span the receiver got, decoded from the OTLP requests.
+fn exported(collector: &Receiver) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for request in collector.received_at("/otlp/v1/traces") {
+        let export = ExportTraceServiceRequest::decode(request.body.as_ref())
+            .expect("an OTLP/HTTP protobuf export");
+        for scope in export
+            .resource_spans
+            .into_iter()
+            .flat_map(|r| r.scope_spans)
+        {
+            for span in scope.spans {
+                let attributes = span
+                    .attributes
+                    .iter()
+                    .map(|kv| {
+                        let value = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                            Some(AnyValue::StringValue(s)) => s.clone(),
+                            Some(AnyValue::IntValue(i)) => i.to_string(),
+                            Some(AnyValue::BoolValue(b)) => b.to_string(),
+                            other => format!("{other:?}"),
+                        };
+                        (kv.key.clone(), value)
+                    })
+                    .collect();
+                spans.push(Span {
+                    trace_id: span.trace_id,
+                    name: span.name,
+                    attributes,
+                });
+            }
+        }
+    }
+    spans
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services() {
+    let collector = Receiver::start().await;
+    let telemetry = hookd_telemetry::init(&hookd_telemetry::TelemetryConfig {
+        log_json: None,
+        level: "info".into(),
+        otlp_endpoint: Some(collector.url("/otlp")),
+        service: "hookd-test".into(),
+    })
+    .expect("telemetry with an OTLP endpoint");
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    stack.endpoint(&f, "/hook", json!({})).await;
+    let sent = stack
+        .send(
+            &f,
+            json!({"event_type": "user.created", "data": {"note": BODY_MARKER}}),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.text);
+    let message_id = sent.body["id"].as_str().expect("message id").to_owned();
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(30), |r| r
+                .iter()
+                .any(|x| x.path == "/hook"))
+            .await,
+        "the message was not delivered"
+    );
+
+    let (trace, names) = wait_trace(
+        &collector,
+        &telemetry,
+        ("ingest.send", "message_id", &message_id),
+        STEPS,
+    )
+    .await;
+    assert_eq!(trace.len(), 16, "a W3C trace id is 16 bytes");
+    assert!(
+        trace.iter().any(|b| *b != 0),
+        "a valid trace id is not all zeros"
+    );
+
+    let spans = exported(&collector);
+    let in_trace: Vec<&Span> = spans.iter().filter(|s| s.trace_id == trace).collect();
+    // Each service's steps name the message they handled.
+    for step in ["router.consume", "router.fanout", "delivery.consume"] {
+        let span = in_trace
+            .iter()
+            .find(|s| s.name == step)
+            .unwrap_or_else(|| panic!("{step} in {names:?}"));
+        assert_eq!(
+            span.attributes.get("message_id"),
+            Some(&message_id),
+            "{step}'s message_id"
+        );
+    }
+    let tried = in_trace
+        .iter()
+        .find(|s| s.name == "delivery.try")
+        .expect("delivery.try");
+    assert_eq!(
+        tried.attributes.get("status").map(String::as_str),
+        Some("200")
+    );
+    // The gateway's path: an inbound request at a source URL, routed, delivered.
+    let connection = stack
+        .api
+        .raw(
+            "POST",
+            "/2024-03-01/connections",
+            Some(
+                json!({"name": "traced", "source": {"name": "traced-src"},
+                    "destination": {"name": "traced-dst", "url": stack.receiver.url("/gw")}})
+                .to_string()
+                .into(),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(connection.status, 200, "{}", connection.text);
+    let source_url = connection.body["source"]["url"]
+        .as_str()
+        .expect("source url");
+    let inbound = stack
+        .api
+        .with_key(None)
+        .raw(
+            "POST",
+            source_url
+                .strip_prefix(&stack.base)
+                .expect("a URL of this stack"),
+            Some(BODY_MARKER.as_bytes().to_vec().into()),
+            &[],
+        )
+        .await;
+    assert_eq!(inbound.status, 200, "{}", inbound.text);
+    let request_id = inbound.body["request_id"].as_str().expect("request_id");
+    let (gw_trace, _) = wait_trace(
+        &collector,
+        &telemetry,
+        ("gateway.inbound", "request_id", request_id),
+        GATEWAY_STEPS,
+    )
+    .await;
+    assert_ne!(gw_trace, trace, "another request, another trace");
+    // Bodies never ride in a span.
+    for span in &exported(&collector) {
+        for (key, value) in &span.attributes {
+            assert!(
+                !value.contains(BODY_MARKER),
+                "span {} carries the body in {key}",
+                span.name
+            );
+        }
+    }
+
+    stack.stop().await;
+}
+
+/// Flushes the exporter until the trace whose `root` span has `key` = `value` holds every
+/// one of `steps`; returns its id and its span names. Spans are exported in batches, and the
+/// last steps end just after the receiver has the request.
+async fn wait_trace(
+    collector: &Receiver,
+    telemetry: &hookd_telemetry::Telemetry,
+    (root, key, value): (&str, &str, &str),
+    steps: &[&str],
+) -> (Vec<u8>, BTreeSet<String>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        telemetry.flush();
+        let spans = exported(collector);
+        let trace = spans
+            .iter()
+            .find(|s| s.name == root && s.attributes.get(key).map(String::as_str) == Some(value))
+            .map(|s| s.trace_id.clone());
+        let names: BTreeSet<String> = match &trace {
+            Some(t) => spans
+                .iter()
+                .filter(|s| &s.trace_id == t)
+                .map(|s| s.name.clone())
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        if let Some(trace) = trace.filter(|_| steps.iter().all(|s| names.contains(*s))) {
+            return (trace, names);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the trace of {root} {key}={value} lacks steps: has {names:?}, wants {steps:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
