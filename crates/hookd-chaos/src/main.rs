@@ -81,7 +81,10 @@ async fn cluster_run(
     dir: &Path,
     receiver: &hookd_testkit::Receiver,
 ) -> anyhow::Result<Value> {
-    eprintln!("chaos: starting a 3-node RabbitMQ cluster in {}", dir.display());
+    eprintln!(
+        "chaos: starting a 3-node RabbitMQ cluster in {}",
+        dir.display()
+    );
     let mut cluster = Cluster::start(dir).await?;
     let result = cluster_scenario(bin_dir, &mut cluster, receiver).await;
     cluster.stop().await;

@@ -121,7 +121,10 @@ impl Cluster {
             // The script then execs the Erlang VM instead of waiting on it as a child: the
             // process spawned here is the node, and killing it kills the node.
             .env("RUNNING_UNDER_SYSTEMD", "true")
-            .env("RABBITMQ_ENABLED_PLUGINS_FILE", self.dir.join("enabled_plugins"))
+            .env(
+                "RABBITMQ_ENABLED_PLUGINS_FILE",
+                self.dir.join("enabled_plugins"),
+            )
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(node_dir.join("log/stdout"))?)
             .stderr(Stdio::null())
@@ -231,11 +234,9 @@ impl Cluster {
             let Some(mut child) = self.nodes[usize::from(n - 1)].take() else {
                 continue;
             };
-            let stopped = tokio::time::timeout(
-                Duration::from_secs(60),
-                self.ctl(&node_name(n), &["stop"]),
-            )
-            .await;
+            let stopped =
+                tokio::time::timeout(Duration::from_secs(60), self.ctl(&node_name(n), &["stop"]))
+                    .await;
             if matches!(stopped, Ok(Ok(_)))
                 && tokio::time::timeout(Duration::from_secs(30), child.wait())
                     .await

@@ -157,6 +157,20 @@ pub async fn run(
             key: r.header("x-hookdeck-eventid").unwrap_or_default(),
         }),
     );
+    let mut messages_json = m.json(sent.refused);
+    messages_json["duplicates_at_s"] = json!(Tally::duplicate_times(
+        started,
+        messages
+            .iter()
+            .map(|r| (r.header("webhook-id").unwrap_or_default(), r.at)),
+    ));
+    let mut gateway = g.json(gw_sent.refused);
+    gateway["duplicates_at_s"] = json!(Tally::duplicate_times(
+        started,
+        inbound
+            .iter()
+            .map(|r| (r.header("x-hookdeck-eventid").unwrap_or_default(), r.at)),
+    ));
     Ok(json!({
         "rate_per_s": RATE_PER_SEC,
         "load_s": load_s,
@@ -165,8 +179,9 @@ pub async fn run(
         "delivered_unique": m.delivered_unique,
         "lost": m.lost,
         "duplicates": m.duplicates,
-        "duplicate_ratio": m.json(sent.refused)["duplicate_ratio"],
-        "gateway": g.json(gw_sent.refused),
+        "duplicate_ratio": messages_json["duplicate_ratio"],
+        "duplicates_at_s": messages_json["duplicates_at_s"],
+        "gateway": gateway,
         "drain_after_load_s": drain.as_secs_f64(),
         "events": events,
     }))

@@ -156,12 +156,17 @@ impl Worker {
         Ok((result, transition))
     }
 
-    /// The consumer's decision for one envelope.
-    pub async fn handle(&self, bytes: &[u8]) -> Ack {
+    /// The consumer's decision for one envelope; `redelivered`: the broker handed it out
+    /// before (to a consumer whose link died before its ack).
+    pub async fn handle(&self, bytes: &[u8], redelivered: bool) -> Ack {
         let Ok(job) = DeliveryJob::decode(bytes) else {
             tracing::error!("undecodable DeliveryJob envelope; dead-lettering it");
             return Ack::Reject;
         };
+        if redelivered && job.gateway.is_none() && self.already_tried(&job).await {
+            self.metrics.redelivered_skipped.inc();
+            return Ack::Ack;
+        }
         let delivered = match &job.gateway {
             Some(gw) => {
                 let span = tracing::info_span!("gateway.deliver", event_id = %gw.event_id,
@@ -177,6 +182,21 @@ impl Worker {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 Ack::Requeue
             }
+        }
+    }
+
+    /// Whether the job's try is recorded (its first consumer sent it and only the ack was
+    /// lost). When that cannot be told, the job goes: a duplicate, never a loss.
+    async fn already_tried(&self, job: &DeliveryJob) -> bool {
+        let Ok(delivery_id) = Uuid::parse_str(&job.delivery_id) else {
+            return false;
+        };
+        let attempt = job.attempt.max(1) as i32;
+        match self.pool.get().await {
+            Ok(client) => hookd_db::attempts::recorded(&client, delivery_id, attempt)
+                .await
+                .unwrap_or(false),
+            Err(_) => false,
         }
     }
 

@@ -12,6 +12,7 @@ mod fanout;
 mod faults;
 mod ingest_kill;
 mod outbox;
+mod redelivery;
 mod retries;
 mod scale;
 mod schedule;

@@ -19,7 +19,8 @@ async fn delivered(stack: &TestStack, f: &Fixture, n: u32) -> bool {
     stack
         .receiver
         .wait_for(Duration::from_secs(90), |got| {
-            got.iter().any(|g| g.header("webhook-id") == Some(id.as_str()))
+            got.iter()
+                .any(|g| g.header("webhook-id") == Some(id.as_str()))
         })
         .await
 }
@@ -40,7 +41,10 @@ async fn services_move_to_another_node_when_theirs_goes_away() {
     stack.endpoint(&f, "/failover", json!({})).await;
 
     assert!(delivered(&stack, &f, 1).await, "not delivered on node A");
-    assert!(node_a.open_links() > 0, "nothing connected to the first node");
+    assert!(
+        node_a.open_links() > 0,
+        "nothing connected to the first node"
+    );
     assert_eq!(node_b.open_links(), 0, "the second node is only a fallback");
 
     // Node A dies: publisher and consumers of every service reconnect to node B.
@@ -58,6 +62,9 @@ async fn services_move_to_another_node_when_theirs_goes_away() {
         delivered(&stack, &f, 3).await,
         "not delivered after the second node went away"
     );
-    assert!(node_a.open_links() > 0, "nothing moved back to the first node");
+    assert!(
+        node_a.open_links() > 0,
+        "nothing moved back to the first node"
+    );
     stack.stop().await;
 }
