@@ -5,42 +5,29 @@
 use crate::helpers::*;
 use hookd_testkit::{metric_sum, scrape};
 use lapin::options::{
-    BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions, QueueBindOptions,
-    QueueDeclareOptions,
+    BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions,
 };
-use lapin::types::FieldTable;
 use lapin::BasicProperties;
 use serde_json::json;
 use std::time::{Duration, Instant};
+
+/// Tries recorded for the message.
+async fn attempts_of(db: &hookd_db::Client, message_id: uuid::Uuid) -> i64 {
+    db.query_one(
+        "SELECT count(*) FROM attempts WHERE message_id = $1",
+        &[&message_id],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_redelivered_job_whose_try_is_recorded_is_not_sent_again() {
     let mut first = TestStack::spawn().await;
     let topology = hookd_bus::Topology::new(first.settings.amqp.prefix.clone());
-    let conn = hookd_bus::connect(first.settings.amqp.url.expose())
-        .await
-        .unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    topology.declare(&ch).await.unwrap();
     // A copy of every job published, to hand the real one out again later.
-    let tap = format!("{}tap", first.settings.amqp.prefix);
-    let exclusive = QueueDeclareOptions {
-        exclusive: true,
-        auto_delete: true,
-        ..Default::default()
-    };
-    ch.queue_declare(tap.as_str().into(), exclusive, FieldTable::default())
-        .await
-        .unwrap();
-    ch.queue_bind(
-        tap.as_str().into(),
-        topology.exchange().as_str().into(),
-        hookd_bus::Route::Deliveries.routing_key().into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    )
-    .await
-    .unwrap();
+    let (conn, ch, tap) = first.tap_deliveries().await;
 
     let f = first.fixture().await;
     first.endpoint(&f, "/redelivered", json!({})).await;
@@ -52,15 +39,7 @@ async fn a_redelivered_job_whose_try_is_recorded_is_not_sent_again() {
     let db = first.db().await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let n: i64 = db
-            .query_one(
-                "SELECT count(*) FROM attempts WHERE message_id = $1",
-                &[&message_id],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if n == 1 {
+        if attempts_of(&db, message_id).await == 1 {
             break;
         }
         assert!(Instant::now() < deadline, "the first try was not recorded");
@@ -132,15 +111,7 @@ async fn a_redelivered_job_whose_try_is_recorded_is_not_sent_again() {
         1,
         "the webhook went out twice"
     );
-    let attempts: i64 = db
-        .query_one(
-            "SELECT count(*) FROM attempts WHERE message_id = $1",
-            &[&message_id],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(attempts, 1);
+    assert_eq!(attempts_of(&db, message_id).await, 1);
     let _ = conn.close(200, "done".into()).await;
     second.stop().await;
 }
