@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test services build release lint fmt unit deploy-check deny e2e sdk clients bench chaos fuzz
+.PHONY: run test services build release lint fmt unit deploy-check deny e2e sdk clients bench chaos chaos-cluster fuzz
 
 run: services release
 	@scripts/run.sh
@@ -57,6 +57,11 @@ endif
 # Restarts the local RabbitMQ and PostgreSQL: see scripts/chaos.sh.
 chaos: services
 	scripts/chaos.sh
+
+# A 3-node RabbitMQ cluster of its own (ports 5681-5683, data in target/chaos-cluster) and two
+# replicas of each service; one node and one replica of each killed under load: scripts/chaos.sh.
+chaos-cluster: services
+	scripts/chaos.sh --cluster
 
 # The benchmark suite on the real stack; writes BENCHMARKS.md (scripts/bench.sh --quick for a short run).
 bench: services

@@ -4,6 +4,7 @@
 mod build;
 mod consumer;
 mod error;
+mod nodes;
 mod publisher;
 mod tls;
 mod topology;
@@ -20,6 +21,7 @@ pub use build::{
 };
 pub use consumer::{consume, Ack, ConsumerConfig};
 pub use error::BusError;
+pub use nodes::node_urls;
 pub use publisher::Publisher;
 pub use topology::{Route, Topology};
 pub use trace_context::{continue_trace, current_traceparent};
@@ -30,15 +32,40 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens a connection; each component owns its own so that one failing does not take the others.
-/// `amqps://` URLs connect with TLS (see `tls.rs`).
-pub async fn connect(url: &str) -> Result<Connection, BusError> {
+/// `urls` is one broker URL or several nodes of a cluster, comma-separated (see `nodes.rs`):
+/// the first that answers is used. `amqps://` URLs connect with TLS (see `tls.rs`).
+pub async fn connect(urls: &str) -> Result<Connection, BusError> {
+    let list = nodes::node_urls(urls)?;
+    // The whole try stays within CONNECT_TIMEOUT (callers bound it so), so with several nodes
+    // each gets its share: a node that hangs must not use up the others' turn.
+    let per_node = CONNECT_TIMEOUT / list.len() as u32;
+    let mut last = BusError::Unreachable;
+    for index in nodes::attempt_order(list.len()) {
+        match connect_one(list[index], per_node).await {
+            Ok(conn) => {
+                nodes::worked(index);
+                return Ok(conn);
+            }
+            Err(e) => {
+                if list.len() > 1 {
+                    tracing::warn!(node = %nodes::describe(list[index]), error = %e,
+                        "broker node unreachable; trying the next");
+                }
+                last = e;
+            }
+        }
+    }
+    Err(last)
+}
+
+async fn connect_one(url: &str, timeout: Duration) -> Result<Connection, BusError> {
     let props = ConnectionProperties::default().with_connection_name("hookd".into());
     let target = tls::target(url)?;
     let runtime = lapin::runtime::default_runtime()?;
     // Bounded: a broker that takes the TCP connection but never answers the handshake would
     // otherwise hold whoever connects (a consumer, a publish, a shutdown) for good.
     match tokio::time::timeout(
-        CONNECT_TIMEOUT,
+        timeout,
         Connection::connect_with_config(&target.url, props, target.tls, runtime),
     )
     .await

@@ -44,11 +44,14 @@ pub struct Load {
 }
 
 impl Load {
-    pub fn start(api: ApiClient, entry: Entry, rate: u64, duration: Duration) -> Self {
-        let api = match entry {
-            Entry::Messages { .. } => api,
+    /// Goes round `apis` (the ingest replicas), one request each in turn, as a load balancer
+    /// would; a request that got no answer at all (a replica down) is sent once more to the
+    /// next replica.
+    pub fn start(apis: Vec<ApiClient>, entry: Entry, rate: u64, duration: Duration) -> Self {
+        let apis: Vec<ApiClient> = match entry {
+            Entry::Messages { .. } => apis,
             // Inbound takes no key; sending none also keeps it out of the forwarded headers.
-            Entry::Source { .. } => api.with_key(None),
+            Entry::Source { .. } => apis.iter().map(|a| a.with_key(None)).collect(),
         };
         let task = tokio::spawn(async move {
             let mut sent = Sent {
@@ -64,10 +67,23 @@ impl Load {
                 interval.tick().await;
                 seq += 1;
                 let body = json!({"event_type": "chaos.tick", "data": {"seq": seq}});
-                // Bounded, so a hung request during an outage cannot stall the load.
-                match tokio::time::timeout(Duration::from_secs(5), api.try_post(&path, &body)).await
-                {
-                    Ok(Ok(r)) if r.status == status => sent
+                let first = (seq % apis.len() as u64) as usize;
+                let mut answer = None;
+                for api in [&apis[first], &apis[(first + 1) % apis.len()]] {
+                    // Bounded, so a hung request during an outage cannot stall the load.
+                    match tokio::time::timeout(Duration::from_secs(5), api.try_post(&path, &body))
+                        .await
+                    {
+                        Ok(Ok(r)) => {
+                            answer = Some(r);
+                            break;
+                        }
+                        _ if apis.len() > 1 => continue,
+                        _ => break,
+                    }
+                }
+                match answer {
+                    Some(r) if r.status == status => sent
                         .accepted
                         .push(r.body[id_field].as_str().unwrap_or_default().to_owned()),
                     _ => sent.refused += 1,

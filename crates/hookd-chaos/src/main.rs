@@ -1,37 +1,147 @@
 //! `hookd-chaos`: under steady load (the messages API and a gateway source URL, each at the
-//! same rate), SIGKILLs each service in turn (and restarts it), restarts RabbitMQ and
-//! PostgreSQL, then waits and counts, for each side apart: accepted against delivered,
-//! duplicates, and how long each recovery took. Prints one JSON object. Traffic stays on
-//! 127.0.0.1.
+//! same rate), kills and restarts parts of a running hookd, then waits and counts, for each
+//! side apart: accepted against delivered, duplicates, and how long each recovery took. Prints
+//! one JSON object; fails on a loss or a part that did not recover. Traffic stays on 127.0.0.1.
 //!
-//! Usage: `hookd-chaos [BIN_DIR]` (default `target/release`), run from the repository root.
+//! Usage, from the repository root (BIN_DIR defaults to `target/release`):
+//! - `hookd-chaos [BIN_DIR]`: one of each service on the machine's RabbitMQ and PostgreSQL;
+//!   SIGKILLs each service in turn, restarts RabbitMQ, crashes PostgreSQL.
+//! - `hookd-chaos --cluster [BIN_DIR]`: a 3-node RabbitMQ cluster of its own
+//!   (`rabbit_cluster.rs`, under `BIN_DIR/../chaos-cluster`) and two replicas of each service;
+//!   SIGKILLs one replica of each service and one RabbitMQ node, restarting each later. Also
+//!   fails when the duplicates exceed 0.1% or hookd's queues are not on all three nodes.
+//! - `hookd-chaos --stop-cluster [BIN_DIR]`: stops cluster nodes an interrupted run left.
 
 mod load;
+mod rabbit_cluster;
+mod scenario;
 mod stack;
 mod tally;
 
-use serde_json::json;
-use stack::{Service, Stack};
-use std::time::{Duration, Instant};
-use tally::{Arrival, Tally};
+use rabbit_cluster::Cluster;
+use scenario::Event;
+use serde_json::{json, Value};
+use stack::{Layout, Service, Stack};
+use std::path::Path;
 
-const RATE_PER_SEC: u64 = 100;
 const LOAD_SECS: u64 = 75;
-/// The receiver's paths: the messages API's endpoint and the gateway's destination.
-const MESSAGES_PATH: &str = "/chaos";
-const GATEWAY_PATH: &str = "/chaos-gw";
+/// The cluster mode's bound on duplicates (issue 14: at most 0.1%).
+const MAX_DUPLICATE_RATIO: f64 = 0.001;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let bin_dir = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let bin_dir = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
         .unwrap_or_else(|| "target/release".into());
+    let cluster_dir = Path::new(&bin_dir)
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("chaos-cluster");
+    if flag("--stop-cluster") {
+        rabbit_cluster::stop_leftovers(&cluster_dir).await;
+        return Ok(());
+    }
     let receiver = hookd_testkit::Receiver::start().await;
-    let mut stack = Stack::start(&bin_dir).await?;
-    let result = run(&mut stack, &receiver).await;
-    stack.stop_all().await;
-    let report = result?;
+    let report = if flag("--cluster") {
+        cluster_run(&bin_dir, &cluster_dir, &receiver).await?
+    } else {
+        single_run(&bin_dir, &receiver).await?
+    };
     println!("{}", serde_json::to_string_pretty(&report)?);
+    verdict(&report)
+}
+
+async fn single_run(bin_dir: &str, receiver: &hookd_testkit::Receiver) -> anyhow::Result<Value> {
+    let mut stack = Stack::start(bin_dir, Layout::single()).await?;
+    // HOOKD_CHAOS_SERVICES_ONLY=1 leaves the broker and the database alone (a shared machine).
+    let services_only = std::env::var_os("HOOKD_CHAOS_SERVICES_ONLY").is_some();
+    let plan: Vec<(u64, Event)> = [
+        (5, Event::KillAndRestart(Service::Ingest)),
+        (15, Event::KillAndRestart(Service::Router)),
+        (25, Event::KillAndRestart(Service::Delivery)),
+        (35, Event::RestartRabbitmq),
+        (50, Event::CrashPostgresql),
+    ]
+    .into_iter()
+    .filter(|(_, e)| !services_only || matches!(e, Event::KillAndRestart(_)))
+    .collect();
+    let result = scenario::run(&mut stack, None, receiver, &plan, LOAD_SECS).await;
+    stack.stop_all().await;
+    let mut report = result?;
+    report["scenario"] = json!("chaos");
+    Ok(report)
+}
+
+async fn cluster_run(
+    bin_dir: &str,
+    dir: &Path,
+    receiver: &hookd_testkit::Receiver,
+) -> anyhow::Result<Value> {
+    eprintln!(
+        "chaos: starting a 3-node RabbitMQ cluster in {}",
+        dir.display()
+    );
+    let mut cluster = Cluster::start(dir).await?;
+    let result = cluster_scenario(bin_dir, &mut cluster, receiver).await;
+    cluster.stop().await;
+    result
+}
+
+async fn cluster_scenario(
+    bin_dir: &str,
+    cluster: &mut Cluster,
+    receiver: &hookd_testkit::Receiver,
+) -> anyhow::Result<Value> {
+    let mut stack = Stack::start(bin_dir, Layout::cluster(rabbit_cluster::amqp_urls())).await?;
+    let plan = [
+        (5, Event::Kill(Service::Ingest)),
+        (10, Event::Restart(Service::Ingest)),
+        (15, Event::Kill(Service::Router)),
+        (20, Event::Restart(Service::Router)),
+        (25, Event::Kill(Service::Delivery)),
+        (30, Event::Restart(Service::Delivery)),
+        // Node 1 is where every service connected first and where the queues' leaders are.
+        (35, Event::KillNode(1)),
+        (45, Event::RestartNode(1)),
+    ];
+    let result = async {
+        let before = cluster.queues("chaos.").await?;
+        replicated_on_all(&before)?;
+        let mut report =
+            scenario::run(&mut stack, Some(&mut *cluster), receiver, &plan, LOAD_SECS).await?;
+        report["queues_before"] = json!(before);
+        Ok::<_, anyhow::Error>(report)
+    }
+    .await;
+    stack.stop_all().await;
+    let mut report = result?;
+    report["scenario"] = json!("chaos --cluster");
+    report["rabbitmq_nodes_running_after"] = json!(cluster.running_nodes().await?);
+    report["queues_after"] = json!(cluster.queues("chaos.").await?);
+    report["max_duplicate_ratio"] = json!(MAX_DUPLICATE_RATIO);
+    Ok(report)
+}
+
+/// Each of hookd's queues is a quorum queue with a member on every node.
+fn replicated_on_all(queues: &[Value]) -> anyhow::Result<()> {
+    anyhow::ensure!(queues.len() >= 4, "hookd's queues are missing: {queues:?}");
+    for q in queues {
+        let members = q["members"].as_array().map_or(0, Vec::len);
+        anyhow::ensure!(
+            q["type"] == "quorum" && members == rabbit_cluster::NODES as usize,
+            "queue {} is not a quorum queue on all {} nodes: {q}",
+            q["name"],
+            rabbit_cluster::NODES
+        );
+    }
+    Ok(())
+}
+
+fn verdict(report: &Value) -> anyhow::Result<()> {
     if report["lost"].as_u64() != Some(0) {
         anyhow::bail!("accepted messages were lost");
     }
@@ -48,127 +158,26 @@ async fn main() -> anyhow::Result<()> {
     if !stuck.is_empty() {
         anyhow::bail!("deliveries did not flow again within 120 s after: {stuck:?}");
     }
-    Ok(())
-}
-
-async fn run(
-    stack: &mut Stack,
-    receiver: &hookd_testkit::Receiver,
-) -> anyhow::Result<serde_json::Value> {
-    let source_path = stack.setup_gateway(&receiver.url(GATEWAY_PATH)).await?;
-    // After the gateway's set-up: this one waits for the router to see both.
-    let app_id = stack.setup(&receiver.url(MESSAGES_PATH)).await?;
-    let duration = Duration::from_secs(LOAD_SECS);
-    let load = load::Load::start(
-        stack.api(),
-        load::Entry::Messages { app_id },
-        RATE_PER_SEC,
-        duration,
-    );
-    let inbound = load::Load::start(
-        stack.api(),
-        load::Entry::Source { path: source_path },
-        RATE_PER_SEC,
-        duration,
-    );
-    let started = Instant::now();
-    let mut events = Vec::new();
-
-    // HOOKD_CHAOS_SERVICES_ONLY=1 leaves the broker and the database alone (a shared machine).
-    let services_only = std::env::var_os("HOOKD_CHAOS_SERVICES_ONLY").is_some();
-    let plan = [
-        (5, "kill ingest"),
-        (15, "kill router"),
-        (25, "kill delivery"),
-        (35, "restart rabbitmq"),
-        (50, "crash postgresql"),
-    ];
-    for (at, what) in plan
-        .into_iter()
-        .filter(|(_, w)| !services_only || w.starts_with("kill"))
-    {
-        let wait = Duration::from_secs(at).saturating_sub(started.elapsed());
-        tokio::time::sleep(wait).await;
-        eprintln!("chaos: {what} at {:.1}s", started.elapsed().as_secs_f64());
-        let before = receiver.received_at(MESSAGES_PATH).len();
-        let event_at = Instant::now();
-        match what {
-            "kill ingest" => stack.kill_and_restart(Service::Ingest).await?,
-            "kill router" => stack.kill_and_restart(Service::Router).await?,
-            "kill delivery" => stack.kill_and_restart(Service::Delivery).await?,
-            "restart rabbitmq" => stack::restart_rabbitmq().await?,
-            _ => stack::crash_postgresql().await?,
+    if let Some(max) = report["max_duplicate_ratio"].as_f64() {
+        for (side, ratio) in [
+            ("messages", &report["duplicate_ratio"]),
+            ("gateway", &report["gateway"]["duplicate_ratio"]),
+        ] {
+            if ratio.as_f64().is_none_or(|r| r > max) {
+                anyhow::bail!("{side}: duplicate ratio {ratio} above {max}");
+            }
         }
-        // Recovered when deliveries flow again past what had arrived before the event.
-        let recovered = receiver
-            .wait_for(Duration::from_secs(120), |r| {
-                r.iter().filter(|x| x.path == MESSAGES_PATH).count()
-                    > before + RATE_PER_SEC as usize
-            })
-            .await;
-        events.push(json!({
-            "event": what,
-            "at_s": (event_at - started).as_secs_f64(),
-            "recovered": recovered,
-            "recovery_s": event_at.elapsed().as_secs_f64(),
-        }));
+        if let Some(q) = report["queues_after"].as_array() {
+            replicated_on_all(q)?;
+            for q in q {
+                let online = q["online"].as_array().map_or(0, Vec::len);
+                anyhow::ensure!(
+                    online == rabbit_cluster::NODES as usize,
+                    "queue {} has {online} members online after the run",
+                    q["name"]
+                );
+            }
+        }
     }
-
-    let sent = load.finish().await;
-    let gw_sent = inbound.finish().await;
-    eprintln!(
-        "chaos: load done, {} + {} (gateway) accepted, {} + {} refused; waiting for deliveries",
-        sent.accepted.len(),
-        gw_sent.accepted.len(),
-        sent.refused,
-        gw_sent.refused
-    );
-    let drain_started = Instant::now();
-    receiver
-        .wait_for(Duration::from_secs(300), |r| {
-            let ids = |path: &str, header: &str| {
-                r.iter()
-                    .filter(|x| x.path == path)
-                    .filter_map(|x| x.header(header).map(str::to_owned))
-                    .collect::<Vec<_>>()
-            };
-            Tally::complete(&sent.accepted, ids(MESSAGES_PATH, "webhook-id"))
-                && Tally::complete(&gw_sent.accepted, ids(GATEWAY_PATH, "x-hookdeck-requestid"))
-        })
-        .await;
-    let drain = drain_started.elapsed();
-    // Let stragglers (duplicates) arrive before counting.
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let messages = receiver.received_at(MESSAGES_PATH);
-    let m = Tally::count(
-        &sent.accepted,
-        messages.iter().map(|r| {
-            let id = r.header("webhook-id").unwrap_or_default();
-            Arrival { id, key: id }
-        }),
-    );
-    // The gateway's side: lost by request id (what the 200 named), duplicates by event id.
-    let inbound = receiver.received_at(GATEWAY_PATH);
-    let g = Tally::count(
-        &gw_sent.accepted,
-        inbound.iter().map(|r| Arrival {
-            id: r.header("x-hookdeck-requestid").unwrap_or_default(),
-            key: r.header("x-hookdeck-eventid").unwrap_or_default(),
-        }),
-    );
-    let gateway = g.json(gw_sent.refused);
-    Ok(json!({
-        "scenario": "chaos",
-        "rate_per_s": RATE_PER_SEC,
-        "load_s": LOAD_SECS,
-        "accepted": m.accepted,
-        "refused_during_outages": sent.refused,
-        "delivered_unique": m.delivered_unique,
-        "lost": m.lost,
-        "duplicates": m.duplicates,
-        "duplicate_ratio": m.json(sent.refused)["duplicate_ratio"],
-        "gateway": gateway,
-        "drain_after_load_s": drain.as_secs_f64(),
-        "events": events,
-    }))
+    Ok(())
 }

@@ -4,11 +4,9 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
-const DB_URL: &str = "postgres://postgres@127.0.0.1:5432/hookd_chaos";
-const API: &str = "127.0.0.1:18180";
 const KEY: &str = "hookd_dev_key";
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     Ingest,
     Router,
@@ -16,84 +14,155 @@ pub enum Service {
 }
 
 impl Service {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Service::Ingest => "ingest",
             Service::Router => "router",
             Service::Delivery => "delivery",
         }
     }
+
+    /// Offset of the service's listen port from its replica's base port.
+    fn port_offset(self) -> u16 {
+        match self {
+            Service::Ingest => 0,
+            Service::Router => 1,
+            Service::Delivery => 2,
+        }
+    }
 }
 
-/// The three services as child processes on their own database and broker prefix.
+/// Where the stack runs: its database, ports, broker and how many replicas of each service.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub database: &'static str,
+    /// Replica `r` of a service listens on `port_base + 10 r + offset` (ingest 0, router 1,
+    /// delivery 2).
+    pub port_base: u16,
+    /// `HOOKD__AMQP__URL`; the local profile's broker when None.
+    pub amqp_url: Option<String>,
+    pub replicas: u16,
+}
+
+impl Layout {
+    /// One of each service on the machine's broker.
+    pub fn single() -> Self {
+        Self {
+            database: "hookd_chaos",
+            port_base: 18180,
+            amqp_url: None,
+            replicas: 1,
+        }
+    }
+
+    /// Two of each service on the nodes `amqp_urls` names.
+    pub fn cluster(amqp_urls: String) -> Self {
+        Self {
+            database: "hookd_chaos_cluster",
+            port_base: 18280,
+            amqp_url: Some(amqp_urls),
+            replicas: 2,
+        }
+    }
+
+    fn port(&self, service: Service, replica: u16) -> u16 {
+        self.port_base + 10 * replica + service.port_offset()
+    }
+
+    fn db_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.database)
+    }
+}
+
+/// The services as child processes on their own database and broker prefix.
 pub struct Stack {
     bin_dir: String,
-    children: Vec<(Service, Child)>,
-}
-
-fn command(bin_dir: &str, program: &str) -> Command {
-    let mut c = Command::new(format!("{bin_dir}/{program}"));
-    c.env("HOOKD_PROFILE", "local")
-        .env("HOOKD__DATABASE__URL", DB_URL)
-        .env("HOOKD__AMQP__PREFIX", "chaos.")
-        .env("HOOKD__INGEST__LISTEN", API)
-        .env("HOOKD__ROUTER__LISTEN", "127.0.0.1:18181")
-        .env("HOOKD__DELIVERY__LISTEN", "127.0.0.1:18182")
-        .env(
-            "HOOKD__DELIVERY__RETRY_SCHEDULE",
-            "0s,1s,2s,5s,10s,10s,20s,30s,60s",
-        )
-        .env("HOOKD__DELIVERY__LEASE", "10s")
-        .env("HOOKD__ROUTER__RELAY_AFTER", "5s")
-        .env("HOOKD__RATELIMIT__MANAGEMENT_PER_SECOND", "0")
-        .env("HOOKD__LOG__LEVEL", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true);
-    c
+    layout: Layout,
+    children: Vec<(Service, u16, Child)>,
 }
 
 impl Stack {
-    /// A fresh database, migrated, and the three services.
-    pub async fn start(bin_dir: &str) -> anyhow::Result<Self> {
+    /// A fresh database, migrated, and `layout.replicas` of each service.
+    pub async fn start(bin_dir: &str, layout: Layout) -> anyhow::Result<Self> {
         let status = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-q",
-                "-c",
-                "DROP DATABASE IF EXISTS hookd_chaos WITH (FORCE)",
-            ])
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-q", "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                layout.database
+            ))
             .status()
             .await?;
-        anyhow::ensure!(status.success(), "could not drop hookd_chaos");
-        let status = command(bin_dir, "hookd").arg("migrate").status().await?;
-        anyhow::ensure!(status.success(), "hookd migrate failed");
+        anyhow::ensure!(status.success(), "could not drop {}", layout.database);
         let mut stack = Self {
             bin_dir: bin_dir.to_owned(),
+            layout,
             children: Vec::new(),
         };
-        for s in [Service::Ingest, Service::Router, Service::Delivery] {
-            stack.spawn(s)?;
+        let status = stack.command("hookd", 0).arg("migrate").status().await?;
+        anyhow::ensure!(status.success(), "hookd migrate failed");
+        for replica in 0..stack.layout.replicas {
+            for s in [Service::Ingest, Service::Router, Service::Delivery] {
+                stack.spawn(s, replica)?;
+            }
         }
-        stack.wait_ready().await?;
+        for replica in 0..stack.layout.replicas {
+            stack.wait_ready(replica).await?;
+        }
         Ok(stack)
     }
 
-    fn spawn(&mut self, service: Service) -> anyhow::Result<()> {
-        let child = command(&self.bin_dir, &format!("hookd-{}", service.name())).spawn()?;
-        self.children.push((service, child));
+    fn command(&self, program: &str, replica: u16) -> Command {
+        let l = &self.layout;
+        let listen = |s| format!("127.0.0.1:{}", l.port(s, replica));
+        let mut c = Command::new(format!("{}/{program}", self.bin_dir));
+        c.env("HOOKD_PROFILE", "local")
+            .env("HOOKD__DATABASE__URL", l.db_url())
+            .env("HOOKD__AMQP__PREFIX", "chaos.")
+            .env("HOOKD__INGEST__LISTEN", listen(Service::Ingest))
+            .env("HOOKD__ROUTER__LISTEN", listen(Service::Router))
+            .env("HOOKD__DELIVERY__LISTEN", listen(Service::Delivery))
+            .env(
+                "HOOKD__DELIVERY__RETRY_SCHEDULE",
+                "0s,1s,2s,5s,10s,10s,20s,30s,60s",
+            )
+            .env("HOOKD__DELIVERY__LEASE", "10s")
+            .env("HOOKD__ROUTER__RELAY_AFTER", "5s")
+            .env("HOOKD__RATELIMIT__MANAGEMENT_PER_SECOND", "0")
+            .env("HOOKD__LOG__LEVEL", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(url) = &l.amqp_url {
+            c.env("HOOKD__AMQP__URL", url);
+        }
+        c
+    }
+
+    fn spawn(&mut self, service: Service, replica: u16) -> anyhow::Result<()> {
+        let child = self
+            .command(&format!("hookd-{}", service.name()), replica)
+            .spawn()?;
+        self.children.push((service, replica, child));
         Ok(())
     }
 
-    pub fn api(&self) -> ApiClient {
-        ApiClient::new(format!("http://{API}"), Some(KEY))
+    fn api_of(&self, replica: u16) -> ApiClient {
+        let port = self.layout.port(Service::Ingest, replica);
+        ApiClient::new(format!("http://127.0.0.1:{port}"), Some(KEY))
     }
 
-    async fn wait_ready(&self) -> anyhow::Result<()> {
-        let health = ApiClient::new(format!("http://{API}"), None);
+    /// The API of the first ingest replica.
+    pub fn api(&self) -> ApiClient {
+        self.api_of(0)
+    }
+
+    /// The API of every ingest replica (the load goes round them).
+    pub fn apis(&self) -> Vec<ApiClient> {
+        (0..self.layout.replicas).map(|r| self.api_of(r)).collect()
+    }
+
+    async fn wait_ready(&self, replica: u16) -> anyhow::Result<()> {
+        let health = self.api_of(replica).with_key(None);
         for _ in 0..100 {
             if let Ok(r) = health.try_get("/readyz").await {
                 if r.status == 200 {
@@ -102,7 +171,7 @@ impl Stack {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        anyhow::bail!("ingest never became ready")
+        anyhow::bail!("ingest replica {replica} never became ready")
     }
 
     /// An app with one endpoint on the receiver; returns the app id.
@@ -161,27 +230,31 @@ impl Stack {
         Ok(path)
     }
 
-    /// SIGKILL, a moment down, then a new process.
-    pub async fn kill_and_restart(&mut self, service: Service) -> anyhow::Result<()> {
+    /// SIGKILL of the service's first replica.
+    pub async fn kill(&mut self, service: Service) -> anyhow::Result<()> {
         if let Some(pos) = self
             .children
             .iter()
-            .position(|(s, _)| s.name() == service.name())
+            .position(|(s, r, _)| *s == service && *r == 0)
         {
-            let (_, mut child) = self.children.remove(pos);
+            let (_, _, mut child) = self.children.remove(pos);
             child.start_kill()?;
             let _ = child.wait().await;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        self.spawn(service)?;
+        Ok(())
+    }
+
+    /// A new process for the service's first replica (after `kill`).
+    pub async fn restart(&mut self, service: Service) -> anyhow::Result<()> {
+        self.spawn(service, 0)?;
         if let Service::Ingest = service {
-            self.wait_ready().await?;
+            self.wait_ready(0).await?;
         }
         Ok(())
     }
 
     pub async fn stop_all(&mut self) {
-        for (_, child) in &mut self.children {
+        for (_, _, child) in &mut self.children {
             let _ = child.start_kill();
             let _ = child.wait().await;
         }

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 /// One delivery as counted: `id` names what was accepted (the message id, or the gateway's
 /// request id), `key` names the delivery that a second arrival duplicates (the message id, or
@@ -41,6 +42,24 @@ impl Tally {
                 .count(),
             duplicates: keys.values().map(|n| n - 1).sum(),
         }
+    }
+
+    /// When (seconds after `start`, to 0.1 s) each arrival beyond the first of its `key` came:
+    /// which event a duplicate followed.
+    pub fn duplicate_times<'a>(
+        start: Instant,
+        arrivals: impl IntoIterator<Item = (&'a str, Instant)>,
+    ) -> Vec<f64> {
+        let mut seen = HashSet::new();
+        let mut arrivals: Vec<_> = arrivals.into_iter().collect();
+        arrivals.sort_by_key(|(_, at)| *at);
+        arrivals
+            .into_iter()
+            .filter(|(key, _)| !seen.insert(*key))
+            .map(|(_, at)| {
+                (at.saturating_duration_since(start).as_secs_f64() * 10.0).round() / 10.0
+            })
+            .collect()
     }
 
     /// Whether every accepted id arrived.
@@ -133,5 +152,21 @@ mod tests {
         assert!(Tally::complete(&accepted, ids(&["m1", "x", "m2"])));
         assert!(!Tally::complete(&accepted, ids(&["m1"])));
         assert_eq!(Tally::count(&[], []).json(0)["duplicate_ratio"], 0.0);
+    }
+
+    #[test]
+    fn duplicate_times_are_those_of_the_later_arrivals() {
+        let start = Instant::now();
+        let at = |s: f64| start + std::time::Duration::from_secs_f64(s);
+        let times = Tally::duplicate_times(
+            start,
+            [
+                ("b", at(7.0)),
+                ("a", at(1.0)),
+                ("a", at(36.26)),
+                ("b", at(2.0)),
+            ],
+        );
+        assert_eq!(times, [7.0, 36.3]);
     }
 }

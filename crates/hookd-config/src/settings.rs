@@ -268,7 +268,16 @@ impl Settings {
         }
         url::Url::parse(self.database.url.expose())
             .map_err(|e| invalid("database.url", &e.to_string()))?;
-        url::Url::parse(self.amqp.url.expose()).map_err(|e| invalid("amqp.url", &e.to_string()))?;
+        // Several nodes of one cluster are comma-separated (hookd-bus tries them in turn).
+        for node in self
+            .amqp
+            .url
+            .expose()
+            .split(',')
+            .filter(|u| !u.trim().is_empty())
+        {
+            url::Url::parse(node.trim()).map_err(|e| invalid("amqp.url", &e.to_string()))?;
+        }
         if let Some(public) = &self.console.public_url {
             let parsed = url::Url::parse(public)
                 .map_err(|e| invalid("console.public_url", &e.to_string()))?;

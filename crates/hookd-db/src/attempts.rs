@@ -40,6 +40,22 @@ pub async fn list_by_endpoint(
     list_where(client, "t.endpoint_id = $1", endpoint_id, filters, page).await
 }
 
+/// Whether try `attempt` of the delivery is recorded: a job handed out again by the broker
+/// (its first consumer's link died before the ack) that was already sent need not go again.
+pub async fn recorded(
+    client: &impl GenericClient,
+    delivery_id: Uuid,
+    attempt: i32,
+) -> Result<bool, DbError> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM attempts WHERE delivery_id = $1 AND attempt = $2)",
+            &[&delivery_id, &attempt],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 async fn list_where(
     client: &impl GenericClient,
     condition: &str,

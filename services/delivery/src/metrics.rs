@@ -15,6 +15,7 @@ pub struct DeliveryMetrics {
     pub jobs_scheduled: IntCounter,
     pub circuits_opened: IntCounter,
     pub unsigned_refused: IntCounter,
+    pub redelivered_skipped: IntCounter,
 }
 
 impl DeliveryMetrics {
@@ -89,6 +90,11 @@ impl DeliveryMetrics {
                 "hookd_delivery_unsigned_refused_total",
                 "Tries not sent because the endpoint's signing secret could not be opened \
                  (a wrong or missing encryption key): each is a failed attempt.",
+            ),
+            redelivered_skipped: counter(
+                "hookd_delivery_redelivered_skipped_total",
+                "Jobs the broker handed out again (a link died before the ack) whose try was \
+                 already recorded: acked, not sent twice.",
             ),
             jobs_scheduled: counter(
                 "hookd_delivery_jobs_scheduled_total",

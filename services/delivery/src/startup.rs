@@ -160,9 +160,9 @@ impl DeliveryWorker {
             };
             let (worker, shutdown) = (worker.clone(), shutdown.clone());
             tasks.spawn(async move {
-                hookd_bus::consume(config, shutdown, move |bytes, _| {
+                hookd_bus::consume(config, shutdown, move |bytes, redelivered| {
                     let worker = worker.clone();
-                    async move { worker.handle(&bytes).await }
+                    async move { worker.handle(&bytes, redelivered).await }
                 })
                 .await;
                 Ok(())

@@ -165,8 +165,10 @@ impl Worker {
         Ok((result, transition))
     }
 
-    /// The consumer's decision for one envelope, in a span that continues the job's trace.
-    pub async fn handle(&self, bytes: &[u8]) -> Ack {
+    /// The consumer's decision for one envelope, in a span that continues the job's trace;
+    /// `redelivered`: the broker handed it out before (to a consumer whose link died before
+    /// its ack).
+    pub async fn handle(&self, bytes: &[u8], redelivered: bool) -> Ack {
         let Ok(job) = DeliveryJob::decode(bytes) else {
             tracing::error!("undecodable DeliveryJob envelope; dead-lettering it");
             return Ack::Reject;
@@ -174,10 +176,14 @@ impl Worker {
         let span = tracing::info_span!("delivery.consume", delivery_id = %job.delivery_id,
             message_id = %job.message_id, attempt = job.attempt);
         let span = hookd_bus::continue_trace(span, job.traceparent.as_deref());
-        self.handle_job(&job).instrument(span).await
+        self.handle_job(&job, redelivered).instrument(span).await
     }
 
-    async fn handle_job(&self, job: &DeliveryJob) -> Ack {
+    async fn handle_job(&self, job: &DeliveryJob, redelivered: bool) -> Ack {
+        if redelivered && job.gateway.is_none() && self.already_tried(job).await {
+            self.metrics.redelivered_skipped.inc();
+            return Ack::Ack;
+        }
         let delivered = match &job.gateway {
             Some(gw) => {
                 let span = tracing::info_span!("gateway.deliver", event_id = %gw.event_id,
@@ -193,6 +199,21 @@ impl Worker {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 Ack::Requeue
             }
+        }
+    }
+
+    /// Whether the job's try is recorded (its first consumer sent it and only the ack was
+    /// lost). When that cannot be told, the job goes: a duplicate, never a loss.
+    async fn already_tried(&self, job: &DeliveryJob) -> bool {
+        let Ok(delivery_id) = Uuid::parse_str(&job.delivery_id) else {
+            return false;
+        };
+        let attempt = job.attempt.max(1) as i32;
+        match self.pool.get().await {
+            Ok(client) => hookd_db::attempts::recorded(&client, delivery_id, attempt)
+                .await
+                .unwrap_or(false),
+            Err(_) => false,
         }
     }
 

@@ -70,7 +70,8 @@ pub fn document() -> OpenApi {
 }
 
 /// Documents the headers the middleware honours (API.md, Conventions): `X-Request-Id` on every
-/// route, and `Idempotency-Key` (with its 409) on every `/api/v1` POST.
+/// route, and `Idempotency-Key` (with its 409, and the 422 of a malformed key) on every
+/// `/api/v1` POST.
 fn add_request_headers(doc: &mut OpenApi) {
     let header = |name: &str, description: &str| {
         RefOr::T(
@@ -95,6 +96,17 @@ fn add_request_headers(doc: &mut OpenApi) {
                 .responses
                 .entry("409".into())
                 .or_insert_with(|| RefOr::T(error_response(409, error_meaning(409))));
+            // A malformed key is refused before the handler runs, also on POSTs with no body.
+            op.responses
+                .responses
+                .entry("422".into())
+                .or_insert_with(|| {
+                    RefOr::T(error_response(
+                        422,
+                        "Invalid input; or the Idempotency-Key is not 1 to 255 printable ASCII \
+                         characters.",
+                    ))
+                });
         }
         for op in operations(item) {
             op.parameters.get_or_insert_with(Vec::new).push(header(

@@ -253,6 +253,15 @@ fn the_idempotency_and_request_id_headers_are_documented() {
     assert!(create["responses"]["409"].is_object(), "{create}");
     let (_, list) = operation(&doc, "get", "/apps").expect("GET /apps");
     assert_eq!(names(list), vec!["X-Request-Id".to_owned()]);
+    // A POST without a body still answers 422 to a malformed key (found by `make fuzz`).
+    for path in [
+        "/deliveries/{}/retry",
+        "/gateway/signing_secret/rotate",
+        "/subscriptions/{}/portal_access/expire_all",
+    ] {
+        let (_, op) = operation(&doc, "post", path).expect(path);
+        assert!(op["responses"]["422"].is_object(), "{path}: {op}");
+    }
 }
 
 /// An endpoint's payload filter (issue 18) is in the body it is created and changed with and

@@ -13,6 +13,7 @@ mod faults;
 mod filters;
 mod ingest_kill;
 mod outbox;
+mod redelivery;
 mod retries;
 mod scale;
 mod schedule;

@@ -4,40 +4,10 @@
 use crate::helpers::*;
 use hookd_bus::envelopes::DeliveryJob;
 use hookd_testkit::{ApiClient, Behavior};
-use lapin::options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
+use lapin::options::BasicGetOptions;
 use prost::Message as _;
 use serde_json::json;
 use std::time::{Duration, Instant};
-
-/// A copy of every delivery job published: a queue of the test's own, bound like the workers'.
-async fn tap(stack: &TestStack) -> (lapin::Connection, lapin::Channel, String) {
-    let conn = hookd_bus::connect(stack.settings.amqp.url.expose())
-        .await
-        .unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    let topology = hookd_bus::Topology::new(stack.settings.amqp.prefix.clone());
-    topology.declare(&ch).await.unwrap();
-    let queue = format!("{}tap", stack.settings.amqp.prefix);
-    let options = QueueDeclareOptions {
-        exclusive: true,
-        auto_delete: true,
-        ..Default::default()
-    };
-    ch.queue_declare(queue.as_str().into(), options, FieldTable::default())
-        .await
-        .unwrap();
-    ch.queue_bind(
-        queue.as_str().into(),
-        topology.exchange().as_str().into(),
-        hookd_bus::Route::Deliveries.routing_key().into(),
-        QueueBindOptions::default(),
-        FieldTable::default(),
-    )
-    .await
-    .unwrap();
-    (conn, ch, queue)
-}
 
 async fn drain(ch: &lapin::Channel, queue: &str) -> Vec<Vec<u8>> {
     let mut got = Vec::new();
@@ -60,7 +30,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn delivery_jobs_on_the_broker_carry_no_secret_and_no_custom_header() {
     let stack = TestStack::spawn().await;
-    let (_conn, ch, queue) = tap(&stack).await;
+    let (_conn, ch, queue) = stack.tap_deliveries().await;
     let f = stack.fixture().await;
     // The first try fails, so a second job comes from the retry scheduler: both builders.
     stack.receiver.set(

@@ -280,6 +280,38 @@ impl TestStack {
     }
 
     /// A database connection to the test's database.
+    /// A copy of every delivery job published: a queue of the test's own, bound like the
+    /// workers'. The connection, a channel on it (the topology declared) and the queue's name.
+    pub async fn tap_deliveries(&self) -> (lapin::Connection, lapin::Channel, String) {
+        use lapin::options::{QueueBindOptions, QueueDeclareOptions};
+        use lapin::types::FieldTable;
+        let conn = hookd_bus::connect(self.settings.amqp.url.expose())
+            .await
+            .unwrap();
+        let ch = conn.create_channel().await.unwrap();
+        let topology = hookd_bus::Topology::new(self.settings.amqp.prefix.clone());
+        topology.declare(&ch).await.unwrap();
+        let queue = format!("{}tap", self.settings.amqp.prefix);
+        let options = QueueDeclareOptions {
+            exclusive: true,
+            auto_delete: true,
+            ..Default::default()
+        };
+        ch.queue_declare(queue.as_str().into(), options, FieldTable::default())
+            .await
+            .unwrap();
+        ch.queue_bind(
+            queue.as_str().into(),
+            topology.exchange().as_str().into(),
+            hookd_bus::Route::Deliveries.routing_key().into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+        (conn, ch, queue)
+    }
+
     pub async fn db(&self) -> hookd_db::Client {
         hookd_db::connect(self.settings.database.url.expose(), 1)
             .unwrap()

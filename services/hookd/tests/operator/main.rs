@@ -1,5 +1,5 @@
 //! The operator's side (issue 14): safe defaults of the binary, encryption keys with ids and
-//! `hookd reseal`, TLS to PostgreSQL and RabbitMQ.
+//! `hookd reseal`, TLS to PostgreSQL and RabbitMQ, the nodes of a RabbitMQ cluster.
 
 #[path = "../it/helpers.rs"]
 #[allow(dead_code)]
@@ -7,6 +7,7 @@ mod helpers;
 
 mod binary;
 mod errors;
+mod failover;
 mod profile;
 mod reseal;
 mod tls;
