@@ -2,7 +2,7 @@
 //! (`gateway_route`) and publishes each request's delivery jobs; and the outbox relay that
 //! publishes accepted requests whose envelope was lost.
 
-use crate::gateway_route::{Jobs, RouteWriter};
+use crate::gateway_route::{Jobs, RouteWriter, ToRoute};
 use hookd_bus::envelopes::RequestAccepted;
 use hookd_bus::{Ack, Publisher, Route};
 use hookd_db::gateway::routing;
@@ -76,7 +76,7 @@ pub struct GatewayRouter {
     pub publisher: std::sync::Arc<Publisher>,
     pub metrics: GatewayMetrics,
     pub view: crate::gateway_view::GatewayView,
-    batcher: Batcher<Uuid, Jobs>,
+    batcher: Batcher<ToRoute, Jobs>,
 }
 
 const MAX_BATCH: usize = 128;
@@ -133,8 +133,12 @@ impl GatewayRouter {
         };
         let span = tracing::info_span!("gateway.route", %request_id);
         let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
+        let item = ToRoute {
+            id: request_id,
+            span: span.clone(),
+        };
         async {
-            match self.batcher.submit(request_id).await {
+            match self.batcher.submit(item).await {
                 Ok(jobs) => {
                     self.publish(jobs).await;
                     Ack::Ack

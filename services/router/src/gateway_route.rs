@@ -29,14 +29,21 @@ pub struct RouteWriter {
     pub metrics: GatewayMetrics,
 }
 
-impl BatchWrite<Uuid, Jobs> for RouteWriter {
+/// One request to route, with the span of its `gateway.route` step: its jobs are built inside
+/// it, so they carry that request's trace and not the batch's.
+pub struct ToRoute {
+    pub id: Uuid,
+    pub span: tracing::Span,
+}
+
+impl BatchWrite<ToRoute, Jobs> for RouteWriter {
     fn write<'a>(
         &'a self,
         client: &'a mut Client,
-        ids: &'a [Uuid],
+        items: &'a [ToRoute],
     ) -> BoxFuture<'a, Result<Vec<Jobs>, DbError>> {
-        let span = tracing::info_span!("gateway.route_batch", requests = ids.len());
-        Box::pin(self.route(client, ids).instrument(span))
+        let span = tracing::info_span!("gateway.route_batch", requests = items.len());
+        Box::pin(self.route(client, items).instrument(span))
     }
 }
 
@@ -53,11 +60,13 @@ pub fn credential_headers(cipher: &SecretCipher, request: &Inbound) -> Vec<Strin
 
 impl RouteWriter {
     /// Routes the requests; answers each id with its jobs, in order.
-    async fn route(&self, client: &mut Client, ids: &[Uuid]) -> Result<Vec<Jobs>, DbError> {
+    async fn route(&self, client: &mut Client, items: &[ToRoute]) -> Result<Vec<Jobs>, DbError> {
+        let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
+        let spans: HashMap<Uuid, &tracing::Span> = items.iter().map(|i| (i.id, &i.span)).collect();
         let lease_until =
             chrono::Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
         let tx = client.transaction().await?;
-        let (requests, version) = routing::lock_unrouted(&tx, ids).await?;
+        let (requests, version) = routing::lock_unrouted(&tx, &ids).await?;
         if requests.is_empty() {
             // Gone, rejected or routed before (redeliveries): nothing to do.
             return Ok(vec![Vec::new(); ids.len()]);
@@ -105,6 +114,7 @@ impl RouteWriter {
                 .get(&request.organization_id)
                 .copied()
                 .unwrap_or(0);
+            let _in_request = spans.get(&request.id).map(|s| s.enter());
             jobs.insert(
                 request.id,
                 self.jobs(request, connections, outcomes, &created, revision),

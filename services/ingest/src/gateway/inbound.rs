@@ -167,8 +167,7 @@ async fn handle(
                 drop(permit);
             });
         }
-        Err(_) => PublishSkipped::Saturated { id: request.id }
-            .emit(&state.gateway_metrics.publish_failures),
+        Err(_) => PublishSkipped::Saturated { id }.emit(&state.gateway_metrics.publish_failures),
     }
     state.gateway_metrics.requests_accepted.inc();
     Ok(accepted(&source, &request_id))
