@@ -62,7 +62,8 @@ pub async fn list(
     .await
 }
 
-/// A message of the app that (when given) has a delivery to the subscription's endpoints.
+/// A message of the app that (when given) has a delivery to the subscription's endpoints or
+/// was sent to one of them.
 pub async fn get(
     client: &impl GenericClient,
     organization_id: Uuid,
@@ -76,7 +77,11 @@ pub async fn get(
                  WHERE m.id = $1 AND a.organization_id = $2
                    AND ($3::uuid IS NULL OR EXISTS (
                         SELECT 1 FROM deliveries d JOIN endpoints n ON n.id = d.endpoint_id
-                        WHERE d.message_id = m.id AND n.subscription_id = $3))",
+                        WHERE d.message_id = m.id AND n.subscription_id = $3)
+                     -- A send to one of its endpoints is the subscription's before the
+                     -- router has made its delivery (the portal shows it right after sending).
+                     OR EXISTS (SELECT 1 FROM endpoints n
+                        WHERE n.id = m.endpoint_id AND n.subscription_id = $3))",
                 crate::messages::COLUMNS
             ),
             &[&id, &organization_id, &subscription_id],

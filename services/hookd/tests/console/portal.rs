@@ -472,3 +472,37 @@ async fn unknown_expired_and_revoked_links_and_their_sessions_are_refused() {
     assert_eq!(p.post(&client, "/portal/logout", &[]).await.status, 200);
     assert_eq!(p.get(&client, "/portal/endpoints").await.status, 401);
 }
+
+/// A send to one of the subscription's endpoints is in its portal from the moment it is
+/// stored, before the router has made its delivery (the portal's "Send test message" shows
+/// it at once); another subscription's portal still gets a 404.
+#[tokio::test]
+async fn a_direct_send_is_in_its_portal_before_it_is_routed() {
+    let w = world().await;
+    let client = browser(&w.stack);
+    let mine = Portal::open(
+        &client,
+        &link(&w.stack, &w.f.subscription_id, json!({})).await,
+    )
+    .await;
+    let theirs = Portal::open(&client, &link(&w.stack, &w.their_sub, json!({})).await).await;
+    // Stored as ingest stores a direct send, with no delivery yet.
+    let id = hookd_domain::new_id();
+    let endpoint: uuid::Uuid = w.mine["id"].as_str().unwrap().parse().unwrap();
+    let app: uuid::Uuid = w.f.app_id.parse().unwrap();
+    w.stack
+        .db()
+        .await
+        .execute(
+            "INSERT INTO messages (id, app_id, event_type, version, data, endpoint_id, created_at)
+             VALUES ($1, $2, 'user.created', '1.0', '{\"direct\": true}', $3, now())",
+            &[&id, &app, &endpoint],
+        )
+        .await
+        .unwrap();
+    let page = mine.get(&client, &format!("/portal/messages/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("direct"), "{}", page.text);
+    let other = theirs.get(&client, &format!("/portal/messages/{id}")).await;
+    assert_eq!(other.status, 404, "{}", other.text);
+}
