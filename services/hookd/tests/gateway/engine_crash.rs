@@ -7,8 +7,7 @@ use crate::helpers::*;
 use crate::support::*;
 use hookd_bus::envelopes::DeliveryJob;
 use hookd_testkit::{ApiClient, Behavior, Receiver};
-use lapin::options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
+use lapin::options::BasicGetOptions;
 use prost::Message as _;
 use serde_json::json;
 use std::collections::HashSet;
@@ -97,37 +96,6 @@ async fn killing_router_and_delivery_loses_no_event() {
     cleanup(&settings);
 }
 
-/// A copy of every job and request envelope published, on a queue of the test's own.
-async fn tap(stack: &TestStack) -> (lapin::Connection, lapin::Channel, String) {
-    let conn = hookd_bus::connect(stack.settings.amqp.url.expose())
-        .await
-        .unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    let topology = hookd_bus::Topology::new(stack.settings.amqp.prefix.clone());
-    topology.declare(&ch).await.unwrap();
-    let queue = format!("{}gwtap", stack.settings.amqp.prefix);
-    let options = QueueDeclareOptions {
-        exclusive: true,
-        auto_delete: true,
-        ..Default::default()
-    };
-    ch.queue_declare(queue.as_str().into(), options, FieldTable::default())
-        .await
-        .unwrap();
-    for route in [hookd_bus::Route::Deliveries, hookd_bus::Route::Requests] {
-        ch.queue_bind(
-            queue.as_str().into(),
-            topology.exchange().as_str().into(),
-            route.routing_key().into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    }
-    (conn, ch, queue)
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -137,7 +105,9 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_gateway_secret_rides_the_broker() {
     let stack = TestStack::spawn().await;
-    let (_conn, ch, queue) = tap(&stack).await;
+    let (_conn, ch, queue) = stack
+        .tap(&[hookd_bus::Route::Deliveries, hookd_bus::Route::Requests])
+        .await;
     // The first try fails, so the scheduler builds a job too: both builders are seen.
     stack.receiver.set(
         "/guarded",

@@ -279,10 +279,17 @@ impl TestStack {
         }
     }
 
-    /// A database connection to the test's database.
     /// A copy of every delivery job published: a queue of the test's own, bound like the
     /// workers'. The connection, a channel on it (the topology declared) and the queue's name.
     pub async fn tap_deliveries(&self) -> (lapin::Connection, lapin::Channel, String) {
+        self.tap(&[hookd_bus::Route::Deliveries]).await
+    }
+
+    /// A copy of every envelope published on these routes, on a queue of the test's own.
+    pub async fn tap(
+        &self,
+        routes: &[hookd_bus::Route],
+    ) -> (lapin::Connection, lapin::Channel, String) {
         use lapin::options::{QueueBindOptions, QueueDeclareOptions};
         use lapin::types::FieldTable;
         let conn = hookd_bus::connect(self.settings.amqp.url.expose())
@@ -300,18 +307,21 @@ impl TestStack {
         ch.queue_declare(queue.as_str().into(), options, FieldTable::default())
             .await
             .unwrap();
-        ch.queue_bind(
-            queue.as_str().into(),
-            topology.exchange().as_str().into(),
-            hookd_bus::Route::Deliveries.routing_key().into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+        for route in routes {
+            ch.queue_bind(
+                queue.as_str().into(),
+                topology.exchange().as_str().into(),
+                route.routing_key().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        }
         (conn, ch, queue)
     }
 
+    /// A database connection to the test's database.
     pub async fn db(&self) -> hookd_db::Client {
         hookd_db::connect(self.settings.database.url.expose(), 1)
             .unwrap()
