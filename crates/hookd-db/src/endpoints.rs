@@ -16,6 +16,7 @@ fn from_row(r: &Row) -> Endpoint {
         id: r.get("id"),
         subscription_id: r.get("subscription_id"),
         app_id: r.get("app_id"),
+        kind: hookd_domain::EndpointKind::of_url(r.get("url")),
         url: r.get("url"),
         version: r.get("version"),
         status: EndpointStatus::parse(status).unwrap_or(EndpointStatus::Disabled),

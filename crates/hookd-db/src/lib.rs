@@ -11,6 +11,7 @@ mod tls;
 pub mod api_keys;
 pub mod apps;
 pub mod attempts;
+pub mod cli_relay;
 pub mod console_sessions;
 pub mod deliveries;
 pub mod deprovision;

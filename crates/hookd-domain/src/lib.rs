@@ -3,12 +3,14 @@
 mod ids;
 mod reason;
 mod records;
+mod retry;
 mod route;
 mod status;
 
 pub use ids::new_id;
 pub use reason::reason;
 pub use records::*;
+pub use retry::next_delay;
 pub use route::EndpointRoute;
 pub use status::*;
 

@@ -1,4 +1,4 @@
-use crate::{DeliveryStatus, EndpointStatus, TaskStatus};
+use crate::{DeliveryStatus, EndpointKind, EndpointStatus, TaskStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -72,7 +72,11 @@ pub struct Endpoint {
     pub id: Uuid,
     pub subscription_id: Uuid,
     pub app_id: Uuid,
+    /// Where webhooks are POSTed; for a `cli` endpoint, `cli:` (see `kind`).
     pub url: String,
+    /// `http`: POSTed to `url` by hookd; `cli`: handed to a connected `hookctl listen`, which
+    /// forwards each to a local URL (deliveries wait, as for a down endpoint, while none is).
+    pub kind: EndpointKind,
     pub version: String,
     pub status: EndpointStatus,
     pub event_types: Vec<String>,

@@ -32,6 +32,27 @@ text_enum!(
 );
 
 text_enum!(
+    /// How an endpoint gets its webhooks: POSTed by hookd (`http`), or handed to a connected
+    /// `hookctl listen` that forwards them to a local URL (`cli`).
+    EndpointKind { Http = "http", Cli = "cli" }
+);
+
+impl EndpointKind {
+    /// The `url` stored for a `cli` endpoint: it marks the endpoint (and its delivery jobs,
+    /// which carry the url) as one no worker POSTs to.
+    pub const CLI_URL: &'static str = "cli:";
+
+    /// The kind of an endpoint with this stored `url`.
+    pub fn of_url(url: &str) -> Self {
+        if url == Self::CLI_URL {
+            Self::Cli
+        } else {
+            Self::Http
+        }
+    }
+}
+
+text_enum!(
     /// Where one (message, endpoint) delivery stands.
     DeliveryStatus { Pending = "pending", Succeeded = "succeeded", Failed = "failed" }
 );

@@ -12,11 +12,11 @@ mod limiter;
 mod metrics;
 mod pacer;
 mod recorder;
-mod retry;
 mod scheduler;
 mod signing;
 mod startup;
 mod worker;
 
-pub use retry::next_delay;
+// The retry schedule's arithmetic lives in the domain crate: the CLI relay of ingest uses it too.
+pub use hookd_domain::next_delay;
 pub use startup::DeliveryWorker;

@@ -4,13 +4,13 @@ use crate::circuit::{Gate, Transition};
 use crate::limiter::EndpointLimiter;
 use crate::metrics::DeliveryMetrics;
 use crate::recorder::Recorder;
-use crate::retry::next_delay;
 use crate::signing::{Signing, SigningLookupError};
 use hookd_bus::envelopes::DeliveryJob;
 use hookd_bus::Ack;
 use hookd_config::Settings;
 use hookd_db::deliveries::AttemptRecord;
 use hookd_db::Pool;
+use hookd_domain::next_delay;
 use hookd_domain::DeliveryStatus;
 use hookd_outbound::OutboundClient;
 use prost::Message as _;
@@ -50,6 +50,9 @@ pub enum Outcome {
     Postponed,
     /// Nothing to do: the endpoint was deleted after the job was built.
     Dropped,
+    /// A `cli` endpoint's job: no POST; the delivery waits for `hookctl listen` (ingest's
+    /// relay hands it out).
+    Parked,
 }
 
 fn chrono_after(d: Duration) -> chrono::DateTime<chrono::Utc> {
@@ -227,6 +230,14 @@ impl Worker {
             return Err("malformed ids in job".into());
         };
         let attempt = job.attempt.max(1) as i32;
+        if job.url == hookd_domain::EndpointKind::CLI_URL {
+            let client = self.pool.get().await.map_err(|e| e.to_string())?;
+            hookd_db::cli_relay::park(&client, delivery_id, attempt)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::debug!(%delivery_id, %endpoint_id, "cli endpoint: parked for hookctl listen");
+            return Ok(Outcome::Parked);
+        }
         // Opened before any gate, so a job that cannot be signed fails without taking a slot.
         let signing = match self.signing.get(endpoint_id, job.endpoint_revision).await {
             Ok(signing) => Ok(signing),
@@ -325,7 +336,7 @@ impl Worker {
             }
             Outcome::Failed => self.metrics.deliveries.with_label_values(&["failed"]).inc(),
             Outcome::RetryScheduled => self.metrics.retries_scheduled.inc(),
-            Outcome::Postponed | Outcome::Dropped => {}
+            Outcome::Postponed | Outcome::Dropped | Outcome::Parked => {}
         }
         if finished {
             if let Some(task_id) = job.task_id.as_deref().and_then(|t| Uuid::parse_str(t).ok()) {

@@ -26,7 +26,8 @@ Examples:
 
 The API and key come from --url/--api-key, else HOOKD_URL/HOOKD_API_KEY, else the profile
 (--profile, HOOKCTL_PROFILE, or the default one) of the config file that `hookctl login` writes
-(~/.config/hookctl/config.toml; HOOKCTL_CONFIG or --config for another).";
+(~/.config/hookctl/config.toml; HOOKCTL_CONFIG or --config for another).
+`hookctl listen --help`: forwarding a cli endpoint's live deliveries to a local URL.";
 
 pub fn command() -> Command {
     let mut cmd = Command::new("hookctl")
@@ -54,6 +55,7 @@ pub fn command() -> Command {
         )
         .subcommand(login())
         .subcommand(send())
+        .subcommand(crate::listen::command())
         .subcommand(verify())
         .subcommand(
             Command::new("completions")

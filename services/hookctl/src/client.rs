@@ -109,6 +109,87 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Opens a long-lived GET (no overall timeout) and answers its body as it comes; an API
+    /// error answer is `CliError::Api` as for `send`.
+    pub async fn open_stream(&self, path: &str) -> Result<hyper::body::Incoming, CliError> {
+        let url = format!("{}{}", self.base, path);
+        let transport = |reason: String| CliError::Transport {
+            url: self.base.clone(),
+            reason,
+        };
+        let request = http::Request::builder()
+            .method(Method::GET)
+            .uri(&url)
+            .header("authorization", format!("Bearer {}", self.key))
+            .header("accept", "application/x-ndjson")
+            .header("user-agent", concat!("hookctl/", env!("CARGO_PKG_VERSION")))
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| CliError::usage(format!("bad request to {url}: {e}")))?;
+        let response = tokio::time::timeout(TIMEOUT, self.client.request(request))
+            .await
+            .map_err(|_| transport(format!("no answer within {}s", TIMEOUT.as_secs())))?
+            .map_err(|e| transport(hookd_domain::reason(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response.into_body());
+        }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| transport(hookd_domain::reason(&e)))?
+            .to_bytes();
+        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        Err(CliError::Api {
+            status: status.as_u16(),
+            code: json["code"]
+                .as_str()
+                .unwrap_or(status.canonical_reason().unwrap_or(""))
+                .to_owned(),
+            message: json["message"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned()),
+        })
+    }
+
+    /// POSTs `body` to any URL (not the API: no key), within `timeout`: the answer's status
+    /// and body, or why there was none.
+    pub async fn post_to(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<(u16, Bytes), String> {
+        let mut request = http::Request::builder().method(Method::POST).uri(url);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request
+            .body(Full::new(body))
+            .map_err(|e| format!("bad request to {url}: {e}"))?;
+        tokio::time::timeout(timeout, async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| hookd_domain::reason(&e))?;
+            let status = response.status().as_u16();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| hookd_domain::reason(&e))?
+                .to_bytes();
+            Ok((status, body))
+        })
+        .await
+        .map_err(|_| format!("no answer within {}s", timeout.as_secs()))?
+    }
+}
+
 /// `path?k=v&...`, form-encoded.
 pub fn with_query(path: &str, query: &[(String, String)]) -> String {
     if query.is_empty() {

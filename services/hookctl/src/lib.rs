@@ -8,6 +8,7 @@ mod client;
 pub mod config;
 mod crud;
 mod error;
+mod listen;
 mod output;
 pub mod resources;
 
@@ -57,6 +58,9 @@ pub async fn run(
     let api = client::Api::new(&target.url, &target.api_key);
     if name == "send" {
         return actions::send(&api, sub, format, out).await;
+    }
+    if name == "listen" {
+        return listen::run(&api, sub, format, out).await;
     }
     let resource = resources::find(name)
         .ok_or_else(|| CliError::usage(format!("unknown command `{name}`")))?;

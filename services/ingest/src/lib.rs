@@ -16,6 +16,7 @@ mod metrics;
 pub mod openapi;
 mod quotas;
 mod ratelimit;
+mod relay;
 mod request_id;
 mod routes;
 mod schemas;

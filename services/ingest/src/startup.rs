@@ -74,6 +74,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> std::io::Result<()> {
         let state = self.state;
         let state_for_keys = state.clone();
+        let stopping = state.stopping.clone();
         // Bulk retries of gateway events run in ingest, beside the API that starts them.
         tokio::spawn(crate::gateway::bulk_worker::run(
             state.pool.clone(),
@@ -157,6 +158,7 @@ impl Application {
         }
         tokio::spawn(async move {
             shutdown.cancelled().await;
+            stopping.cancel();
             handle.stop(true).await;
         });
         server.await

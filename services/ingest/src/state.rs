@@ -47,6 +47,9 @@ pub struct AppState {
     /// Where source URLs point: `gateway.public_url`, else this server's address.
     pub gateway_url: String,
     pub gateway_metrics: crate::gateway::GatewayMetrics,
+    /// Cancelled when the server stops: long-lived streams (`hookctl listen`) end, so the
+    /// graceful shutdown does not wait for them.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
             public_url,
             gateway_url: String::new(),
+            stopping: tokio_util::sync::CancellationToken::new(),
         }
     }
 

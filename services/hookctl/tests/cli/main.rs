@@ -8,6 +8,7 @@ mod helpers;
 mod examples;
 mod follow;
 mod gateway;
+mod listen;
 mod profiles;
 mod resources;
 mod usage;

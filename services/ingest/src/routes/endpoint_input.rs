@@ -4,19 +4,25 @@
 use crate::body::{check_len, invalid_field, Nullable};
 use crate::error::ApiError;
 use hookd_db::endpoints::EndpointFields;
-use hookd_domain::EndpointStatus;
+use hookd_domain::{EndpointKind, EndpointStatus};
 use hookd_filter::MessageFilter;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// An endpoint: where a subscriber receives webhooks. On create `url` and `event_types` are
-/// required; on PATCH every field is optional and `null` clears `description` and `rate_limit`.
+/// An endpoint: where a subscriber receives webhooks. On create `url` (unless `kind` is
+/// `cli`) and `event_types` are required; on PATCH every field is optional and `null` clears
+/// `description` and `rate_limit`.
 #[derive(Deserialize, ToSchema)]
 pub struct EndpointInput {
-    /// http(s) URL.
+    /// http(s) URL. Not given for a `cli` endpoint; giving one to a `cli` endpoint on PATCH
+    /// makes it an `http` endpoint.
     url: Option<String>,
+    /// `http` (default): hookd POSTs to `url`. `cli`: deliveries go to a connected
+    /// `hookctl listen` (`GET /api/v1/endpoints/{endpoint_id}/listen`) and wait while none is.
+    #[schema(example = "http")]
+    kind: Option<EndpointKind>,
     /// Message version this endpoint receives, `1.0` by default.
     version: Option<String>,
     #[schema(example = "enabled")]
@@ -60,17 +66,40 @@ const RESERVED_HEADERS: &[&str] = &[
 
 pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiError> {
     let mut f = EndpointFields::default();
-    if let Some(url) = input.url.map(|u| u.trim().to_owned()) {
-        let parsed = url::Url::parse(&url)
-            .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+    // `cli:` is how a cli endpoint's url reads back (the console's form sends it again).
+    let gave_cli_url = input.url.as_deref().map(str::trim) == Some(EndpointKind::CLI_URL);
+    let url = input
+        .url
+        .map(|u| u.trim().to_owned())
+        .filter(|u| u != EndpointKind::CLI_URL || input.kind == Some(EndpointKind::Http));
+    let kind = match (input.kind, &url) {
+        (None, None) if gave_cli_url => Some(EndpointKind::Cli),
+        (kind, _) => kind,
+    };
+    match (kind, url) {
+        (Some(EndpointKind::Cli), Some(_)) => {
             return Err(invalid_field(
                 "url",
-                "url must be an http(s) URL with a host",
-            ));
+                "a cli endpoint has no url: its deliveries go to `hookctl listen`",
+            ))
         }
-        check_len(&url, "url", 2048)?;
-        f.url = Some(url);
+        (Some(EndpointKind::Cli), None) => f.url = Some(EndpointKind::CLI_URL.to_owned()),
+        (Some(EndpointKind::Http), None) => {
+            return Err(invalid_field("url", "an http endpoint needs a url"))
+        }
+        (_, Some(url)) => {
+            let parsed = url::Url::parse(&url)
+                .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(invalid_field(
+                    "url",
+                    "url must be an http(s) URL with a host",
+                ));
+            }
+            check_len(&url, "url", 2048)?;
+            f.url = Some(url);
+        }
+        (None, None) => {}
     }
     if let Some(version) = input.version.map(|v| v.trim().to_owned()) {
         if version.is_empty() {

@@ -8,6 +8,7 @@ mod endpoint_input;
 pub(crate) mod endpoints;
 pub(crate) mod event_types;
 mod gateway_signing;
+mod listen;
 pub(crate) mod messages;
 mod organizations;
 pub(crate) mod portal_access;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(event_types::configure)
             .configure(subscriptions::configure)
             .configure(endpoints::configure)
+            .configure(listen::configure)
             .configure(deliveries::configure)
             .configure(attempts::configure)
             .configure(tasks::configure)
