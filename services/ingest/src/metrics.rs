@@ -13,6 +13,9 @@ pub struct IngestMetrics {
     pub publish_failures: IntCounter,
     /// API keys looked up in the database (cache misses of known and unknown keys).
     pub key_lookups: IntCounter,
+    /// cli endpoints' deliveries handed to `hookctl listen`, and its reports by outcome.
+    pub cli_handouts: IntCounter,
+    pub cli_attempts: IntCounterVec,
 }
 
 impl IngestMetrics {
@@ -54,11 +57,29 @@ impl IngestMetrics {
             "API keys looked up in the database (neither cached as known nor as unknown).",
         ))
         .expect("metric");
+        let cli_handouts = IntCounter::with_opts(Opts::new(
+            "hookd_ingest_cli_handouts_total",
+            "Deliveries of cli endpoints handed to a connected hookctl listen.",
+        ))
+        .expect("metric");
+        let cli_attempts = IntCounterVec::new(
+            Opts::new(
+                "hookd_ingest_cli_attempts_total",
+                "Forwards reported by hookctl listen, by outcome (success, failure).",
+            ),
+            &["outcome"],
+        )
+        .expect("metric");
+        for outcome in ["success", "failure"] {
+            cli_attempts.with_label_values(&[outcome]);
+        }
         // Exported from the start (at zero), so dashboards and alerts see every series.
         for status in ["400", "401", "404", "413", "422", "429", "500", "503"] {
             messages_rejected.with_label_values(&[status]);
         }
-        let all: [Box<dyn prometheus::core::Collector>; 6] = [
+        let all: [Box<dyn prometheus::core::Collector>; 8] = [
+            Box::new(cli_handouts.clone()),
+            Box::new(cli_attempts.clone()),
             Box::new(key_lookups.clone()),
             Box::new(messages_accepted.clone()),
             Box::new(messages_duplicate.clone()),
@@ -77,6 +98,8 @@ impl IngestMetrics {
             request_duration,
             publish_failures,
             key_lookups,
+            cli_handouts,
+            cli_attempts,
         }
     }
 }

@@ -209,6 +209,7 @@ async fn hand_out(
             body: String::from_utf8_lossy(&body).into_owned(),
         };
         tracing::info!(delivery_id = %h.delivery_id, message_id = %h.message.id, attempt = h.attempt, "handed to hookctl listen");
+        state.metrics.cli_handouts.inc();
         held.push(h);
         if tx.send(line(&out)).await.is_err() {
             return Err(Closed);

@@ -187,6 +187,17 @@ async fn forwards_waits_while_disconnected_and_resumes_on_reconnect() {
     for delivery in d["models"].as_array().unwrap() {
         assert_eq!(delivery["status"], "succeeded", "{d}");
     }
+    // Counted where they are logged: four handed out, three successes and one failure reported.
+    let metrics = stack.api.get("/metrics").await.text;
+    let sum = |name: &str| hookd_testkit::metric_sum(&metrics, name);
+    assert!(sum("hookd_ingest_cli_handouts_total") >= 4.0, "{metrics}");
+    assert_eq!(sum("hookd_ingest_cli_attempts_total"), 4.0, "{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "hookd_ingest_cli_attempts_total{outcome=\"success\"} 3"),
+        "{metrics}"
+    );
     stack.stop().await;
 }
 

@@ -168,6 +168,11 @@ async fn report(
     }
     tracing::info!(delivery_id = %input.delivery_id, %message_id, attempt = input.attempt,
         status = %status, "hookctl listen reported a forward");
+    state
+        .metrics
+        .cli_attempts
+        .with_label_values(&[if succeeded { "success" } else { "failure" }])
+        .inc();
     Ok(web::Json(ListenAttemptRecorded {
         delivery_id: input.delivery_id,
         status,
