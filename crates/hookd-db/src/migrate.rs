@@ -44,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_organization_lifecycle",
         include_str!("../migrations/0016_organization_lifecycle.sql"),
     ),
+    (
+        "0018_cli_endpoints",
+        include_str!("../migrations/0018_cli_endpoints.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.
