@@ -9,6 +9,7 @@ mod examples;
 mod follow;
 mod gateway;
 mod listen;
+mod listen_help;
 mod profiles;
 mod resources;
 mod usage;
