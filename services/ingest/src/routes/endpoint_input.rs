@@ -58,19 +58,25 @@ const RESERVED_HEADERS: &[&str] = &[
     "connection",
 ];
 
+/// A webhook URL (an endpoint's, the operational webhook's): http(s) with a host.
+pub(crate) fn parse_url(url: &str) -> Result<String, ApiError> {
+    let url = url.trim().to_owned();
+    let parsed = url::Url::parse(&url)
+        .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(invalid_field(
+            "url",
+            "url must be an http(s) URL with a host",
+        ));
+    }
+    check_len(&url, "url", 2048)?;
+    Ok(url)
+}
+
 pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiError> {
     let mut f = EndpointFields::default();
-    if let Some(url) = input.url.map(|u| u.trim().to_owned()) {
-        let parsed = url::Url::parse(&url)
-            .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(invalid_field(
-                "url",
-                "url must be an http(s) URL with a host",
-            ));
-        }
-        check_len(&url, "url", 2048)?;
-        f.url = Some(url);
+    if let Some(url) = input.url {
+        f.url = Some(parse_url(&url)?);
     }
     if let Some(version) = input.version.map(|v| v.trim().to_owned()) {
         if version.is_empty() {
