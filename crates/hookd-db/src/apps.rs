@@ -40,8 +40,10 @@ pub async fn get(
 ) -> Result<App, DbError> {
     client
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM apps a WHERE a.id = $1 AND a.organization_id = $2 \
-                 AND NOT a.operational"),
+            &format!(
+                "SELECT {COLUMNS} FROM apps a WHERE a.id = $1 AND a.organization_id = $2 \
+                 AND NOT a.operational"
+            ),
             &[&id, &organization_id],
         )
         .await?

@@ -200,7 +200,10 @@ async fn disabled_enabled_again_and_task_failed_are_told_once() {
     };
     assert!(reason_of(&dead).starts_with("every try failed since "));
     assert_eq!(reason_of(&gone), "the endpoint answered 410 Gone");
-    assert_eq!(of(&got, "endpoint.failing")[0].body["data"]["endpoint_id"], dead["id"]);
+    assert_eq!(
+        of(&got, "endpoint.failing")[0].body["data"]["endpoint_id"],
+        dead["id"]
+    );
     let recovered = &of(&got, "endpoint.recovered")[0].body["data"];
     assert_eq!(recovered["endpoint_id"], gone["id"]);
     assert_eq!(recovered["reason"], "enabled again");

@@ -14,7 +14,10 @@ use uuid::Uuid;
 /// hookd disabled it (the receiver answers 410 there). Returns the endpoint's id.
 async fn disabled_by_gone(stack: &TestStack, api: &ApiClient, path: &str) -> String {
     stack.receiver.set(path, Behavior::Status(410));
-    let app = created(api.post("/api/v1/apps", &json!({"name": unique("app")})).await);
+    let app = created(
+        api.post("/api/v1/apps", &json!({"name": unique("app")}))
+            .await,
+    );
     let app_id = app["id"].as_str().unwrap();
     let sub = subscribed(api, app_id).await;
     let endpoint = created(
@@ -61,14 +64,21 @@ async fn unconfigured_and_other_organizations_and_its_own_failures_tell_nobody()
     let secret = set_operational(&stack, &a, "/ops-a", None).await;
     // B's transitions still reach nobody.
     disabled_by_gone(&stack, &b, "/b-gone-2").await;
-    assert_eq!(emitted_anywhere(&stack).await, 0, "B's events went somewhere");
+    assert_eq!(
+        emitted_anywhere(&stack).await,
+        0,
+        "B's events went somewhere"
+    );
     // A's do, once; the operational endpoint's 410 disables it, and that is told to nobody.
     let a_endpoint = disabled_by_gone(&stack, &a, "/a-gone").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let hook = a.get("/api/v1/operational_webhook").await;
         if hook.body["status"] == "disabled" {
-            assert_eq!(hook.body["disabled_reason"], "the endpoint answered 410 Gone");
+            assert_eq!(
+                hook.body["disabled_reason"],
+                "the endpoint answered 410 Gone"
+            );
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{}", hook.text);
@@ -83,7 +93,12 @@ async fn unconfigured_and_other_organizations_and_its_own_failures_tell_nobody()
     let got = told(&stack, "/ops-a", &secret);
     assert!(!got.is_empty(), "the operational URL was tried");
     for t in &got {
-        assert_eq!(t.body["data"]["endpoint_id"], a_endpoint.as_str(), "{}", t.body);
+        assert_eq!(
+            t.body["data"]["endpoint_id"],
+            a_endpoint.as_str(),
+            "{}",
+            t.body
+        );
     }
     // A PUT enables it again (and tells nothing: its own transitions are hookd's).
     let again = put(&a, &json!({"url": stack.receiver.url("/ops-a")})).await;
@@ -109,7 +124,10 @@ async fn the_configuration_is_set_read_rotated_and_removed() {
     ] {
         assert_error(&put(&a, &bad).await, 422);
     }
-    assert_error(&put(&a, &json!({"event_types": ["task.failed"]})).await, 422);
+    assert_error(
+        &put(&a, &json!({"event_types": ["task.failed"]})).await,
+        422,
+    );
     assert_error(&a.get("/api/v1/operational_webhook").await, 404);
 
     let mine = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -132,7 +150,10 @@ async fn the_configuration_is_set_read_rotated_and_removed() {
     assert_eq!(rotated.status, 200, "{}", rotated.text);
     let new = rotated.body["secret"].as_str().unwrap();
     assert_ne!(new, mine);
-    assert_eq!(a.get("/api/v1/operational_webhook/secret").await.body["secret"], new);
+    assert_eq!(
+        a.get("/api/v1/operational_webhook/secret").await.body["secret"],
+        new
+    );
     // Changed: all event types when none are named.
     let changed = put(&a, &json!({"url": "https://ops.example/v2"})).await;
     assert_eq!(changed.status, 200, "{}", changed.text);

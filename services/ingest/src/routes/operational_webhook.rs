@@ -40,7 +40,10 @@ pub struct OperationalWebhookInput {
 
 fn event_types(given: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
     let Some(mut types) = given else {
-        return Ok(OPERATIONAL_EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect());
+        return Ok(OPERATIONAL_EVENT_TYPES
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect());
     };
     if let Some(unknown) = types
         .iter()
@@ -50,7 +53,9 @@ fn event_types(given: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
             "event_types: {unknown} is not an operational event type (one of {})",
             OPERATIONAL_EVENT_TYPES.join(", ")
         ))
-        .with_data(serde_json::json!({"field": "event_types", "allowed": OPERATIONAL_EVENT_TYPES})));
+        .with_data(
+            serde_json::json!({"field": "event_types", "allowed": OPERATIONAL_EVENT_TYPES}),
+        ));
     }
     types.sort();
     types.dedup();
