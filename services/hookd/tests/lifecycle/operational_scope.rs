@@ -159,9 +159,29 @@ async fn the_configuration_is_set_read_rotated_and_removed() {
     assert_eq!(changed.status, 200, "{}", changed.text);
     assert_eq!(changed.body["event_types"].as_array().unwrap().len(), 5);
     assert_eq!(changed.body["endpoint_id"], made["endpoint_id"]);
-    // The hidden app is no app of the caller's, nor counted.
+    // Its version is hookd's own: no endpoint of the caller's takes it.
+    let app = created(
+        a.post("/api/v1/apps", &json!({"name": unique("app")}))
+            .await,
+    );
+    let sub = subscribed(&a, app["id"].as_str().unwrap()).await;
+    let reserved = a
+        .post(
+            &format!("/api/v1/subscriptions/{sub}/endpoints"),
+            &json!({"url": "https://x.example", "event_types": ["user.created"],
+                    "version": "operational"}),
+        )
+        .await;
+    assert_error(&reserved, 422);
+    // The hidden app is never listed among the caller's apps.
     let apps = a.get("/api/v1/apps").await;
-    assert_eq!(apps.body["models"], json!([]), "{}", apps.text);
+    let listed: Vec<_> = apps.body["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].clone())
+        .collect();
+    assert_eq!(listed, vec![app["id"].clone()], "{}", apps.text);
     // Another organization sees none of it.
     let (_, b) = new_org(&stack, "b").await;
     assert_error(&b.get("/api/v1/operational_webhook").await, 404);

@@ -83,6 +83,13 @@ pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiEr
             return Err(invalid_field("version", "version must not be empty"));
         }
         check_len(&version, "version", 64)?;
+        if version == hookd_domain::OPERATIONAL_VERSION {
+            // Its messages get the operational webhooks' body; only hookd's own endpoint has it.
+            return Err(invalid_field(
+                "version",
+                format!("version {version} is reserved for operational webhooks"),
+            ));
+        }
         f.version = Some(version);
     }
     f.status = input.status;
