@@ -2,12 +2,20 @@
 
 use crate::current_traceparent;
 use crate::envelopes::{DeliveryJob, GatewayDelivery, Header, MessageAccepted, RequestAccepted};
-use hookd_domain::{EndpointRoute, Message, WebhookBody};
+use hookd_domain::{EndpointRoute, Message, OperationalBody, WebhookBody, OPERATIONAL_VERSION};
 use prost::Message as _;
 use uuid::Uuid;
 
-/// The body an endpoint receives for `message`.
+/// The body an endpoint receives for `message`; an operational webhook's is Svix's shape.
 pub fn webhook_body(message: &Message) -> Vec<u8> {
+    if message.version == OPERATIONAL_VERSION {
+        let body = OperationalBody {
+            event_type: &message.event_type,
+            timestamp: message.created_at,
+            data: &message.data,
+        };
+        return serde_json::to_vec(&body).expect("body serialises");
+    }
     let body = WebhookBody {
         id: message.id,
         event_type: &message.event_type,

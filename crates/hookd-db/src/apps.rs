@@ -6,6 +6,9 @@ use uuid::Uuid;
 
 const COLUMNS: &str = "a.id, a.name, a.created_at, a.updated_at";
 
+// The organization's operational webhook app (`operational`) is hookd's, not the caller's:
+// it is never listed, read, renamed or deleted here (see `crate::operational`).
+
 fn from_row(r: &Row) -> App {
     App {
         id: r.get("id"),
@@ -37,7 +40,10 @@ pub async fn get(
 ) -> Result<App, DbError> {
     client
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM apps a WHERE a.id = $1 AND a.organization_id = $2"),
+            &format!(
+                "SELECT {COLUMNS} FROM apps a WHERE a.id = $1 AND a.organization_id = $2 \
+                 AND NOT a.operational"
+            ),
             &[&id, &organization_id],
         )
         .await?
@@ -53,7 +59,7 @@ pub async fn list(
 ) -> Result<Listed<App>, DbError> {
     crate::list::list(
         client,
-        &format!("SELECT {COLUMNS} FROM apps a WHERE a.organization_id = $1"),
+        &format!("SELECT {COLUMNS} FROM apps a WHERE a.organization_id = $1 AND NOT a.operational"),
         "a",
         params![organization_id],
         filters,
@@ -72,7 +78,7 @@ pub async fn rename(
     client
         .query_opt(
             "UPDATE apps a SET name = $3, updated_at = now()
-             WHERE a.id = $1 AND a.organization_id = $2
+             WHERE a.id = $1 AND a.organization_id = $2 AND NOT a.operational
              RETURNING id, name, created_at, updated_at",
             &[&id, &organization_id, &name],
         )
@@ -88,7 +94,7 @@ pub async fn delete(
 ) -> Result<(), DbError> {
     let n = client
         .execute(
-            "DELETE FROM apps WHERE id = $1 AND organization_id = $2",
+            "DELETE FROM apps WHERE id = $1 AND organization_id = $2 AND NOT operational",
             &[&id, &organization_id],
         )
         .await?;

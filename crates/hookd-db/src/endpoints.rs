@@ -168,8 +168,13 @@ pub async fn update(
                     url = COALESCE($3, n.url),
                     version = COALESCE($4, n.version),
                     status = COALESCE($5, n.status),
-                    -- Enabling by hand clears why hookd disabled it.
+                    -- Enabling by hand clears why hookd disabled it, and its run of
+                    -- failures (else the next failure would disable it again at once).
                     disabled_reason = CASE WHEN $5 = 'enabled' THEN NULL ELSE n.disabled_reason END,
+                    failing_since = CASE WHEN $5 = 'enabled' AND n.status = 'disabled'
+                        THEN NULL ELSE n.failing_since END,
+                    circuit_opened_at = CASE WHEN $5 = 'enabled' AND n.status = 'disabled'
+                        THEN NULL ELSE n.circuit_opened_at END,
                     event_types = COALESCE($6, n.event_types),
                     description = CASE WHEN $7 THEN $8 ELSE n.description END,
                     headers = COALESCE($9, n.headers),
@@ -261,11 +266,28 @@ pub async fn mark_failing(client: &impl GenericClient, id: Uuid) -> Result<(), D
     Ok(())
 }
 
-/// Ends a run of failures (a try succeeded).
+/// Notes that the endpoint's circuit opened (in this replica), and the start of its run of
+/// failures if none is noted. Only the first replica to do so changes the row: that is the
+/// `endpoint.failing` transition (migration 0014's trigger tells it).
+pub async fn open_circuit(client: &impl GenericClient, id: Uuid) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE endpoints SET failing_since = COALESCE(failing_since, now()),
+                circuit_opened_at = now()
+             WHERE id = $1 AND circuit_opened_at IS NULL",
+            &[&id],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Ends a run of failures (a try succeeded), and closes the circuit noted open: the
+/// `endpoint.recovered` transition.
 pub async fn clear_failing(client: &impl GenericClient, id: Uuid) -> Result<(), DbError> {
     client
         .execute(
-            "UPDATE endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+            "UPDATE endpoints SET failing_since = NULL, circuit_opened_at = NULL
+             WHERE id = $1 AND (failing_since IS NOT NULL OR circuit_opened_at IS NOT NULL)",
             &[&id],
         )
         .await?;

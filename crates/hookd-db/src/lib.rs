@@ -21,6 +21,7 @@ pub mod gateway;
 pub mod idempotency;
 pub mod message_log;
 pub mod messages;
+pub mod operational;
 pub mod organizations;
 pub mod portal;
 pub mod quotas;

@@ -37,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0012_endpoint_filter.sql"),
     ),
     (
+        "0014_operational_webhooks",
+        include_str!("../migrations/0014_operational_webhooks.sql"),
+    ),
+    (
         "0015_retention",
         include_str!("../migrations/0015_retention.sql"),
     ),

@@ -52,10 +52,11 @@ pub async fn full(
         return Ok(None);
     };
     let count_sql = match quota {
-        Quota::Apps => "SELECT count(*) FROM apps WHERE organization_id = $1",
+        // The operational webhook's hidden app and endpoint are not the plan's.
+        Quota::Apps => "SELECT count(*) FROM apps WHERE organization_id = $1 AND NOT operational",
         Quota::Endpoints => {
             "SELECT count(*) FROM endpoints n JOIN apps a ON a.id = n.app_id
-             WHERE a.organization_id = $1"
+             WHERE a.organization_id = $1 AND NOT a.operational"
         }
     };
     let count: i64 = client

@@ -1,6 +1,7 @@
 //! The records of hookd, as the API shows them and the services pass them around.
 
 mod ids;
+mod operational;
 mod reason;
 mod records;
 mod retry;
@@ -8,6 +9,7 @@ mod route;
 mod status;
 
 pub use ids::new_id;
+pub use operational::*;
 pub use reason::reason;
 pub use records::*;
 pub use retry::next_delay;

@@ -92,7 +92,7 @@ impl Worker {
             Transition::Recovered => hookd_db::endpoints::clear_failing(&client, endpoint_id).await,
             Transition::Opened => {
                 self.metrics.circuits_opened.inc();
-                hookd_db::endpoints::mark_failing(&client, endpoint_id)
+                hookd_db::endpoints::open_circuit(&client, endpoint_id)
                     .await
                     .map_err(|e| e.to_string())?;
                 match hookd_db::endpoints::disable_if_failing_since(

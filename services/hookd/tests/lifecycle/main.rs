@@ -1,5 +1,6 @@
 //! Data lifecycle (issue 17) on the real PostgreSQL and RabbitMQ: retention of payloads and
-//! metadata, expunging one payload, deprovisioning an organization, and plan quotas.
+//! metadata, expunging one payload, deprovisioning an organization, plan quotas, and
+//! operational webhooks.
 
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
@@ -8,6 +9,9 @@ mod support;
 
 mod deprovision;
 mod expunge;
+mod operational;
+mod operational_scope;
+mod operational_support;
 mod org_rows;
 mod quotas;
 mod retention;

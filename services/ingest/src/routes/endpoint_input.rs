@@ -64,6 +64,21 @@ const RESERVED_HEADERS: &[&str] = &[
     "connection",
 ];
 
+/// A webhook URL (an endpoint's, the operational webhook's): http(s) with a host.
+pub(crate) fn parse_url(url: &str) -> Result<String, ApiError> {
+    let url = url.trim().to_owned();
+    let parsed = url::Url::parse(&url)
+        .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(invalid_field(
+            "url",
+            "url must be an http(s) URL with a host",
+        ));
+    }
+    check_len(&url, "url", 2048)?;
+    Ok(url)
+}
+
 pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiError> {
     let mut f = EndpointFields::default();
     // `cli:` is how a cli endpoint's url reads back (the console's form sends it again).
@@ -87,18 +102,7 @@ pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiEr
         (Some(EndpointKind::Http), None) => {
             return Err(invalid_field("url", "an http endpoint needs a url"))
         }
-        (_, Some(url)) => {
-            let parsed = url::Url::parse(&url)
-                .map_err(|e| invalid_field("url", format!("url is not valid: {e}")))?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-                return Err(invalid_field(
-                    "url",
-                    "url must be an http(s) URL with a host",
-                ));
-            }
-            check_len(&url, "url", 2048)?;
-            f.url = Some(url);
-        }
+        (_, Some(url)) => f.url = Some(parse_url(&url)?),
         (None, None) => {}
     }
     if let Some(version) = input.version.map(|v| v.trim().to_owned()) {
@@ -106,6 +110,13 @@ pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiEr
             return Err(invalid_field("version", "version must not be empty"));
         }
         check_len(&version, "version", 64)?;
+        if version == hookd_domain::OPERATIONAL_VERSION {
+            // Its messages get the operational webhooks' body; only hookd's own endpoint has it.
+            return Err(invalid_field(
+                "version",
+                format!("version {version} is reserved for operational webhooks"),
+            ));
+        }
         f.version = Some(version);
     }
     f.status = input.status;

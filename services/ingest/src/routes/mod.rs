@@ -10,6 +10,7 @@ pub(crate) mod event_types;
 mod gateway_signing;
 mod listen;
 pub(crate) mod messages;
+mod operational_webhook;
 mod organizations;
 pub(crate) mod portal_access;
 pub(crate) mod stats;
@@ -40,7 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(tasks::configure)
             .configure(portal_access::configure)
             .configure(stats::configure)
-            .configure(gateway_signing::configure),
+            .configure(gateway_signing::configure)
+            .configure(operational_webhook::configure),
     );
 }
 
