@@ -44,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_organization_lifecycle",
         include_str!("../migrations/0016_organization_lifecycle.sql"),
     ),
+    (
+        "0020_trace_context",
+        include_str!("../migrations/0020_trace_context.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.
