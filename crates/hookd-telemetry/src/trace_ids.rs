@@ -26,9 +26,7 @@ impl Installed {
         let cx = tracing_opentelemetry::get_otel_context(span, &dispatch)?;
         let span = cx.span();
         let context = span.span_context();
-        context
-            .is_valid()
-            .then(|| context.trace_id().to_string())
+        context.is_valid().then(|| context.trace_id().to_string())
     }
 }
 
@@ -64,7 +62,8 @@ where
             return self.inner.format_event(ctx, writer.by_ref(), event);
         }
         let mut line = String::new();
-        self.inner.format_event(ctx, Writer::new(&mut line), event)?;
+        self.inner
+            .format_event(ctx, Writer::new(&mut line), event)?;
         match line.strip_prefix('{') {
             Some(rest) => write!(writer, "{{\"trace_id\":\"{trace}\",{rest}"),
             None => writer.write_str(&line),

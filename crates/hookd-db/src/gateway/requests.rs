@@ -93,8 +93,7 @@ pub async fn insert_many(
                 AS r(id, organization_id, source_id, verified, rejection_cause, method, data,
                     body, at, traceparent)",
             &[
-                &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at,
-                &traces,
+                &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at, &traces,
             ],
         )
         .await?;
