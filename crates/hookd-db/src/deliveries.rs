@@ -6,6 +6,8 @@ use hookd_domain::{new_id, Delivery, DeliveryStatus, Message};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+pub use crate::fan_out::{fan_out_many, FanOut};
+
 pub(crate) const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, d.event_type, d.status, \
     d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at";
 
@@ -113,6 +115,8 @@ pub struct Due {
     pub endpoint: Route,
     /// A retry someone asked for: it goes past an open circuit, as its probe.
     pub explicit: bool,
+    /// The W3C `traceparent` its fan-out ran in: the job continues that trace.
+    pub traceparent: Option<String>,
 }
 
 /// Claims up to `limit` due deliveries (retries, and jobs whose lease ran out) and leases
@@ -133,9 +137,10 @@ pub async fn claim_due(
              ), claimed AS (
                 UPDATE deliveries d SET next_attempt_at = $2, queued = true, updated_at = now()
                 FROM due WHERE d.id = due.id
-                RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry
+                RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry,
+                    d.traceparent
              )
-             SELECT c.id AS delivery_id, c.attempt_count, c.explicit_retry,
+             SELECT c.id AS delivery_id, c.attempt_count, c.explicit_retry, c.traceparent,
                 m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.expunged_at,
                 m.task_id,
                 n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
@@ -162,6 +167,7 @@ pub async fn claim_due(
             },
             task_id: r.get("task_id"),
             explicit: r.get("explicit_retry"),
+            traceparent: r.get("traceparent"),
             endpoint: Route {
                 id: r.get("endpoint_id"),
                 app_id: r.get("app_id"),
@@ -327,76 +333,4 @@ pub async fn postpone(
         )
         .await?;
     Ok(())
-}
-
-/// One message's fan-out, for `fan_out_many`.
-#[derive(Debug, Clone)]
-pub struct FanOut {
-    pub message_id: Uuid,
-    pub app_id: Uuid,
-    pub event_type: String,
-    pub endpoint_ids: Vec<Uuid>,
-}
-
-/// `fan_out` for many messages in one statement (the router's batcher). Answers, per message,
-/// the deliveries created now.
-pub async fn fan_out_many(
-    client: &impl GenericClient,
-    batch: &[FanOut],
-    lease_until: DateTime<Utc>,
-) -> Result<Vec<Vec<(Uuid, Uuid)>>, DbError> {
-    let mut ids = Vec::new();
-    let mut messages = Vec::new();
-    let mut endpoints = Vec::new();
-    let mut apps = Vec::new();
-    let mut types: Vec<&str> = Vec::new();
-    for f in batch {
-        for e in &f.endpoint_ids {
-            ids.push(new_id());
-            messages.push(f.message_id);
-            endpoints.push(*e);
-            apps.push(f.app_id);
-            types.push(&f.event_type);
-        }
-    }
-    let all_messages: Vec<Uuid> = batch.iter().map(|f| f.message_id).collect();
-    let rows = client
-        .query(
-            "WITH d AS (
-                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[])
-                AS d(id, message_id, endpoint_id, app_id, event_type)
-             ), ins AS (
-                INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type,
-                    next_attempt_at, queued)
-                SELECT d.id, d.message_id, d.endpoint_id, d.app_id, d.event_type, $6, true
-                FROM d WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
-                    AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id)
-                ON CONFLICT (message_id, endpoint_id) DO NOTHING
-                RETURNING id, message_id, endpoint_id
-             ), routed AS (
-                UPDATE messages SET routed_at = now() WHERE id = ANY($7) AND routed_at IS NULL
-             )
-             SELECT id, message_id, endpoint_id FROM ins",
-            &[
-                &ids,
-                &messages,
-                &endpoints,
-                &apps,
-                &types,
-                &lease_until,
-                &all_messages,
-            ],
-        )
-        .await?;
-    let mut created: std::collections::HashMap<Uuid, Vec<(Uuid, Uuid)>> = Default::default();
-    for r in &rows {
-        created
-            .entry(r.get(1))
-            .or_default()
-            .push((r.get(0), r.get(2)));
-    }
-    Ok(batch
-        .iter()
-        .map(|f| created.remove(&f.message_id).unwrap_or_default())
-        .collect())
 }

@@ -2,6 +2,7 @@
 
 mod batch;
 mod error;
+mod fan_out;
 mod list;
 mod listen;
 mod migrate;

@@ -52,6 +52,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0018_cli_endpoints",
         include_str!("../migrations/0018_cli_endpoints.sql"),
     ),
+    (
+        "0020_trace_context",
+        include_str!("../migrations/0020_trace_context.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

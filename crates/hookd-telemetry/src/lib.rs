@@ -7,10 +7,11 @@ mod health;
 mod logs;
 mod otlp;
 mod shutdown;
+mod trace_ids;
 
 pub use exit::exit_code;
 pub use health::{metrics_text, HealthServer, Readiness};
-pub use logs::{init, init_tracing, Telemetry, TelemetryConfig};
+pub use logs::{init, init_tracing, init_with_writer, Telemetry, TelemetryConfig};
 pub use otlp::{traces_url, OtlpError};
 pub use prometheus;
 pub use shutdown::shutdown_on_signal;

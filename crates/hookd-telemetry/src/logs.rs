@@ -1,7 +1,10 @@
 use crate::otlp::{self, OtlpError};
+use crate::trace_ids::{Installed, WithTraceId};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::format::JsonFields;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -81,19 +84,45 @@ type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 /// OTLP endpoint, hookd's spans exported whatever the log level. Must run inside the tokio
 /// runtime that will send the spans. A second call installs nothing (its guard exports nothing).
 pub fn init(config: &TelemetryConfig) -> Result<Telemetry, OtlpError> {
+    init_with_writer(config, BoxMakeWriter::new(std::io::stdout))
+}
+
+/// `init` with the log lines written to `writer` instead of standard output.
+pub fn init_with_writer(
+    config: &TelemetryConfig,
+    writer: BoxMakeWriter,
+) -> Result<Telemetry, OtlpError> {
     let mut layers: Vec<BoxedLayer> = Vec::new();
+    // Lines logged in a span of an exported trace carry its id.
+    let installed = Installed::default();
     if let Some(json) = config.log_json {
         let filter =
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
-        let fmt = tracing_subscriber::fmt::layer();
         let fmt: BoxedLayer = if json {
-            fmt.json()
+            let format = tracing_subscriber::fmt::format()
+                .json()
                 .flatten_event(true)
-                .with_current_span(false)
+                .with_current_span(false);
+            tracing_subscriber::fmt::layer()
+                .fmt_fields(JsonFields::new())
+                .event_format(WithTraceId {
+                    inner: format,
+                    installed: installed.clone(),
+                    json,
+                })
+                .with_writer(writer)
                 .with_filter(filter)
                 .boxed()
         } else {
-            fmt.with_filter(filter).boxed()
+            tracing_subscriber::fmt::layer()
+                .event_format(WithTraceId {
+                    inner: tracing_subscriber::fmt::format(),
+                    installed: installed.clone(),
+                    json,
+                })
+                .with_writer(writer)
+                .with_filter(filter)
+                .boxed()
         };
         layers.push(fmt);
     }
@@ -114,12 +143,15 @@ pub fn init(config: &TelemetryConfig) -> Result<Telemetry, OtlpError> {
                 .boxed(),
         );
     }
-    let installed = tracing_subscriber::registry()
+    let installed_now = tracing_subscriber::registry()
         .with(layers)
         .try_init()
         .is_ok();
+    if installed_now && provider.is_some() {
+        tracing::dispatcher::get_default(|dispatch| installed.set(dispatch));
+    }
     Ok(Telemetry {
-        provider: provider.filter(|_| installed),
+        provider: provider.filter(|_| installed_now),
     })
 }
 

@@ -33,6 +33,11 @@ pub async fn schedule_due(
                 .unwrap_or(serde_json::Value::Null);
             let strip = hookd_bus::credential_headers(r.verification_type.as_deref(), &configs);
             let d = &e.destination;
+            // Built in a step of the inbound request's trace, so the retry's spans join it.
+            let span = tracing::info_span!("gateway.schedule", event_id = %e.id,
+                attempt = e.attempts + 1, trigger = %e.trigger);
+            let span = hookd_bus::continue_trace(span, r.traceparent.as_deref());
+            let _in_trace = span.enter();
             hookd_bus::gateway_job(
                 &hookd_bus::GatewayTry {
                     event_id: e.id,

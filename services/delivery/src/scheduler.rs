@@ -2,6 +2,7 @@ use crate::metrics::DeliveryMetrics;
 use hookd_bus::{Publisher, Route};
 use hookd_db::{DbError, Pool};
 use std::time::Duration;
+use tracing::Instrument;
 
 const BATCH: i64 = 500;
 
@@ -40,8 +41,13 @@ pub async fn schedule_due(
             attempt: d.attempt as u32,
             explicit: d.explicit,
         };
-        let job = hookd_bus::delivery_job(t, &message, &d.endpoint);
-        async move { publisher.publish(Route::Deliveries, &job).await }
+        // Built and published in a step of the delivery's own trace, so the retry's spans
+        // join the trace of the message it comes from.
+        let span = tracing::info_span!("delivery.schedule", delivery_id = %d.delivery_id,
+            message_id = %d.message.id, attempt = d.attempt);
+        let span = hookd_bus::continue_trace(span, d.traceparent.as_deref());
+        let job = span.in_scope(|| hookd_bus::delivery_job(t, &message, &d.endpoint));
+        async move { publisher.publish(Route::Deliveries, &job).await }.instrument(span)
     });
     for result in futures_util::future::join_all(publishes).await {
         match result {

@@ -183,7 +183,7 @@ impl Worker {
     }
 
     async fn handle_job(&self, job: &DeliveryJob, redelivered: bool) -> Ack {
-        if redelivered && job.gateway.is_none() && self.already_tried(job).await {
+        if redelivered && self.already_tried(job).await {
             self.metrics.redelivered_skipped.inc();
             return Ack::Ack;
         }
@@ -206,18 +206,27 @@ impl Worker {
     }
 
     /// Whether the job's try is recorded (its first consumer sent it and only the ack was
-    /// lost). When that cannot be told, the job goes: a duplicate, never a loss.
+    /// lost): a delivery's attempt, or a gateway event's. When that cannot be told, the job
+    /// goes: a duplicate, never a loss.
     async fn already_tried(&self, job: &DeliveryJob) -> bool {
-        let Ok(delivery_id) = Uuid::parse_str(&job.delivery_id) else {
+        // A gateway job's delivery id is its event's id.
+        let Ok(id) = Uuid::parse_str(&job.delivery_id) else {
             return false;
         };
         let attempt = job.attempt.max(1) as i32;
-        match self.pool.get().await {
-            Ok(client) => hookd_db::attempts::recorded(&client, delivery_id, attempt)
-                .await
-                .unwrap_or(false),
-            Err(_) => false,
+        let Ok(client) = self.pool.get().await else {
+            return false;
+        };
+        let recorded = match job.gateway {
+            Some(_) => hookd_db::gateway::dispatch::tried(&client, id, attempt).await,
+            None => hookd_db::attempts::recorded(&client, id, attempt).await,
+        };
+        let tried = recorded.unwrap_or(false);
+        if tried {
+            tracing::info!(delivery_id = %id, attempt, gateway = job.gateway.is_some(),
+                "redelivered job already tried; not sending it again");
         }
+        tried
     }
 
     /// Tries the job once and records what happened.

@@ -1,5 +1,6 @@
 //! `X-Request-Id` (API.md): the caller's, when it is a sane token, else a new one; returned on
-//! every answer, carried by the request's span, and on the one access-log line per request.
+//! every answer, carried by the request's span, and on the one access-log line per request
+//! (logged in that span, so it carries the request's `trace_id` too when spans are exported).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -32,7 +33,7 @@ pub async fn request_id(
     let path = req.path().to_owned();
     let span = tracing::info_span!("http.request", request_id = %id, %method, %path);
     let started = Instant::now();
-    let result = next.call(req).instrument(span).await;
+    let result = next.call(req).instrument(span.clone()).await;
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     match result {
         Ok(response) => {
@@ -41,12 +42,12 @@ pub async fn request_id(
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert(HEADER, value);
             }
-            tracing::info!(target: "hookd::access", request_id = %id, %method, %path, status, duration_ms = millis, "request");
+            tracing::info!(target: "hookd::access", parent: &span, request_id = %id, %method, %path, status, duration_ms = millis, "request");
             Ok(response)
         }
         Err(e) => {
             let status = e.as_response_error().status_code().as_u16();
-            tracing::info!(target: "hookd::access", request_id = %id, %method, %path, status, duration_ms = millis, "request");
+            tracing::info!(target: "hookd::access", parent: &span, request_id = %id, %method, %path, status, duration_ms = millis, "request");
             Err(e)
         }
     }

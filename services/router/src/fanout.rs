@@ -116,6 +116,7 @@ pub async fn route_message(
             app_id,
             event_type: envelope.event_type.clone(),
             endpoint_ids: ids.clone(),
+            traceparent: hookd_bus::current_traceparent(),
         })
         .await?;
     if let Some(task_id) = envelope.task_id.as_deref().and_then(parse_uuid) {

@@ -170,15 +170,20 @@ impl GatewayRouter {
         let unrouted = routing::unrouted(&client, before, 500).await?;
         drop(client);
         let mut published = 0;
-        for (id, source_id, org_id, at) in &unrouted {
-            let envelope =
-                hookd_bus::request_accepted(*id, *source_id, *org_id, at.timestamp_micros());
-            if self
-                .publisher
-                .publish(Route::Requests, &envelope)
-                .await
-                .is_ok()
-            {
+        for r in &unrouted {
+            // In a step of the request's own trace, so its routing continues that trace.
+            let span = tracing::info_span!("gateway.relay", request_id = %r.id);
+            let span = hookd_bus::continue_trace(span, r.traceparent.as_deref());
+            let envelope = span.in_scope(|| {
+                hookd_bus::request_accepted(
+                    r.id,
+                    r.source_id,
+                    r.organization_id,
+                    r.created_at.timestamp_micros(),
+                )
+            });
+            let sent = self.publisher.publish(Route::Requests, &envelope);
+            if sent.instrument(span).await.is_ok() {
                 published += 1;
             }
         }

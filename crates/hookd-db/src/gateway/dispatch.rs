@@ -134,6 +134,23 @@ pub async fn postpone(
     Ok(())
 }
 
+/// Whether try `attempt` (1-based) of the event, or a later one, is recorded: a job the broker
+/// hands out again after its first consumer sent it and lost only the ack.
+pub async fn tried(
+    client: &impl GenericClient,
+    event_id: Uuid,
+    attempt: i32,
+) -> Result<bool, DbError> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM gw_attempts
+                WHERE event_id = $1 AND attempt_number >= $2)",
+            &[&event_id, &attempt],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 /// What deciding the next try needs to know about an event, read under its row lock.
 #[derive(Debug, Clone)]
 pub struct EventState {

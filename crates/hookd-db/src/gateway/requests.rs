@@ -56,6 +56,8 @@ fn from_row(r: &Row) -> Request {
 pub struct NewRequest {
     pub request: Request,
     pub body: Vec<u8>,
+    /// The W3C `traceparent` of the inbound step: routing, retries and the relay continue it.
+    pub traceparent: Option<String>,
 }
 
 /// Stores requests and their raw bodies in one statement; committed when this returns (ingest
@@ -79,18 +81,19 @@ pub async fn insert_many(
     let data: Vec<&Value> = batch.iter().map(|n| &n.request.data).collect();
     let bodies: Vec<&[u8]> = batch.iter().map(|n| n.body.as_slice()).collect();
     let at: Vec<DateTime<Utc>> = batch.iter().map(|n| n.request.ingested_at).collect();
+    let traces: Vec<Option<&str>> = batch.iter().map(|n| n.traceparent.as_deref()).collect();
     client
         .execute(
             "INSERT INTO gw_requests (id, organization_id, source_id, verified, rejection_cause,
-                method, data, body, ingested_at, created_at, updated_at)
+                method, data, body, ingested_at, created_at, updated_at, traceparent)
              SELECT id, organization_id, source_id, verified, rejection_cause, method, data,
-                body, at, at, at
+                body, at, at, at, traceparent
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[],
-                $7::jsonb[], $8::bytea[], $9::timestamptz[])
+                $7::jsonb[], $8::bytea[], $9::timestamptz[], $10::text[])
                 AS r(id, organization_id, source_id, verified, rejection_cause, method, data,
-                    body, at)",
+                    body, at, traceparent)",
             &[
-                &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at,
+                &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at, &traces,
             ],
         )
         .await?;

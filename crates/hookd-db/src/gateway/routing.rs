@@ -28,6 +28,8 @@ pub struct Inbound {
     pub body: Vec<u8>,
     pub verified: bool,
     pub created_at: DateTime<Utc>,
+    /// The W3C `traceparent` of its inbound step.
+    pub traceparent: Option<String>,
 }
 
 /// What a delivery to a destination needs (its auth credential aside).
@@ -57,7 +59,7 @@ pub struct ConnectionRoute {
 
 pub(crate) const INBOUND_COLUMNS: &str = "r.id AS request_id, r.organization_id, r.source_id, \
     s.name AS source_name, s.verification_type, s.verification_configs, r.method, r.data, \
-    r.body, r.verified, r.created_at AS request_created_at";
+    r.body, r.verified, r.created_at AS request_created_at, r.traceparent";
 
 pub(crate) const DESTINATION_COLUMNS: &str = "d.id AS destination_id, d.url, d.http_method, \
     d.path_forwarding_disabled, d.rate_limit, d.rate_limit_period, \
@@ -76,6 +78,7 @@ pub(crate) fn inbound_from_row(r: &Row) -> Inbound {
         body: r.get("body"),
         verified: r.get("verified"),
         created_at: r.get("request_created_at"),
+        traceparent: r.get("traceparent"),
     }
 }
 
@@ -306,10 +309,10 @@ pub async fn unrouted(
     client: &impl GenericClient,
     before: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)>, DbError> {
+) -> Result<Vec<Unrouted>, DbError> {
     let rows = client
         .query(
-            "SELECT id, source_id, organization_id, created_at FROM gw_requests
+            "SELECT id, source_id, organization_id, created_at, traceparent FROM gw_requests
              WHERE routed_at IS NULL AND rejection_cause IS NULL AND created_at < $1
              ORDER BY created_at LIMIT $2",
             &[&before, &limit],
@@ -317,6 +320,22 @@ pub async fn unrouted(
         .await?;
     Ok(rows
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .map(|r| Unrouted {
+            id: r.get(0),
+            source_id: r.get(1),
+            organization_id: r.get(2),
+            created_at: r.get(3),
+            traceparent: r.get(4),
+        })
         .collect())
+}
+
+/// An accepted request not routed yet, as the relay publishes it again.
+#[derive(Debug, Clone)]
+pub struct Unrouted {
+    pub id: Uuid,
+    pub source_id: Uuid,
+    pub organization_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub traceparent: Option<String>,
 }

@@ -1,13 +1,17 @@
 //! Tracing end to end: the three services export their spans over OTLP/HTTP to an in-process
 //! receiver, and one message's spans (ingest, router, delivery) share one trace id, carried
-//! between the services in the bus envelopes; so do one inbound request's at the gateway.
+//! between the services in the bus envelopes; so do one inbound request's at the gateway. A
+//! retry the scheduler publishes later continues the trace (its traceparent is stored), and
+//! log lines logged in a traced span name the trace.
 
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
 mod helpers;
+mod logs;
 
 use helpers::TestStack;
-use hookd_testkit::Receiver;
+use hookd_testkit::{Behavior, Receiver};
+use logs::LogLines;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use prost::Message as _;
@@ -28,12 +32,21 @@ const STEPS: &[&str] = &[
     "delivery.record",
 ];
 
-/// The steps of an inbound request's path through the gateway.
+/// The steps of an inbound request's path through the gateway, its retry included.
 const GATEWAY_STEPS: &[&str] = &[
     "gateway.inbound",
     "gateway.route",
     "delivery.consume",
     "gateway.deliver",
+    "gateway.schedule",
+];
+
+/// The steps of a message whose first try failed, up to its retry.
+const RETRY_STEPS: &[&str] = &[
+    "ingest.send",
+    "router.fanout",
+    "delivery.try",
+    "delivery.schedule",
 ];
 
 /// A body value that must never appear in a span.
@@ -84,12 +97,16 @@ fn exported(collector: &Receiver) -> Vec<Span> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services() {
     let collector = Receiver::start().await;
-    let telemetry = hookd_telemetry::init(&hookd_telemetry::TelemetryConfig {
-        log_json: None,
-        level: "info".into(),
-        otlp_endpoint: Some(collector.url("/otlp")),
-        service: "hookd-test".into(),
-    })
+    let logs = LogLines::default();
+    let telemetry = hookd_telemetry::init_with_writer(
+        &hookd_telemetry::TelemetryConfig {
+            log_json: Some(true),
+            level: "info".into(),
+            otlp_endpoint: Some(collector.url("/otlp")),
+            service: "hookd-test".into(),
+        },
+        logs.writer(),
+    )
     .expect("telemetry with an OTLP endpoint");
     let stack = TestStack::spawn().await;
     let f = stack.fixture().await;
@@ -116,7 +133,7 @@ async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services
         &collector,
         &telemetry,
         ("ingest.send", "message_id", &message_id),
-        STEPS,
+        |spans| has_steps(spans, STEPS),
     )
     .await;
     assert_eq!(trace.len(), 16, "a W3C trace id is 16 bytes");
@@ -147,7 +164,27 @@ async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services
         tried.attributes.get("status").map(String::as_str),
         Some("200")
     );
-    // The gateway's path: an inbound request at a source URL, routed, delivered.
+    // The access-log line of the send names its request id and the message's trace.
+    let x_request_id = sent
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("an X-Request-Id on the answer");
+    let access = logs
+        .wait_for(|l| l["target"] == "hookd::access" && l["request_id"] == x_request_id)
+        .await;
+    assert_eq!(access["trace_id"], json!(hex(&trace)), "{access}");
+    assert_eq!(access["status"], json!(202), "{access}");
+
+    // The gateway's path: an inbound request at a source URL, routed, delivered (the first
+    // try fails, the scheduler's retry succeeds).
+    stack.receiver.set(
+        "/gw",
+        Behavior::FailFirst {
+            times: 1,
+            status: 500,
+        },
+    );
     let connection = stack
         .api
         .raw(
@@ -184,10 +221,62 @@ async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services
         &collector,
         &telemetry,
         ("gateway.inbound", "request_id", request_id),
-        GATEWAY_STEPS,
+        |spans| has_steps(spans, GATEWAY_STEPS) && count(spans, "gateway.deliver") == 2,
     )
     .await;
     assert_ne!(gw_trace, trace, "another request, another trace");
+    // A line logged in a traced step of another service names that trace too.
+    let recorded = logs
+        .wait_for(|l| l["message"] == "gateway attempt recorded" && l["trace_id"] == hex(&gw_trace))
+        .await;
+    assert_eq!(recorded["target"], json!("hookd_delivery::gw_worker"));
+
+    // A message whose first try fails: its retry, published later by the scheduler, is in
+    // the same trace as the first try.
+    stack.receiver.set(
+        "/flaky",
+        Behavior::FailFirst {
+            times: 1,
+            status: 500,
+        },
+    );
+    // As the span writes it (a hyphenated UUID).
+    let flaky_endpoint = stack.endpoint(&f, "/flaky", json!({})).await["id"]
+        .as_str()
+        .and_then(|id| id.parse::<uuid::Uuid>().ok())
+        .expect("endpoint id")
+        .to_string();
+    // The message goes to "/hook" too: only the flaky endpoint's tries are counted.
+    let flaky_tries = |spans: &[&Span]| -> Vec<String> {
+        let mut statuses: Vec<String> = spans
+            .iter()
+            .filter(|s| {
+                s.name == "delivery.try" && s.attributes.get("endpoint_id") == Some(&flaky_endpoint)
+            })
+            .filter_map(|s| s.attributes.get("status").cloned())
+            .collect();
+        statuses.sort();
+        statuses
+    };
+    let flaky = stack
+        .send(&f, json!({"event_type": "user.created", "data": {"n": 2}}))
+        .await;
+    assert_eq!(flaky.status, 202, "{}", flaky.text);
+    let flaky_id = flaky.body["id"].as_str().expect("message id").to_owned();
+    let (retry_trace, _) = wait_trace(
+        &collector,
+        &telemetry,
+        ("ingest.send", "message_id", &flaky_id),
+        |spans| has_steps(spans, RETRY_STEPS) && flaky_tries(spans).len() >= 2,
+    )
+    .await;
+    let spans = exported(&collector);
+    let in_trace: Vec<&Span> = spans.iter().filter(|s| s.trace_id == retry_trace).collect();
+    assert_eq!(
+        flaky_tries(&in_trace),
+        vec!["200", "500"],
+        "both tries in one trace"
+    );
     // Bodies never ride in a span.
     for span in &exported(&collector) {
         for (key, value) in &span.attributes {
@@ -202,14 +291,14 @@ async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services
     stack.stop().await;
 }
 
-/// Flushes the exporter until the trace whose `root` span has `key` = `value` holds every
-/// one of `steps`; returns its id and its span names. Spans are exported in batches, and the
-/// last steps end just after the receiver has the request.
+/// Flushes the exporter until the trace whose `root` span has `key` = `value` is `done`;
+/// returns its id and its span names. Spans are exported in batches, and the last steps end
+/// just after the receiver has the request.
 async fn wait_trace(
     collector: &Receiver,
     telemetry: &hookd_telemetry::Telemetry,
     (root, key, value): (&str, &str, &str),
-    steps: &[&str],
+    done: impl Fn(&[&Span]) -> bool,
 ) -> (Vec<u8>, BTreeSet<String>) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -219,21 +308,35 @@ async fn wait_trace(
             .iter()
             .find(|s| s.name == root && s.attributes.get(key).map(String::as_str) == Some(value))
             .map(|s| s.trace_id.clone());
-        let names: BTreeSet<String> = match &trace {
-            Some(t) => spans
-                .iter()
-                .filter(|s| &s.trace_id == t)
-                .map(|s| s.name.clone())
-                .collect(),
-            None => BTreeSet::new(),
+        let in_trace: Vec<&Span> = match &trace {
+            Some(t) => spans.iter().filter(|s| &s.trace_id == t).collect(),
+            None => Vec::new(),
         };
-        if let Some(trace) = trace.filter(|_| steps.iter().all(|s| names.contains(*s))) {
+        let names: BTreeSet<String> = in_trace.iter().map(|s| s.name.clone()).collect();
+        if let Some(trace) = trace.filter(|_| done(&in_trace)) {
             return (trace, names);
         }
         assert!(
             Instant::now() < deadline,
-            "the trace of {root} {key}={value} lacks steps: has {names:?}, wants {steps:?}"
+            "the trace of {root} {key}={value} is not complete: has {names:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Whether the spans hold every one of `steps`.
+fn has_steps(spans: &[&Span], steps: &[&str]) -> bool {
+    steps
+        .iter()
+        .all(|step| spans.iter().any(|s| s.name == *step))
+}
+
+/// How many of the spans are `name`.
+fn count(spans: &[&Span], name: &str) -> usize {
+    spans.iter().filter(|s| s.name == name).count()
+}
+
+/// A trace id as W3C writes it.
+fn hex(trace: &[u8]) -> String {
+    trace.iter().map(|b| format!("{b:02x}")).collect()
 }

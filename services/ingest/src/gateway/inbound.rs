@@ -134,6 +134,7 @@ async fn handle(
         .submit(NewRequest {
             request,
             body: body.to_vec(),
+            traceparent: hookd_bus::current_traceparent(),
         })
         .await?;
     if let Some(r) = rejection {
