@@ -23,6 +23,7 @@ pub mod messages;
 pub mod organizations;
 pub mod portal;
 pub mod quotas;
+pub mod replay;
 pub mod retention;
 pub mod routing;
 pub mod sealed;

@@ -44,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_organization_lifecycle",
         include_str!("../migrations/0016_organization_lifecycle.sql"),
     ),
+    (
+        "0017_event_type_versions",
+        include_str!("../migrations/0017_event_type_versions.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

@@ -13,6 +13,8 @@ pub struct IngestMetrics {
     pub publish_failures: IntCounter,
     /// API keys looked up in the database (cache misses of known and unknown keys).
     pub key_lookups: IntCounter,
+    /// Deliveries made due by recover (`kind="recover"`) and replay_missing (`"replay"`).
+    pub deliveries_rescheduled: IntCounterVec,
 }
 
 impl IngestMetrics {
@@ -54,11 +56,23 @@ impl IngestMetrics {
             "API keys looked up in the database (neither cached as known nor as unknown).",
         ))
         .expect("metric");
+        let deliveries_rescheduled = IntCounterVec::new(
+            Opts::new(
+                "hookd_ingest_deliveries_rescheduled_total",
+                "Deliveries made due by an endpoint's recover or replay_missing, by kind.",
+            ),
+            &["kind"],
+        )
+        .expect("metric");
+        for kind in ["recover", "replay"] {
+            deliveries_rescheduled.with_label_values(&[kind]);
+        }
         // Exported from the start (at zero), so dashboards and alerts see every series.
         for status in ["400", "401", "404", "413", "422", "429", "500", "503"] {
             messages_rejected.with_label_values(&[status]);
         }
-        let all: [Box<dyn prometheus::core::Collector>; 6] = [
+        let all: [Box<dyn prometheus::core::Collector>; 7] = [
+            Box::new(deliveries_rescheduled.clone()),
             Box::new(key_lookups.clone()),
             Box::new(messages_accepted.clone()),
             Box::new(messages_duplicate.clone()),
@@ -77,6 +91,7 @@ impl IngestMetrics {
             request_duration,
             publish_failures,
             key_lookups,
+            deliveries_rescheduled,
         }
     }
 }

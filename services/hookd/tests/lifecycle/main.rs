@@ -1,5 +1,6 @@
 //! Data lifecycle (issue 17) on the real PostgreSQL and RabbitMQ: retention of payloads and
-//! metadata, expunging one payload, deprovisioning an organization, and plan quotas.
+//! metadata, expunging one payload, deprovisioning an organization, plan quotas, recover and
+//! replay of an endpoint, and per-version event type schemas.
 
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
@@ -10,4 +11,6 @@ mod deprovision;
 mod expunge;
 mod org_rows;
 mod quotas;
+mod recovery;
 mod retention;
+mod schema_versions;

@@ -11,6 +11,7 @@ mod gateway_signing;
 pub(crate) mod messages;
 mod organizations;
 pub(crate) mod portal_access;
+pub(crate) mod recovery;
 pub(crate) mod stats;
 pub(crate) mod subscriptions;
 pub(crate) mod tasks;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(subscriptions::configure)
             .configure(endpoints::configure)
             .configure(deliveries::configure)
+            .configure(recovery::configure)
             .configure(attempts::configure)
             .configure(tasks::configure)
             .configure(portal_access::configure)
