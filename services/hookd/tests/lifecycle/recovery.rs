@@ -143,10 +143,22 @@ async fn recover_resends_exactly_the_failed_deliveries_of_the_range_once() {
     stack.receiver.set("/other", Behavior::Status(500));
     let rec = id_of(&stack.endpoint(&f, "/rec", json!({})).await);
     let other = id_of(&stack.endpoint(&f, "/other", json!({})).await);
-    let old = send(&stack, &f, json!({"event_type": "user.created", "data": {"n": 0}})).await;
+    let old = send(
+        &stack,
+        &f,
+        json!({"event_type": "user.created", "data": {"n": 0}}),
+    )
+    .await;
     let mut recent = Vec::new();
     for n in 1..=2 {
-        recent.push(send(&stack, &f, json!({"event_type": "user.created", "data": {"n": n}})).await);
+        recent.push(
+            send(
+                &stack,
+                &f,
+                json!({"event_type": "user.created", "data": {"n": n}}),
+            )
+            .await,
+        );
     }
     for id in [&rec, &other] {
         wait_deliveries(&stack, id, |d| {
@@ -166,11 +178,20 @@ async fn recover_resends_exactly_the_failed_deliveries_of_the_range_once() {
     assert_error(
         &stack
             .api
-            .post(&recover, &range(since, Some(since - chrono::Duration::seconds(1))))
+            .post(
+                &recover,
+                &range(since, Some(since - chrono::Duration::seconds(1))),
+            )
             .await,
         422,
     );
-    assert_error(&stack.api.post(&recover, &json!({"since": "yesterday"})).await, 422);
+    assert_error(
+        &stack
+            .api
+            .post(&recover, &json!({"since": "yesterday"}))
+            .await,
+        422,
+    );
     assert_error(
         &stack
             .api
@@ -197,17 +218,29 @@ async fn recover_resends_exactly_the_failed_deliveries_of_the_range_once() {
     assert_eq!(r.body, json!({"count": 2}));
     let again = stack.api.post(&recover, &range(since, None)).await;
     assert_eq!(again.status, 202, "{}", again.text);
-    assert_eq!(again.body, json!({"count": 0}), "recovered twice while pending");
+    assert_eq!(
+        again.body,
+        json!({"count": 0}),
+        "recovered twice while pending"
+    );
     gate.open();
 
     let settled = wait_deliveries(&stack, &rec, |d| {
-        recent.iter().all(|m| d.get(m).is_some_and(|s| s == "succeeded"))
+        recent
+            .iter()
+            .all(|m| d.get(m).is_some_and(|s| s == "succeeded"))
     })
     .await;
-    assert_eq!(settled[&old], "failed", "a delivery before `since` was recovered");
+    assert_eq!(
+        settled[&old], "failed",
+        "a delivery before `since` was recovered"
+    );
     let after = sends_at(&stack, "/rec");
     for m in &recent {
-        assert_eq!(after[m], 4, "{m}: three failed tries and one recovered: {after:?}");
+        assert_eq!(
+            after[m], 4,
+            "{m}: three failed tries and one recovered: {after:?}"
+        );
     }
     assert_eq!(after[&old], 3, "{after:?}");
     // Another endpoint's failed deliveries are left alone.
@@ -243,7 +276,11 @@ async fn replay_missing_sends_exactly_the_missing_messages_once() {
     .await;
     let filtered = send(&stack, &f, msg("user.created", &json!({"tier": "silver"}))).await;
     let too_old = send(&stack, &f, msg("user.created", &gold)).await;
-    wait_routed(&stack, &[&early, &other_type, &other_version, &filtered, &too_old]).await;
+    wait_routed(
+        &stack,
+        &[&early, &other_type, &other_version, &filtered, &too_old],
+    )
+    .await;
     age(&stack, &[&too_old]).await;
 
     let endpoint = stack
@@ -253,7 +290,10 @@ async fn replay_missing_sends_exactly_the_missing_messages_once() {
     // Another endpoint, for a message sent to it alone.
     let direct_to = id_of(&stack.endpoint(&f, "/direct", json!({})).await);
     let delivered = send(&stack, &f, msg("user.created", &gold)).await;
-    wait_deliveries(&stack, &ep, |d| d.get(&delivered).is_some_and(|s| s == "succeeded")).await;
+    wait_deliveries(&stack, &ep, |d| {
+        d.get(&delivered).is_some_and(|s| s == "succeeded")
+    })
+    .await;
     let direct = stack
         .api
         .post(
@@ -275,7 +315,10 @@ async fn replay_missing_sends_exactly_the_missing_messages_once() {
 
     // Refused ranges change nothing.
     let rows = stack.row_counts().await;
-    assert_error(&stack.api.post(&replay, &json!({"until": since})).await, 422);
+    assert_error(
+        &stack.api.post(&replay, &json!({"until": since})).await,
+        422,
+    );
     assert_error(
         &stack
             .api
@@ -290,11 +333,26 @@ async fn replay_missing_sends_exactly_the_missing_messages_once() {
     // Up to `between`: the one sent before it subscribed; then the rest: the one sent while
     // it was disabled; then nothing is missing any more.
     let r = stack.api.post(&replay, &range(since, Some(between))).await;
-    assert_eq!((r.status, &r.body), (202, &json!({"count": 1})), "{}", r.text);
+    assert_eq!(
+        (r.status, &r.body),
+        (202, &json!({"count": 1})),
+        "{}",
+        r.text
+    );
     let r = stack.api.post(&replay, &range(since, None)).await;
-    assert_eq!((r.status, &r.body), (202, &json!({"count": 1})), "{}", r.text);
+    assert_eq!(
+        (r.status, &r.body),
+        (202, &json!({"count": 1})),
+        "{}",
+        r.text
+    );
     let r = stack.api.post(&replay, &range(since, None)).await;
-    assert_eq!((r.status, &r.body), (202, &json!({"count": 0})), "{}", r.text);
+    assert_eq!(
+        (r.status, &r.body),
+        (202, &json!({"count": 0})),
+        "{}",
+        r.text
+    );
 
     let want = [&delivered, &early, &while_disabled];
     let settled = wait_deliveries(&stack, &ep, |d| {

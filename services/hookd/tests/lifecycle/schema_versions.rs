@@ -9,7 +9,12 @@ fn requiring(field: &str, kind: &str) -> Value {
     json!({"type": "object", "required": [field], "properties": {field: {"type": kind}}})
 }
 
-async fn send(stack: &TestStack, f: &Fixture, version: &str, data: Value) -> hookd_testkit::ApiResponse {
+async fn send(
+    stack: &TestStack,
+    f: &Fixture,
+    version: &str,
+    data: Value,
+) -> hookd_testkit::ApiResponse {
     stack
         .send(
             f,
@@ -62,13 +67,26 @@ async fn a_message_is_checked_against_the_schema_of_its_version() {
     assert_eq!(send(&stack, &f, "3.0", json!({"id": 1})).await.status, 202);
     let r = send(&stack, &f, "1.0", json!({"email": "a@b.c"})).await;
     assert_error(&r, 422);
-    assert!(r.body.get("data").and_then(|d| d.get("version")).is_none(), "{}", r.text);
+    assert!(
+        r.body.get("data").and_then(|d| d.get("version")).is_none(),
+        "{}",
+        r.text
+    );
     // 2.0 follows its own.
-    assert_eq!(send(&stack, &f, "2.0", json!({"email": "a@b.c"})).await.status, 202);
+    assert_eq!(
+        send(&stack, &f, "2.0", json!({"email": "a@b.c"}))
+            .await
+            .status,
+        202
+    );
     let rows = stack.row_counts().await;
     let r = send(&stack, &f, "2.0", json!({"id": 1})).await;
     assert_error(&r, 422);
-    assert!(r.body["message"].as_str().unwrap().contains("version 2.0"), "{}", r.text);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("version 2.0"),
+        "{}",
+        r.text
+    );
     assert_eq!(r.body["data"]["version"], "2.0", "{}", r.text);
     stack
         .assert_rows_unchanged(&rows, &[], "a refused message")
@@ -78,14 +96,26 @@ async fn a_message_is_checked_against_the_schema_of_its_version() {
     let path = format!("{types}/order.paid");
     let r = stack
         .api
-        .patch(&path, &json!({"schemas": {"3.0": requiring("sku", "string")}}))
+        .patch(
+            &path,
+            &json!({"schemas": {"3.0": requiring("sku", "string")}}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["schemas"], json!({"3.0": requiring("sku", "string")}));
-    assert_error(&send(&stack, &f, "2.0", json!({"email": "a@b.c"})).await, 422);
+    assert_eq!(
+        r.body["schemas"],
+        json!({"3.0": requiring("sku", "string")})
+    );
+    assert_error(
+        &send(&stack, &f, "2.0", json!({"email": "a@b.c"})).await,
+        422,
+    );
     assert_eq!(send(&stack, &f, "2.0", json!({"id": 2})).await.status, 202);
     assert_error(&send(&stack, &f, "3.0", json!({"id": 2})).await, 422);
-    assert_eq!(send(&stack, &f, "3.0", json!({"sku": "x"})).await.status, 202);
+    assert_eq!(
+        send(&stack, &f, "3.0", json!({"sku": "x"})).await.status,
+        202
+    );
     // A bad one is refused and the stored ones stay.
     assert_error(
         &stack
@@ -95,7 +125,10 @@ async fn a_message_is_checked_against_the_schema_of_its_version() {
         422,
     );
     let read = stack.api.get(&path).await;
-    assert_eq!(read.body["schemas"], json!({"3.0": requiring("sku", "string")}));
+    assert_eq!(
+        read.body["schemas"],
+        json!({"3.0": requiring("sku", "string")})
+    );
     // `null` removes them all; the default schema stays.
     let r = stack.api.patch(&path, &json!({"schemas": null})).await;
     assert_eq!(r.status, 200, "{}", r.text);
