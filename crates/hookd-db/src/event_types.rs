@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 const COLUMNS: &str =
-    "e.id, e.name, e.description, e.schema, e.example, e.created_at, e.updated_at";
+    "e.id, e.name, e.description, e.schema, e.schemas, e.example, e.created_at, e.updated_at";
 
 fn from_row(r: &Row) -> EventType {
     EventType {
@@ -14,6 +14,8 @@ fn from_row(r: &Row) -> EventType {
         name: r.get("name"),
         description: r.get("description"),
         schema: r.get("schema"),
+        // Always an object of schemas (the API stores nothing else).
+        schemas: serde_json::from_value(r.get::<_, Value>("schemas")).unwrap_or_default(),
         example: r.get("example"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
@@ -26,15 +28,26 @@ pub async fn create(
     name: &str,
     description: Option<&str>,
     schema: Option<&Value>,
+    schemas: Option<&Value>,
     example: Option<&Value>,
 ) -> Result<EventType, DbError> {
     let row = client
         .query_one(
             &format!(
-                "INSERT INTO event_types AS e (id, app_id, name, description, schema, example)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+                "INSERT INTO event_types AS e (id, app_id, name, description, schema, schemas,
+                    example)
+                 VALUES ($1, $2, $3, $4, $5, COALESCE($7, '{{}}'::jsonb), $6)
+                 RETURNING {COLUMNS}"
             ),
-            &[&new_id(), &app_id, &name, &description, &schema, &example],
+            &[
+                &new_id(),
+                &app_id,
+                &name,
+                &description,
+                &schema,
+                &example,
+                &schemas,
+            ],
         )
         .await?;
     Ok(from_row(&row))
@@ -89,13 +102,15 @@ pub async fn list(
     .await
 }
 
-/// Changes what is given; `schema: Some(None)` removes the schema (`example` likewise).
+/// Changes what is given; `schema: Some(None)` removes the schema (`example` likewise;
+/// `schemas: Some(None)` removes every per-version schema).
 pub async fn update(
     client: &impl GenericClient,
     app_id: Uuid,
     name: &str,
     description: Option<Option<&str>>,
     schema: Option<Option<&Value>>,
+    schemas: Option<Option<&Value>>,
     example: Option<Option<&Value>>,
 ) -> Result<EventType, DbError> {
     client
@@ -105,6 +120,7 @@ pub async fn update(
                     description = CASE WHEN $3 THEN $4 ELSE e.description END,
                     schema = CASE WHEN $5 THEN $6 ELSE e.schema END,
                     example = CASE WHEN $7 THEN $8 ELSE e.example END,
+                    schemas = CASE WHEN $9 THEN COALESCE($10, '{{}}'::jsonb) ELSE e.schemas END,
                     updated_at = now()
                  WHERE e.app_id = $1 AND e.name = $2 RETURNING {COLUMNS}"
             ),
@@ -117,6 +133,8 @@ pub async fn update(
                 &schema.flatten(),
                 &example.is_some(),
                 &example.flatten(),
+                &schemas.is_some(),
+                &schemas.flatten(),
             ],
         )
         .await?

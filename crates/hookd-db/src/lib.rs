@@ -26,6 +26,7 @@ pub mod operational;
 pub mod organizations;
 pub mod portal;
 pub mod quotas;
+pub mod replay;
 pub mod retention;
 pub mod routing;
 pub mod sealed;

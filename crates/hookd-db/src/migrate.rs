@@ -49,6 +49,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0016_organization_lifecycle.sql"),
     ),
     (
+        "0017_event_type_versions",
+        include_str!("../migrations/0017_event_type_versions.sql"),
+    ),
+    (
         "0018_cli_endpoints",
         include_str!("../migrations/0018_cli_endpoints.sql"),
     ),

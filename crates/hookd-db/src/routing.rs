@@ -115,6 +115,26 @@ pub async fn route_changes(
     Ok(changes)
 }
 
+/// One endpoint of the organization's apps as the router sees it (its filter parsed), for
+/// replay_missing to ask the router's question of past messages.
+pub async fn route_in_org(
+    client: &impl GenericClient,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<Route, DbError> {
+    client
+        .query_opt(
+            &format!(
+                "SELECT {ROUTE_COLUMNS} FROM endpoints n JOIN apps a ON a.id = n.app_id
+                 WHERE n.id = $1 AND a.organization_id = $2"
+            ),
+            &[&id, &organization_id],
+        )
+        .await?
+        .map(|r| route_from_row(&r))
+        .ok_or(DbError::NotFound)
+}
+
 pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {
     Ok(client
         .query_one("SELECT version FROM routing_version", &[])

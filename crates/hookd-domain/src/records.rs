@@ -49,8 +49,12 @@ pub struct EventType {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
-    /// JSON Schema that message `data` must satisfy.
+    /// JSON Schema that message `data` must satisfy (of a version without one in `schemas`).
     pub schema: Option<Value>,
+    /// JSON Schemas per message version (`{"2.0": {...}}`): a message of a version listed here
+    /// must satisfy that schema instead of `schema`.
+    #[schema(value_type = Object)]
+    pub schemas: std::collections::BTreeMap<String, Value>,
     /// An example payload (satisfies `schema`); the console's test messages send it.
     pub example: Option<Value>,
     pub created_at: DateTime<Utc>,

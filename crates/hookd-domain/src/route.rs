@@ -21,3 +21,22 @@ pub struct EndpointRoute {
     /// passes every message. Routing only: it never rides a job.
     pub filter: Option<Arc<MessageFilter>>,
 }
+
+impl EndpointRoute {
+    /// Whether the endpoint subscribes to messages of this event type and version, enabled or
+    /// not: the router (which also wants it enabled) and replay_missing ask the same question.
+    pub fn subscribes_to(&self, event_type: &str, version: &str) -> bool {
+        self.version == version && self.event_types.iter().any(|t| t == event_type)
+    }
+
+    /// Whether its payload filter passes a message, given the message's filter input
+    /// (`hookd_filter::message_input`; `None` when the payload could not be read, which only
+    /// an endpoint without a filter takes).
+    pub fn filter_passes(&self, input: Option<&serde_json::Value>) -> bool {
+        match (&self.filter, input) {
+            (None, _) => true,
+            (Some(f), Some(input)) => f.matches(input),
+            (Some(_), None) => false,
+        }
+    }
+}

@@ -16,6 +16,8 @@ pub struct IngestMetrics {
     /// cli endpoints' deliveries handed to `hookctl listen`, and its reports by outcome.
     pub cli_handouts: IntCounter,
     pub cli_attempts: IntCounterVec,
+    /// Deliveries made due by recover (`kind="recover"`) and replay_missing (`"replay"`).
+    pub deliveries_rescheduled: IntCounterVec,
 }
 
 impl IngestMetrics {
@@ -73,13 +75,25 @@ impl IngestMetrics {
         for outcome in ["success", "failure"] {
             cli_attempts.with_label_values(&[outcome]);
         }
+        let deliveries_rescheduled = IntCounterVec::new(
+            Opts::new(
+                "hookd_ingest_deliveries_rescheduled_total",
+                "Deliveries made due by an endpoint's recover or replay_missing, by kind.",
+            ),
+            &["kind"],
+        )
+        .expect("metric");
+        for kind in ["recover", "replay"] {
+            deliveries_rescheduled.with_label_values(&[kind]);
+        }
         // Exported from the start (at zero), so dashboards and alerts see every series.
         for status in ["400", "401", "404", "413", "422", "429", "500", "503"] {
             messages_rejected.with_label_values(&[status]);
         }
-        let all: [Box<dyn prometheus::core::Collector>; 8] = [
+        let all: [Box<dyn prometheus::core::Collector>; 9] = [
             Box::new(cli_handouts.clone()),
             Box::new(cli_attempts.clone()),
+            Box::new(deliveries_rescheduled.clone()),
             Box::new(key_lookups.clone()),
             Box::new(messages_accepted.clone()),
             Box::new(messages_duplicate.clone()),
@@ -100,6 +114,7 @@ impl IngestMetrics {
             key_lookups,
             cli_handouts,
             cli_attempts,
+            deliveries_rescheduled,
         }
     }
 }

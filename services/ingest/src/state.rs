@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
-/// A compiled event type schema; `None` when the type has no schema or is not defined.
-pub type SchemaEntry = Option<Arc<jsonschema::Validator>>;
+/// An event type's compiled schemas; `None` when it has none or is not defined.
+pub type SchemaEntry = Option<Arc<crate::schemas::Compiled>>;
 
 /// What every handler shares.
 pub struct AppState {
@@ -28,7 +28,7 @@ pub struct AppState {
     pub app_orgs: TtlCache<Uuid, Uuid>,
     /// Organization → its messages-per-day quota (`None`: unlimited), read on every send.
     pub message_quotas: TtlCache<Uuid, Option<i32>>,
-    /// (app id, event type) → compiled schema.
+    /// (app id, event type) → compiled schemas.
     pub schemas: TtlCache<(Uuid, String), SchemaEntry>,
     /// Seals endpoint secrets at rest.
     pub cipher: hookd_signing::SecretCipher,

@@ -17,11 +17,7 @@ pub fn passing(targets: Vec<Arc<Route>>, envelope: &MessageAccepted) -> (Vec<Arc
     let before = targets.len();
     let kept: Vec<_> = targets
         .into_iter()
-        .filter(|r| match (&r.filter, &input) {
-            (None, _) => true,
-            (Some(f), Some(input)) => f.matches(input),
-            (Some(_), None) => false,
-        })
+        .filter(|r| r.filter_passes(input.as_ref()))
         .collect();
     let left_out = before - kept.len();
     (kept, left_out)

@@ -45,11 +45,7 @@ impl Snapshot {
             .map(|routes| {
                 routes
                     .iter()
-                    .filter(|r| {
-                        r.enabled
-                            && r.version == version
-                            && r.event_types.iter().any(|t| t == event_type)
-                    })
+                    .filter(|r| r.enabled && r.subscribes_to(event_type, version))
                     .cloned()
                     .collect()
             })

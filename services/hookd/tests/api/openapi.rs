@@ -59,6 +59,8 @@ const ROUTES: &[(&str, &str, Bodies)] = &[
     ("GET", "/endpoints/{}/deliveries", Resp),
     ("POST", "/deliveries/{}/retry", Resp),
     ("POST", "/apps/{}/deliveries/retry", Both),
+    ("POST", "/endpoints/{}/recover", Both),
+    ("POST", "/endpoints/{}/replay_missing", Both),
     ("GET", "/deliveries/{}/attempts", Resp),
     ("GET", "/endpoints/{}/attempts", Resp),
     ("GET", "/gateway/signing_secret", Resp),

@@ -9,6 +9,7 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use hookd_domain::EventType;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -27,14 +28,18 @@ pub struct CreateEventType {
     #[schema(required = true)]
     pub name: Option<String>,
     pub description: Option<String>,
-    /// JSON Schema that message `data` must satisfy.
+    /// JSON Schema that message `data` must satisfy (of a version without one in `schemas`).
     pub schema: Option<Value>,
+    /// JSON Schemas per message version, such as `{"2.0": {...}}`: a message of a version
+    /// listed here must satisfy that schema instead of `schema`.
+    #[schema(value_type = Option<Object>)]
+    pub schemas: Option<BTreeMap<String, Value>>,
     /// An example payload (any JSON); it must satisfy `schema`.
     pub example: Option<Value>,
 }
 
-/// Fields to change; `schema: null` removes the schema (`example: null` the example). The
-/// name cannot change.
+/// Fields to change; `schema: null` removes the schema (`example: null` the example). `schemas`
+/// replaces every per-version schema (`null` or `{}` removes them). The name cannot change.
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateEventType {
     /// Refused unless it is the event type's own name.
@@ -46,6 +51,9 @@ pub struct UpdateEventType {
     #[schema(value_type = Option<Value>)]
     schema: Nullable<Value>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    schemas: Nullable<BTreeMap<String, Value>>,
+    #[serde(default)]
     #[schema(value_type = Option<Value>)]
     example: Nullable<Value>,
 }
@@ -55,6 +63,7 @@ pub struct UpdateEventType {
 pub struct EventTypeChange<'a> {
     pub description: Option<Option<&'a str>>,
     pub schema: Option<Option<&'a Value>>,
+    pub schemas: Option<Option<&'a BTreeMap<String, Value>>>,
     pub example: Option<Option<&'a Value>>,
 }
 
@@ -75,6 +84,26 @@ fn check_schema(schema: &Value) -> Result<(), ApiError> {
     jsonschema::validator_for(schema)
         .map(|_| ())
         .map_err(|e| ApiError::invalid(format!("schema is not a valid JSON Schema: {e}")))
+}
+
+/// Per-version schemas, checked (each key a message version, each value a JSON Schema), as
+/// they are stored.
+fn check_schemas(schemas: &BTreeMap<String, Value>) -> Result<Value, ApiError> {
+    for (version, schema) in schemas {
+        if version.trim().is_empty() || version.len() > 64 {
+            return Err(invalid_field(
+                "schemas",
+                format!("schemas key {version:?} is not a message version (1 to 64 characters)"),
+            ));
+        }
+        jsonschema::validator_for(schema).map_err(|e| {
+            invalid_field(
+                "schemas",
+                format!("schemas[{version:?}] is not a valid JSON Schema: {e}"),
+            )
+        })?;
+    }
+    Ok(serde_json::json!(schemas))
 }
 
 /// The example must satisfy the schema it will be stored with.
@@ -113,6 +142,7 @@ pub async fn create_event_type(
         check_schema(schema)?;
     }
     check_example(input.schema.as_ref(), input.example.as_ref())?;
+    let schemas = input.schemas.as_ref().map(check_schemas).transpose()?;
     let client = state.client().await?;
     let created = hookd_db::event_types::create(
         &client,
@@ -120,6 +150,7 @@ pub async fn create_event_type(
         name,
         input.description.as_deref(),
         input.schema.as_ref(),
+        schemas.as_ref(),
         input.example.as_ref(),
     )
     .await
@@ -141,6 +172,11 @@ pub async fn update_event_type(
     if let Some(Some(schema)) = change.schema {
         check_schema(schema)?;
     }
+    let schemas = match change.schemas {
+        Some(Some(s)) => Some(Some(check_schemas(s)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
     let client = state.client().await?;
     if change.schema.is_some() || change.example.is_some() {
         // The pair as it will be stored must agree.
@@ -157,6 +193,7 @@ pub async fn update_event_type(
         name,
         change.description,
         change.schema,
+        schemas.as_ref().map(Option::as_ref),
         change.example,
     )
     .await
@@ -220,7 +257,7 @@ async fn get_one(
     Ok(web::Json(found))
 }
 
-/// Change an event type's description or schema.
+/// Change an event type's description, schema, per-version schemas or example.
 #[utoipa::path(tag = "event_types", request_body = UpdateEventType,
     responses((status = 200, body = EventType), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[patch("/apps/{app_id}/event_types/{name}")]
@@ -241,14 +278,16 @@ async fn update(
             "name cannot be changed; create a new event type",
         ));
     }
-    let (description, schema, example) = (
+    let (description, schema, schemas, example) = (
         input.description.into_update(),
         input.schema.into_update(),
+        input.schemas.into_update(),
         input.example.into_update(),
     );
     let change = EventTypeChange {
         description: description.as_ref().map(|d| d.as_deref()),
         schema: schema.as_ref().map(Option::as_ref),
+        schemas: schemas.as_ref().map(Option::as_ref),
         example: example.as_ref().map(Option::as_ref),
     };
     let updated = update_event_type(&state, &caller, app_id, &name, &change).await?;

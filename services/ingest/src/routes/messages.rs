@@ -109,7 +109,14 @@ async fn accept(
     input: Input,
     endpoint_id: Option<Uuid>,
 ) -> Result<(Message, bool), ApiError> {
-    crate::schemas::check_data(state, app_id, &input.event_type, &input.data).await?;
+    crate::schemas::check_data(
+        state,
+        app_id,
+        &input.event_type,
+        &input.version,
+        &input.data,
+    )
+    .await?;
     // Last of the checks: a refused message does not count against the day's quota.
     crate::quotas::take_message(state, caller.organization_id).await?;
     let now = chrono::Utc::now();

@@ -13,6 +13,7 @@ pub(crate) mod messages;
 mod operational_webhook;
 mod organizations;
 pub(crate) mod portal_access;
+pub(crate) mod recovery;
 pub(crate) mod stats;
 pub(crate) mod subscriptions;
 pub(crate) mod tasks;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(endpoints::configure)
             .configure(listen::configure)
             .configure(deliveries::configure)
+            .configure(recovery::configure)
             .configure(attempts::configure)
             .configure(tasks::configure)
             .configure(portal_access::configure)

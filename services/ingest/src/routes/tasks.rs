@@ -110,7 +110,14 @@ async fn create(
     check_app(&state, &caller, *app_id).await?;
     // Delivered as a message of the event type, so it must satisfy the type's schema: better
     // refused now than delivered wrong later.
-    crate::schemas::check_data(&state, input.app_id, &input.event_type, &input.data).await?;
+    crate::schemas::check_data(
+        &state,
+        input.app_id,
+        &input.event_type,
+        hookd_domain::DEFAULT_VERSION,
+        &input.data,
+    )
+    .await?;
     let client = state.client().await?;
     let task = hookd_db::tasks::create(&client, &input)
         .await

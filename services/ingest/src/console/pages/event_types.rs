@@ -154,6 +154,8 @@ async fn create(
             name: form.get("name").map(str::to_owned),
             description: form.get("description").map(str::to_owned),
             schema: json_field(&form, "schema")?,
+            // Per-version schemas are set through the API.
+            schemas: None,
             example: json_field(&form, "example")?,
         };
         create_event_type(&state, &user.caller, app_id, &input).await
@@ -193,6 +195,7 @@ async fn save(
         let change = EventTypeChange {
             description: Some(form.get("description")),
             schema: Some(schema.as_ref()),
+            schemas: None,
             example: Some(example.as_ref()),
         };
         update_event_type(&state, &user.caller, app_id, &name, &change).await
