@@ -4,6 +4,7 @@
 
 pub mod console_log;
 pub mod fanout_filters;
+pub mod ordered;
 pub mod gateway;
 pub mod gateway_setup;
 pub mod generator;

@@ -9,6 +9,7 @@ pub(crate) mod endpoints;
 pub(crate) mod event_types;
 mod gateway_signing;
 pub(crate) mod messages;
+pub(crate) mod ordering;
 mod organizations;
 pub(crate) mod portal_access;
 pub(crate) mod stats;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(tasks::configure)
             .configure(portal_access::configure)
             .configure(stats::configure)
+            .configure(ordering::configure)
             .configure(gateway_signing::configure),
     );
 }
