@@ -9,7 +9,6 @@ mod gateway_decide;
 mod gateway_route;
 pub mod gateway_view;
 mod lanes;
-mod lanes;
 mod metrics;
 mod payload_filter;
 mod relay;

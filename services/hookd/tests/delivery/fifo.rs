@@ -171,7 +171,9 @@ async fn a_failing_head_blocks_only_its_lane_and_the_api_shows_what_waits() {
             json!({"event_type": "user.created", "data": {"seq": seq, "customer": customer}}),
         )
     };
-    let head = created(send(0, "c1").await);
+    let head = send(0, "c1").await;
+    assert_eq!(head.status, 202, "{}", head.text);
+    let head = head.body;
     assert!(
         stack
             .receiver
