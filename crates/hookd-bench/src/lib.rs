@@ -4,10 +4,10 @@
 
 pub mod console_log;
 pub mod fanout_filters;
-pub mod ordered;
 pub mod gateway;
 pub mod gateway_setup;
 pub mod generator;
+pub mod ordered;
 pub mod plan;
 pub mod procstat;
 pub mod receiver;

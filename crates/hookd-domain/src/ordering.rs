@@ -20,10 +20,14 @@ impl LaneKey {
         }
         let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
         if segments.iter().any(String::is_empty) {
-            return Err("ordering_key must be names separated by single dots, e.g. customer.id".into());
+            return Err(
+                "ordering_key must be names separated by single dots, e.g. customer.id".into(),
+            );
         }
         if segments.len() > MAX_SEGMENTS {
-            return Err(format!("ordering_key has more than {MAX_SEGMENTS} segments"));
+            return Err(format!(
+                "ordering_key has more than {MAX_SEGMENTS} segments"
+            ));
         }
         Ok(Self(segments))
     }

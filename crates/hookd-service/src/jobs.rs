@@ -52,7 +52,11 @@ pub async fn advance_lanes(
 ) -> Result<usize, DbError> {
     lanes.sort();
     lanes.dedup();
-    let span = tracing::info_span!("lanes.advance", lanes = lanes.len(), promoted = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "lanes.advance",
+        lanes = lanes.len(),
+        promoted = tracing::field::Empty
+    );
     async move {
         let mut published = 0;
         let mut promoted = 0;

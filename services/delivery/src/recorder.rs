@@ -45,7 +45,12 @@ pub fn start(pool: Pool) -> Recorder {
             match result {
                 Ok(settled) => records
                     .iter()
-                    .map(|r| Ok(settled.iter().find(|s| s.delivery_id == r.delivery_id).cloned()))
+                    .map(|r| {
+                        Ok(settled
+                            .iter()
+                            .find(|s| s.delivery_id == r.delivery_id)
+                            .cloned())
+                    })
                     .collect(),
                 Err(e) if e.is_unavailable() => hookd_db::all_failed(records.len(), &e),
                 // A row raced a deletion: record one by one, so one row cannot fail the others.

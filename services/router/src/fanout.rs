@@ -137,16 +137,19 @@ pub async fn route_message(
         accepted_at_micros: envelope.accepted_at_micros,
         task_id: envelope.task_id.as_deref().and_then(parse_uuid),
     };
-    let publishes = created.jobs.iter().filter_map(|(delivery_id, endpoint_id)| {
-        let first = hookd_bus::JobTry {
-            delivery_id: *delivery_id,
-            attempt: 1,
-            explicit: false,
-            ordered: false,
-        };
-        let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?);
-        Some(async move { publisher.publish(Route::Deliveries, &job).await })
-    });
+    let publishes = created
+        .jobs
+        .iter()
+        .filter_map(|(delivery_id, endpoint_id)| {
+            let first = hookd_bus::JobTry {
+                delivery_id: *delivery_id,
+                attempt: 1,
+                explicit: false,
+                ordered: false,
+            };
+            let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?);
+            Some(async move { publisher.publish(Route::Deliveries, &job).await })
+        });
     // Publishes in flight together; their confirms are awaited concurrently.
     let publishing = tracing::info_span!("router.publish", jobs = created.len());
     for result in futures_util::future::join_all(publishes)

@@ -59,7 +59,11 @@ pub async fn sweep_once(
     let published = hookd_service::advance_lanes(pool, publisher, stalled, lease).await?;
     metrics.lanes_swept.inc_by(published as u64);
     if published > 0 {
-        tracing::info!(lanes = found, published, "lane sweep promoted waiting deliveries");
+        tracing::info!(
+            lanes = found,
+            published,
+            "lane sweep promoted waiting deliveries"
+        );
     }
     Ok(found as i64 == SWEEP_BATCH && published > 0)
 }

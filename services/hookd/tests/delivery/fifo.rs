@@ -130,7 +130,10 @@ async fn fifo_endpoints_get_messages_in_send_order_through_failures() {
     // Every delivery settled: nothing left waiting in a lane.
     let ordering = stack
         .eventually(
-            &format!("/api/v1/endpoints/{}/ordering", keyed["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/endpoints/{}/ordering",
+                keyed["id"].as_str().unwrap()
+            ),
             Duration::from_secs(10),
             |b| b["lanes"].as_array().is_some_and(|l| l.is_empty()),
         )
@@ -194,7 +197,10 @@ async fn a_failing_head_blocks_only_its_lane_and_the_api_shows_what_waits() {
         "{:?}",
         arrivals(&stack.receiver.received(), "/keyed")
     );
-    let path = format!("/api/v1/endpoints/{}/ordering", keyed["id"].as_str().unwrap());
+    let path = format!(
+        "/api/v1/endpoints/{}/ordering",
+        keyed["id"].as_str().unwrap()
+    );
     let ordering = stack
         .eventually(&path, Duration::from_secs(10), |b| {
             b["lanes"].as_array().is_some_and(|l| l.len() == 1)
@@ -207,7 +213,11 @@ async fn a_failing_head_blocks_only_its_lane_and_the_api_shows_what_waits() {
     assert_eq!(lane["head_status"], "pending");
     assert_eq!(lane["head_attempt_count"], 1);
     let got = arrivals(&stack.receiver.received(), "/keyed");
-    assert_eq!(got["c1"], vec![0], "c1's later messages went past its failing head");
+    assert_eq!(
+        got["c1"],
+        vec![0],
+        "c1's later messages went past its failing head"
+    );
     assert_eq!(got["c2"], vec![2, 3]);
 
     // A retry of the head (it succeeds now) lets the rest of c1 go, in order.
@@ -238,10 +248,19 @@ async fn ordering_is_checked_and_changes_nothing_when_refused() {
     let before = stack.row_counts().await;
     for (body, field) in [
         (json!({"ordering": "lifo"}), "ordering"),
-        (json!({"ordering": "fifo", "ordering_key": "a..b"}), "ordering_key"),
-        (json!({"ordering": "fifo", "ordering_key": ""}), "ordering_key"),
+        (
+            json!({"ordering": "fifo", "ordering_key": "a..b"}),
+            "ordering_key",
+        ),
+        (
+            json!({"ordering": "fifo", "ordering_key": ""}),
+            "ordering_key",
+        ),
         (json!({"ordering_key": "customer.id"}), "ordering_key"),
-        (json!({"ordering": "none", "ordering_key": "customer.id"}), "ordering_key"),
+        (
+            json!({"ordering": "none", "ordering_key": "customer.id"}),
+            "ordering_key",
+        ),
     ] {
         let mut body = body;
         body["url"] = json!(url);
@@ -259,7 +278,10 @@ async fn ordering_is_checked_and_changes_nothing_when_refused() {
     let path = format!("{endpoints}/{}", e["id"].as_str().unwrap());
     let r = stack
         .api
-        .patch(&path, &json!({"ordering": "fifo", "ordering_key": "customer.id"}))
+        .patch(
+            &path,
+            &json!({"ordering": "fifo", "ordering_key": "customer.id"}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["ordering"], "fifo");
@@ -277,7 +299,10 @@ async fn ordering_is_checked_and_changes_nothing_when_refused() {
     assert_eq!(r.body["ordering_key"], Value::Null);
     let r = stack
         .api
-        .get(&format!("/api/v1/endpoints/{}/ordering", e["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/endpoints/{}/ordering",
+            e["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["ordering"], "none");

@@ -34,7 +34,10 @@ async fn killing_router_and_delivery_keeps_every_fifo_lane_in_order() {
         },
     );
 
-    let app = created(api.post("/api/v1/apps", &json!({"name": "fifo-crash"})).await);
+    let app = created(
+        api.post("/api/v1/apps", &json!({"name": "fifo-crash"}))
+            .await,
+    );
     let app_id = app["id"].as_str().unwrap().to_owned();
     created(
         api.post(
