@@ -222,7 +222,7 @@ async fn handle(
         let n = *n;
         match s.behaviors.get(&path).cloned() {
             Some(Behavior::FailFirst { times, status }) if n <= times => Behavior::Status(status),
-            Some(Behavior::FailEvery { every, status }) if every > 0 && n % every == 0 => {
+            Some(Behavior::FailEvery { every, status }) if every > 0 && n.is_multiple_of(every) => {
                 Behavior::Status(status)
             }
             Some(Behavior::FailFirst { .. } | Behavior::FailEvery { .. }) | None => {
