@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: builds the release binaries, makes sure PostgreSQL and RabbitMQ run, runs the
-# benchmark scenarios (L, S1..S5, S3F: S3 with endpoint filters, G1 and G2: the gateway's inbound, and C: the console's message
+# benchmark scenarios (L, S1..S5, S3F: S3 with endpoint filters, S2O: S2's load to a fifo endpoint beside an unordered one, G1 and G2: the gateway's inbound, and C: the console's message
 # log) against the real stack, prints one JSON object per scenario and writes the table into BENCHMARKS.md (between its
 # bench markers; the prose stays).
 #

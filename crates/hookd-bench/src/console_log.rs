@@ -198,7 +198,14 @@ pub async fn run(cfg: &StackConfig, plan: &Plan) -> Result<Value> {
     let stack = Stack::start(cfg, "C", &[]).await?;
     let api = ApiClient::new(cfg.api_base(), Some(BOOTSTRAP_KEY));
     // The endpoint is never called: every seeded delivery is settled or due tomorrow.
-    let made = setup::create(&api, "C", &["http://127.0.0.1:9/never".to_owned()], None).await?;
+    let made = setup::create(
+        &api,
+        "C",
+        &["http://127.0.0.1:9/never".to_owned()],
+        None,
+        &[],
+    )
+    .await?;
     let seeding = Instant::now();
     seed(cfg, &made.app_id, &made.endpoint_ids[0], plan.c_messages).await?;
     let seed_s = seeding.elapsed().as_secs_f64();

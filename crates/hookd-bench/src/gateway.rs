@@ -37,6 +37,7 @@ fn source_run<'a>(name: &'a str, specs: &'a [crate::receiver::EndpointSpec]) -> 
         env: &[],
         awaited: &[0],
         endpoint_filter: None,
+        fifo: &[],
     }
 }
 

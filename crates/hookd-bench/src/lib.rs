@@ -7,6 +7,7 @@ pub mod fanout_filters;
 pub mod gateway;
 pub mod gateway_setup;
 pub mod generator;
+pub mod ordered;
 pub mod plan;
 pub mod procstat;
 pub mod receiver;

@@ -4,8 +4,11 @@ use std::time::Duration;
 
 /// Scenario names, in run order.
 /// G1 and G2 are S1 and S2 sent to a gateway source instead of the messages API.
-/// S3F is S3 with a payload filter on every endpoint (issue 18).
-pub const SCENARIOS: [&str; 10] = ["L", "S1", "S2", "S3", "S3F", "S4", "S5", "G1", "G2", "C"];
+/// S3F is S3 with a payload filter on every endpoint, S2O S2's load to a fifo endpoint beside
+/// an unordered one (issue 18).
+pub const SCENARIOS: [&str; 11] = [
+    "L", "S1", "S2", "S2O", "S3", "S3F", "S4", "S5", "G1", "G2", "C",
+];
 
 #[derive(Debug, Clone)]
 pub struct Plan {

@@ -35,6 +35,8 @@ pub enum Behavior {
     /// 500 for this long after [`Receiver::start_clock`], then 200. Before the clock starts
     /// (set-up and warm-up) it answers 200.
     FailFor(Duration),
+    /// 200 after this long: a receiver that does a little work per webhook.
+    After(Duration),
 }
 
 /// A hanging request is answered after this long at the latest, so no task outlives a run by
@@ -335,6 +337,7 @@ async fn handle(
             }
             return Ok(answer(StatusCode::SERVICE_UNAVAILABLE));
         }
+        Behavior::After(d) => tokio::time::sleep(d).await,
         Behavior::FailFor(period) => {
             let start = state.clock_start_us.load(Relaxed);
             if start != 0 && now_us < start + period.as_micros() as u64 {

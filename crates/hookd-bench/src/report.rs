@@ -172,6 +172,15 @@ fn notes(results: &[Value]) -> Vec<String> {
                 num(&v["s3_cpu_ms_per_delivery"]),
                 num(&v["s3_router_cpu_ms_per_delivery"]),
             )),
+            Some("S2O") if v["error"].is_null() => out.push(format!(
+                "- S2O: fifo endpoint (one lane, receiver ~1 ms) {} deliveries/s, e2e p50/p99 {} ms; the unordered one beside it e2e p50/p99 {} ms (S2's p99 {}); CPU {} ms per delivery; missing {}.",
+                num(&v["fifo_deliveries_per_s"]),
+                latencies(&v["fifo_e2e_ms"], &["p50_ms", "p99_ms"]),
+                latencies(&v["unordered_e2e_ms"], &["p50_ms", "p99_ms"]),
+                num(&v["s2_e2e_p99_ms"]),
+                num(&v["cpu_ms_per_delivery"]),
+                num(&v["missing"]),
+            )),
             Some(g @ ("G1" | "G2")) if v["error"].is_null() => out.push(format!(
                 "- {g}: inbound to a gateway source, one connection; CPU {} ms per accepted request (services, PostgreSQL, RabbitMQ); missing {}, duplicates {}{}.",
                 num(&v["cpu_ms_per_request"]),

@@ -97,6 +97,7 @@ pub async fn against_hookd(
         env,
         awaited,
         endpoint_filter: None,
+        fifo: &[],
     };
     against(cfg, plan, &run, load).await
 }
@@ -111,6 +112,8 @@ pub struct Scenario<'a> {
     pub awaited: &'a [usize],
     /// A payload filter given to every endpoint (messages entry only).
     pub endpoint_filter: Option<&'a serde_json::Value>,
+    /// Indexes of the endpoints created with `"ordering": "fifo"` (messages entry only).
+    pub fifo: &'a [usize],
 }
 
 /// Runs one scenario against a fresh stack, its load sent to `run.entry`.
@@ -127,7 +130,7 @@ pub async fn against(
     let urls: Vec<String> = specs.iter().map(|s| receiver.url(&s.path)).collect();
     let target = match run.entry {
         Entry::Messages => {
-            let setup = setup::create(&api, scenario, &urls, run.endpoint_filter).await?;
+            let setup = setup::create(&api, scenario, &urls, run.endpoint_filter, run.fifo).await?;
             Target {
                 url: format!("{}{}", cfg.api_base(), setup.messages_path()),
                 api_key: Some(BOOTSTRAP_KEY.into()),

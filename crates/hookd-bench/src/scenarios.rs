@@ -117,6 +117,7 @@ impl Suite {
             "S2" => self.s2().await,
             "S3" => self.s3().await,
             "S3F" => crate::fanout_filters::s3f(self).await,
+            "S2O" => crate::ordered::s2o(self).await,
             "S4" => self.s4().await,
             "S5" => self.s5().await,
             "G1" => crate::gateway::g1(self).await,

@@ -33,12 +33,13 @@ fn id_of(r: &ApiResponse, what: &str) -> Result<String> {
 }
 
 /// One subscription per endpoint URL, as separate subscribers would have; every endpoint with
-/// `filter` when one is given.
+/// `filter` when one is given, and those of `fifo` (indexes) ordered.
 pub async fn create(
     api: &ApiClient,
     scenario: &str,
     endpoint_urls: &[String],
     filter: Option<&serde_json::Value>,
+    fifo: &[usize],
 ) -> Result<Setup> {
     let app = api
         .post(
@@ -69,7 +70,8 @@ pub async fn create(
             .post(
                 &format!("/api/v1/subscriptions/{sub_id}/endpoints"),
                 &json!({ "url": url, "version": "1.0", "event_types": [EVENT_TYPE],
-                         "filter": filter }),
+                         "filter": filter,
+                         "ordering": if fifo.contains(&i) { "fifo" } else { "none" } }),
             )
             .await;
         endpoint_ids.push(id_of(&ep, "an endpoint")?);

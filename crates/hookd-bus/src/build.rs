@@ -67,6 +67,8 @@ pub struct JobTry {
     pub attempt: u32,
     /// Asked for by someone (a retry route): goes past an open circuit as its probe.
     pub explicit: bool,
+    /// Of a fifo lane: the worker checks it is not a stale copy before it sends.
+    pub ordered: bool,
 }
 
 /// The one builder of a `DeliveryJob`: try `t` from `message` to `endpoint`. The router's
@@ -85,6 +87,7 @@ pub fn delivery_job(t: JobTry, message: &JobMessage<'_>, endpoint: &EndpointRout
         rate_limit: endpoint.rate_limit.and_then(|r| u32::try_from(r).ok()),
         endpoint_revision: endpoint.revision,
         explicit: t.explicit,
+        ordered: t.ordered,
         gateway: None,
         traceparent: current_traceparent(),
     }
@@ -254,6 +257,7 @@ pub fn gateway_job(
         task_id: None,
         rate_limit: None,
         endpoint_revision: destination.revision,
+        ordered: false,
         gateway: Some(GatewayDelivery {
             event_id: t.event_id.to_string(),
             request_id: t.request_id.to_string(),

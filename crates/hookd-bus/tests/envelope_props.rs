@@ -84,6 +84,7 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
                     rate_limit,
                     endpoint_revision,
                     explicit: attempt % 2 == 0,
+                    ordered: attempt % 3 == 0,
                     traceparent,
                     gateway: gateway.map(|(event_id, method, header, verified)| {
                         hookd_bus::envelopes::GatewayDelivery {

@@ -53,7 +53,7 @@ pub async fn claim(
         .query(
             "WITH due AS (
                 SELECT d.id FROM deliveries d
-                WHERE d.endpoint_id = $1 AND d.status = 'pending'
+                WHERE d.endpoint_id = $1 AND d.status = 'pending' AND NOT d.waiting
                     AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
                     AND EXISTS (SELECT 1 FROM endpoints n WHERE n.id = $1 AND n.status = 'enabled')
                 ORDER BY d.created_at LIMIT $2

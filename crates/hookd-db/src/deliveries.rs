@@ -1,3 +1,4 @@
+use crate::lanes::Lane;
 use crate::routing::Route;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
@@ -6,7 +7,7 @@ use hookd_domain::{new_id, Delivery, DeliveryStatus, Message};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-pub use crate::fan_out::{fan_out_many, FanOut};
+pub use crate::fan_out::{fan_out_many, FanOut, FannedOut};
 
 pub(crate) const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, d.event_type, d.status, \
     d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at";
@@ -44,11 +45,11 @@ pub struct AttemptRecord {
 
 /// Records attempts and moves their deliveries on, in one statement for the whole batch. A
 /// duplicate job (a redelivered envelope, an expired lease) records its attempt but does not
-/// move a delivery backwards. Returns the ids of deliveries that reached a final status.
+/// move a delivery backwards. Returns the deliveries that reached a final status.
 pub async fn record_attempts(
     client: &impl GenericClient,
     records: &[AttemptRecord],
-) -> Result<Vec<Uuid>, DbError> {
+) -> Result<Vec<Settled>, DbError> {
     let ids: Vec<Uuid> = records.iter().map(|_| new_id()).collect();
     let col = |f: fn(&AttemptRecord) -> Uuid| records.iter().map(f).collect::<Vec<_>>();
     let deliveries = col(|r| r.delivery_id);
@@ -82,7 +83,7 @@ pub async fn record_attempts(
                 updated_at = now()
              FROM r
              WHERE d.id = r.delivery_id AND d.status = 'pending' AND d.attempt_count < r.attempt
-             RETURNING d.id, d.status",
+             RETURNING d.id, d.status, d.endpoint_id, d.lane",
             &[
                 &ids,
                 &deliveries,
@@ -101,8 +102,19 @@ pub async fn record_attempts(
     Ok(rows
         .iter()
         .filter(|r| r.get::<_, &str>(1) != "pending")
-        .map(|r| r.get(0))
+        .map(|r| Settled {
+            delivery_id: r.get(0),
+            lane: Lane::from_row(r),
+        })
         .collect())
+}
+
+/// A delivery that reached a final status, with its lane when it heads one (fifo endpoint):
+/// the next delivery of that lane can go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    pub delivery_id: Uuid,
+    pub lane: Option<Lane>,
 }
 
 /// A delivery that is due, with what its job needs.
@@ -115,13 +127,62 @@ pub struct Due {
     pub endpoint: Route,
     /// A retry someone asked for: it goes past an open circuit, as its probe.
     pub explicit: bool,
+    /// Of a fifo lane.
+    pub ordered: bool,
     /// The W3C `traceparent` its fan-out ran in: the job continues that trace.
     pub traceparent: Option<String>,
 }
 
+/// What a claim returns of the deliveries in the CTE `claimed` (id, message_id, endpoint_id,
+/// attempt_count, explicit_retry, lane, traceparent): each with its message and endpoint, for `due_from_row`.
+pub(crate) const DUE_SELECT: &str = "SELECT c.id AS delivery_id, c.attempt_count, c.explicit_retry,
+        c.lane IS NOT NULL AS ordered, c.traceparent,
+        m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.expunged_at,
+        m.task_id,
+        n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
+        n.event_types, n.rate_limit, n.updated_at AS endpoint_updated_at
+     FROM claimed c
+     JOIN messages m ON m.id = c.message_id
+     JOIN endpoints n ON n.id = c.endpoint_id";
+
+pub(crate) fn due_from_row(r: &Row) -> Due {
+    Due {
+        delivery_id: r.get("delivery_id"),
+        attempt: r.get::<_, i32>("attempt_count") + 1,
+        message: Message {
+            id: r.get("id"),
+            event_type: r.get("event_type"),
+            version: r.get("version"),
+            event_id: r.get("event_id"),
+            data: r.get("data"),
+            created_at: r.get("created_at"),
+            expunged_at: r.get("expunged_at"),
+        },
+        task_id: r.get("task_id"),
+        explicit: r.get("explicit_retry"),
+        ordered: r.get("ordered"),
+        traceparent: r.get("traceparent"),
+        endpoint: Route {
+            id: r.get("endpoint_id"),
+            app_id: r.get("app_id"),
+            url: r.get("url"),
+            version: r.get("endpoint_version"),
+            enabled: r.get::<_, &str>("status") == "enabled",
+            event_types: r.get("event_types"),
+            rate_limit: r.get("rate_limit"),
+            revision: r
+                .get::<_, DateTime<Utc>>("endpoint_updated_at")
+                .timestamp_micros(),
+            // The delivery exists: its filter and lane were applied when it was routed.
+            filter: None,
+            fifo: None,
+        },
+    }
+}
+
 /// Claims up to `limit` due deliveries (retries, and jobs whose lease ran out) and leases
 /// them until `lease_until`. `SKIP LOCKED` lets several schedulers share the work without
-/// claiming one row twice.
+/// claiming one row twice. A waiting fifo delivery is never due: only its lane promotes it.
 pub async fn claim_due(
     client: &impl GenericClient,
     limit: i64,
@@ -129,73 +190,38 @@ pub async fn claim_due(
 ) -> Result<Vec<Due>, DbError> {
     let rows = client
         .query(
-            "WITH due AS (
-                SELECT id FROM deliveries
-                WHERE status = 'pending' AND next_attempt_at <= now()
-                ORDER BY next_attempt_at LIMIT $1
-                FOR UPDATE SKIP LOCKED
-             ), claimed AS (
-                UPDATE deliveries d SET next_attempt_at = $2, queued = true, updated_at = now()
-                FROM due WHERE d.id = due.id
-                RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry,
-                    d.traceparent
-             )
-             SELECT c.id AS delivery_id, c.attempt_count, c.explicit_retry, c.traceparent,
-                m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.expunged_at,
-                m.task_id,
-                n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
-                n.event_types, n.rate_limit, n.updated_at AS endpoint_updated_at
-             FROM claimed c
-             JOIN messages m ON m.id = c.message_id
-             JOIN endpoints n ON n.id = c.endpoint_id",
+            &format!(
+                "WITH due AS (
+                    SELECT id FROM deliveries
+                    WHERE status = 'pending' AND next_attempt_at <= now() AND NOT waiting
+                    ORDER BY next_attempt_at LIMIT $1
+                    FOR UPDATE SKIP LOCKED
+                 ), claimed AS (
+                    UPDATE deliveries d SET next_attempt_at = $2, queued = true, updated_at = now()
+                    FROM due WHERE d.id = due.id
+                    RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry,
+                        d.lane
+                 )
+                 {DUE_SELECT}"
+            ),
             &[&limit, &lease_until],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Due {
-            delivery_id: r.get("delivery_id"),
-            attempt: r.get::<_, i32>("attempt_count") + 1,
-            message: Message {
-                id: r.get("id"),
-                event_type: r.get("event_type"),
-                version: r.get("version"),
-                event_id: r.get("event_id"),
-                data: r.get("data"),
-                created_at: r.get("created_at"),
-                expunged_at: r.get("expunged_at"),
-            },
-            task_id: r.get("task_id"),
-            explicit: r.get("explicit_retry"),
-            traceparent: r.get("traceparent"),
-            endpoint: Route {
-                id: r.get("endpoint_id"),
-                app_id: r.get("app_id"),
-                url: r.get("url"),
-                version: r.get("endpoint_version"),
-                enabled: r.get::<_, &str>("status") == "enabled",
-                event_types: r.get("event_types"),
-                rate_limit: r.get("rate_limit"),
-                revision: r
-                    .get::<_, DateTime<Utc>>("endpoint_updated_at")
-                    .timestamp_micros(),
-                // The delivery exists: its filter was applied when it was routed.
-                filter: None,
-            },
-        })
-        .collect())
+    Ok(rows.iter().map(due_from_row).collect())
 }
 
-/// Ends deliveries that can no longer be tried (their endpoint was disabled).
-pub async fn fail(client: &impl GenericClient, ids: &[Uuid]) -> Result<(), DbError> {
-    client
-        .execute(
+/// Ends deliveries that can no longer be tried (their endpoint was disabled). Returns the fifo
+/// lanes whose head this settled, for the caller to promote the next.
+pub async fn fail(client: &impl GenericClient, ids: &[Uuid]) -> Result<Vec<Lane>, DbError> {
+    let rows = client
+        .query(
             "UPDATE deliveries SET status = 'failed', queued = false, next_attempt_at = NULL,
-                updated_at = now() WHERE id = ANY($1) AND status = 'pending'",
+                updated_at = now() WHERE id = ANY($1) AND status = 'pending'
+             RETURNING endpoint_id, lane",
             &[&ids],
         )
         .await?;
-    Ok(())
+    Ok(rows.iter().filter_map(Lane::from_row).collect())
 }
 
 /// A delivery of one of the organization's apps.
@@ -268,7 +294,8 @@ pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<Option<Deliv
             &format!(
                 "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
                     explicit_retry = true, updated_at = now()
-                 WHERE d.id = $1 AND NOT d.queued AND NOT {EXPUNGED} RETURNING {COLUMNS}"
+                 WHERE d.id = $1 AND NOT d.queued AND NOT d.waiting AND NOT {EXPUNGED}
+                 RETURNING {COLUMNS}"
             ),
             &[&id],
         )
@@ -298,7 +325,7 @@ pub async fn retry_matching(
             &format!(
                 "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
                 explicit_retry = true, updated_at = now()
-             WHERE app_id = $1 AND NOT queued AND NOT {EXPUNGED}
+             WHERE app_id = $1 AND NOT queued AND NOT waiting AND NOT {EXPUNGED}
                AND ($2::text IS NULL OR status = $2)
                AND ($3::uuid IS NULL OR endpoint_id = $3)
                AND ($4::text IS NULL OR event_type = $4)

@@ -1,14 +1,14 @@
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use hookd_domain::{new_id, Endpoint, EndpointStatus};
+use hookd_domain::{new_id, Endpoint, EndpointOrdering, EndpointStatus};
 use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 const COLUMNS: &str = "n.id, n.subscription_id, n.app_id, n.url, n.version, n.status, \
     n.event_types, n.description, n.headers, n.disabled_reason, n.rate_limit, n.filter, \
-    n.created_at, n.updated_at";
+    n.ordering, n.ordering_key, n.created_at, n.updated_at";
 
 fn from_row(r: &Row) -> Endpoint {
     let status: &str = r.get("status");
@@ -28,6 +28,8 @@ fn from_row(r: &Row) -> Endpoint {
         disabled_reason: r.get("disabled_reason"),
         rate_limit: r.get("rate_limit"),
         filter: r.get("filter"),
+        ordering: EndpointOrdering::parse(r.get("ordering")).unwrap_or(EndpointOrdering::None),
+        ordering_key: r.get("ordering_key"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
     }
@@ -46,6 +48,9 @@ pub struct EndpointFields {
     pub rate_limit: Option<Option<i32>>,
     /// A payload filter as given (checked by the caller); `Some(None)` removes it.
     pub filter: Option<Option<Value>>,
+    pub ordering: Option<EndpointOrdering>,
+    /// A key checked by the caller (`LaneKey::parse`); `Some(None)` removes it.
+    pub ordering_key: Option<Option<String>>,
 }
 
 pub async fn create(
@@ -59,8 +64,10 @@ pub async fn create(
         .query_one(
             &format!(
                 "INSERT INTO endpoints AS n (id, subscription_id, app_id, url, version, status,
-                    event_types, description, headers, secret, rate_limit, filter)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
+                    event_types, description, headers, secret, rate_limit, filter, ordering,
+                    ordering_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 RETURNING {COLUMNS}"
             ),
             &[
                 &new_id(),
@@ -79,6 +86,8 @@ pub async fn create(
                 &secret,
                 &f.rate_limit.flatten(),
                 &f.filter.clone().flatten(),
+                &f.ordering.unwrap_or(EndpointOrdering::None).as_str(),
+                &f.ordering_key.clone().flatten(),
             ],
         )
         .await?;
@@ -180,6 +189,8 @@ pub async fn update(
                     headers = COALESCE($9, n.headers),
                     rate_limit = CASE WHEN $10 THEN $11 ELSE n.rate_limit END,
                     filter = CASE WHEN $12 THEN $13 ELSE n.filter END,
+                    ordering = COALESCE($14, n.ordering),
+                    ordering_key = CASE WHEN $15 THEN $16 ELSE n.ordering_key END,
                     updated_at = now()
                  WHERE n.id = $1 AND n.subscription_id = $2 RETURNING {COLUMNS}"
             ),
@@ -197,6 +208,9 @@ pub async fn update(
                 &f.rate_limit.flatten(),
                 &f.filter.is_some(),
                 &f.filter.clone().flatten(),
+                &f.ordering.map(|o| o.as_str()),
+                &f.ordering_key.is_some(),
+                &f.ordering_key.clone().flatten(),
             ],
         )
         .await?

@@ -1,5 +1,8 @@
-//! The router's fan-out of messages into deliveries, batched across messages.
+//! The router's fan-out: one delivery per (message, endpoint), recorded for many messages in one
+//! statement. A fifo endpoint's delivery is stored `waiting` in its lane (not leased, no job):
+//! `lanes::promote` sends it when its turn comes.
 
+use crate::lanes::Lane;
 use crate::DbError;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -13,9 +16,30 @@ pub struct FanOut {
     pub app_id: Uuid,
     pub event_type: String,
     pub endpoint_ids: Vec<Uuid>,
+    /// Per endpoint (same order): its lane when it is a fifo endpoint, else `None`.
+    pub lanes: Vec<Option<String>>,
     /// The W3C `traceparent` of the fan-out step, kept with each delivery so its retries
     /// continue the message's trace.
     pub traceparent: Option<String>,
+}
+
+/// What one message's fan-out created now (nothing when it had been routed before).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FannedOut {
+    /// Unordered deliveries, leased: (delivery id, endpoint id), whose jobs to publish.
+    pub jobs: Vec<(Uuid, Uuid)>,
+    /// The lanes that got a waiting delivery, to promote.
+    pub lanes: Vec<Lane>,
+}
+
+impl FannedOut {
+    pub fn len(&self) -> usize {
+        self.jobs.len() + self.lanes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// `fan_out` for many messages in one statement (the router's batcher). Answers, per message,
@@ -24,20 +48,22 @@ pub async fn fan_out_many(
     client: &impl GenericClient,
     batch: &[FanOut],
     lease_until: DateTime<Utc>,
-) -> Result<Vec<Vec<(Uuid, Uuid)>>, DbError> {
+) -> Result<Vec<FannedOut>, DbError> {
     let mut ids = Vec::new();
     let mut messages = Vec::new();
     let mut endpoints = Vec::new();
     let mut apps = Vec::new();
     let mut types: Vec<&str> = Vec::new();
+    let mut lanes: Vec<Option<&str>> = Vec::new();
     let mut traces: Vec<Option<&str>> = Vec::new();
     for f in batch {
-        for e in &f.endpoint_ids {
+        for (i, e) in f.endpoint_ids.iter().enumerate() {
             ids.push(new_id());
             messages.push(f.message_id);
             endpoints.push(*e);
             apps.push(f.app_id);
             types.push(&f.event_type);
+            lanes.push(f.lanes.get(i).and_then(|l| l.as_deref()));
             traces.push(f.traceparent.as_deref());
         }
     }
@@ -46,21 +72,22 @@ pub async fn fan_out_many(
         .query(
             "WITH d AS (
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
-                    $8::text[])
-                AS d(id, message_id, endpoint_id, app_id, event_type, traceparent)
+                    $8::text[], $9::text[])
+                AS d(id, message_id, endpoint_id, app_id, event_type, lane, traceparent)
              ), ins AS (
                 INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type,
-                    next_attempt_at, queued, traceparent)
-                SELECT d.id, d.message_id, d.endpoint_id, d.app_id, d.event_type, $6, true,
-                    d.traceparent
+                    next_attempt_at, queued, lane, waiting, traceparent)
+                SELECT d.id, d.message_id, d.endpoint_id, d.app_id, d.event_type,
+                    CASE WHEN d.lane IS NULL THEN $6::timestamptz END, d.lane IS NULL, d.lane,
+                    d.lane IS NOT NULL, d.traceparent
                 FROM d WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
                     AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id)
                 ON CONFLICT (message_id, endpoint_id) DO NOTHING
-                RETURNING id, message_id, endpoint_id
+                RETURNING id, message_id, endpoint_id, lane
              ), routed AS (
                 UPDATE messages SET routed_at = now() WHERE id = ANY($7) AND routed_at IS NULL
              )
-             SELECT id, message_id, endpoint_id FROM ins",
+             SELECT id, message_id, endpoint_id, lane FROM ins",
             &[
                 &ids,
                 &messages,
@@ -69,16 +96,21 @@ pub async fn fan_out_many(
                 &types,
                 &lease_until,
                 &all_messages,
+                &lanes,
                 &traces,
             ],
         )
         .await?;
-    let mut created: std::collections::HashMap<Uuid, Vec<(Uuid, Uuid)>> = Default::default();
+    let mut created: std::collections::HashMap<Uuid, FannedOut> = Default::default();
     for r in &rows {
-        created
-            .entry(r.get(1))
-            .or_default()
-            .push((r.get(0), r.get(2)));
+        let entry = created.entry(r.get(1)).or_default();
+        match r.get::<_, Option<String>>(3) {
+            Some(lane) => entry.lanes.push(Lane {
+                endpoint_id: r.get(2),
+                lane,
+            }),
+            None => entry.jobs.push((r.get(0), r.get(2))),
+        }
     }
     Ok(batch
         .iter()

@@ -20,6 +20,7 @@ pub mod endpoints;
 pub mod event_types;
 pub mod gateway;
 pub mod idempotency;
+pub mod lanes;
 pub mod message_log;
 pub mod messages;
 pub mod operational;

@@ -37,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0012_endpoint_filter.sql"),
     ),
     (
+        "0013_fifo_lanes",
+        include_str!("../migrations/0013_fifo_lanes.sql"),
+    ),
+    (
         "0014_operational_webhooks",
         include_str!("../migrations/0014_operational_webhooks.sql"),
     ),

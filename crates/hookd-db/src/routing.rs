@@ -4,6 +4,7 @@
 use crate::DbError;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, GenericClient};
+use hookd_domain::{Fifo, LaneKey};
 use hookd_filter::MessageFilter;
 use serde_json::Value;
 use std::sync::Arc;
@@ -28,7 +29,26 @@ fn route_from_row(r: &Row) -> Route {
         filter: r
             .get::<_, Option<Value>>("filter")
             .map(|f| Arc::new(parse_filter(r.get("id"), &f))),
+        fifo: fifo_from_row(r),
     }
+}
+
+/// A fifo endpoint's ordering, parsed once per load like its filter. A stored key that no longer
+/// parses (the API checks it) falls back to one lane for the endpoint: still in order.
+fn fifo_from_row(r: &Row) -> Option<Fifo> {
+    if r.get::<_, &str>("ordering") != "fifo" {
+        return None;
+    }
+    let key = r
+        .get::<_, Option<&str>>("ordering_key")
+        .and_then(|k| match LaneKey::parse(k) {
+            Ok(key) => Some(key),
+            Err(e) => {
+                tracing::error!(endpoint_id = %r.get::<_, Uuid>("id"), error = %e, "stored ordering_key does not parse; one lane for the endpoint");
+                None
+            }
+        });
+    Some(Fifo { key })
 }
 
 /// A stored filter, parsed. The API stores only filters that parse; one that no longer does
@@ -43,7 +63,7 @@ fn parse_filter(endpoint_id: Uuid, filter: &Value) -> MessageFilter {
 /// The columns `route_from_row` reads, of `endpoints n`.
 const ROUTE_COLUMNS: &str =
     "n.id, n.app_id, n.url, n.version, n.status, n.event_types, n.rate_limit, n.updated_at, \
-    n.filter";
+    n.filter, n.ordering, n.ordering_key";
 
 /// What changed for routing since a version, read in one snapshot.
 #[derive(Debug, Default)]

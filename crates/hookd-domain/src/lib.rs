@@ -2,6 +2,7 @@
 
 mod ids;
 mod operational;
+mod ordering;
 mod reason;
 mod records;
 mod retry;
@@ -10,6 +11,7 @@ mod status;
 
 pub use ids::new_id;
 pub use operational::*;
+pub use ordering::{Fifo, LaneKey, SHARED_LANE};
 pub use reason::reason;
 pub use records::*;
 pub use retry::next_delay;

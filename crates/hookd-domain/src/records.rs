@@ -1,4 +1,4 @@
-use crate::{DeliveryStatus, EndpointKind, EndpointStatus, TaskStatus};
+use crate::{DeliveryStatus, EndpointKind, EndpointOrdering, EndpointStatus, TaskStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -99,6 +99,13 @@ pub struct Endpoint {
     /// endpoint gets only the messages that match; `null` for all.
     #[schema(value_type = Option<Object>, example = json!({"data": {"amount": {"$gte": 100}}}))]
     pub filter: Option<Value>,
+    /// `fifo`: each message goes only after the previous one (of the same `ordering_key`
+    /// value) succeeded or finally failed. `none` (default): no order.
+    pub ordering: EndpointOrdering,
+    /// With `fifo`, a dotted path into `data` (e.g. `customer.id`) whose value picks the lane;
+    /// messages without it share one lane. `null`: one lane for the endpoint.
+    #[schema(example = "customer.id")]
+    pub ordering_key: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

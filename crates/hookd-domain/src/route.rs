@@ -20,6 +20,8 @@ pub struct EndpointRoute {
     /// The endpoint's payload filter, parsed once when the router loads the endpoint; `None`
     /// passes every message. Routing only: it never rides a job.
     pub filter: Option<Arc<MessageFilter>>,
+    /// `Some` for a fifo endpoint: how the router picks a message's lane. Routing only.
+    pub fifo: Option<crate::Fifo>,
 }
 
 impl EndpointRoute {

@@ -53,6 +53,12 @@ impl EndpointKind {
 }
 
 text_enum!(
+    /// Whether an endpoint gets its messages in send order (`fifo`, per `ordering_key` value)
+    /// or as they come (`none`).
+    EndpointOrdering { None = "none", Fifo = "fifo" }
+);
+
+text_enum!(
     /// Where one (message, endpoint) delivery stands.
     DeliveryStatus { Pending = "pending", Succeeded = "succeeded", Failed = "failed" }
 );

@@ -1,8 +1,10 @@
 //! What hookd's services share in running, written once: the readiness of their dependencies
 //! (PostgreSQL and RabbitMQ) and periodic background passes that stop on shutdown.
 
+mod jobs;
 mod periodic;
 mod readiness;
 
+pub use jobs::{advance_lanes, publish_due};
 pub use periodic::run as periodic;
 pub use readiness::{dependencies_ready, readiness, Unready};

@@ -45,6 +45,9 @@ pub enum Behavior {
     Hold(Gate),
     /// Answer `status` to the first `times` requests, then 200.
     FailFirst { times: usize, status: u16 },
+    /// Answer `status` to every `every`-th request at the path (the `every`-th, the
+    /// `2 * every`-th, ...), 200 to the others: an endpoint that fails now and then.
+    FailEvery { every: usize, status: u16 },
     /// Answer with a body and headers.
     Respond {
         status: u16,
@@ -219,7 +222,12 @@ async fn handle(
         let n = *n;
         match s.behaviors.get(&path).cloned() {
             Some(Behavior::FailFirst { times, status }) if n <= times => Behavior::Status(status),
-            Some(Behavior::FailFirst { .. }) | None => Behavior::Status(200),
+            Some(Behavior::FailEvery { every, status }) if every > 0 && n.is_multiple_of(every) => {
+                Behavior::Status(status)
+            }
+            Some(Behavior::FailFirst { .. } | Behavior::FailEvery { .. }) | None => {
+                Behavior::Status(200)
+            }
             Some(b) => b,
         }
     };
@@ -245,7 +253,7 @@ async fn handle(
             }
             (status, body)
         }
-        Behavior::FailFirst { .. } => (200, String::new()),
+        Behavior::FailFirst { .. } | Behavior::FailEvery { .. } => (200, String::new()),
     };
     Ok(response
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))

@@ -69,6 +69,7 @@ impl DeliveryWorker {
             pool: pool.clone(),
             client,
             metrics: metrics.clone(),
+            publisher: publisher.clone(),
         });
         let readiness = hookd_service::readiness(pool.clone(), publisher.clone());
         let health = HealthServer::bind(

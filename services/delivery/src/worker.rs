@@ -36,6 +36,8 @@ pub struct Worker {
     pub gw_metrics: crate::gw_worker::GatewayAttemptMetrics,
     /// Gateway attempt records, batched.
     pub gw_recorder: crate::gw_recorder::GatewayRecorder,
+    /// Publishes the next job of a fifo lane whose head this worker settled.
+    pub publisher: Arc<hookd_bus::Publisher>,
 }
 
 /// How long a job waits for its endpoint's in-flight cap before it is put off.
@@ -183,7 +185,9 @@ impl Worker {
     }
 
     async fn handle_job(&self, job: &DeliveryJob, redelivered: bool) -> Ack {
-        if redelivered && self.already_tried(job).await {
+        // A fifo job is checked even when fresh: a stale copy of a settled head must not go
+        // after the next message of its lane.
+        if (redelivered || job.ordered) && self.already_tried(job).await {
             self.metrics.redelivered_skipped.inc();
             return Ack::Ack;
         }
@@ -318,12 +322,27 @@ impl Worker {
             next_attempt_at: next,
         };
         let recorded = tracing::info_span!("delivery.record", status = ?record.status);
-        let finished = self
+        let settled = self
             .recorder
             .submit(record)
             .instrument(recorded)
             .await
             .map_err(|e| e.to_string())?;
+        let finished = settled.is_some();
+        if let Some(lane) = settled.and_then(|s| s.lane) {
+            // A fifo head settled: its lane's next delivery goes now. Should this fail (or the
+            // process die here), the lane sweep promotes it.
+            if let Err(e) = hookd_service::advance_lanes(
+                &self.pool,
+                &self.publisher,
+                vec![lane],
+                self.settings.delivery.lease,
+            )
+            .await
+            {
+                tracing::warn!(%delivery_id, error = %e, "could not move the fifo lane on; the sweep will");
+            }
+        }
         self.track_health(endpoint_id, transition).await?;
         self.metrics
             .attempts

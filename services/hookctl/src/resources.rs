@@ -108,7 +108,7 @@ pub const RESOURCES: &[Resource] = &[
         delete: true,
         retry: None,
         key: "id",
-        columns: &["id", "url", "kind", "status", "version", "event_types"],
+        columns: &["id", "url", "kind", "status", "version", "event_types", "ordering"],
     },
     Resource {
         name: "messages",

@@ -2,7 +2,7 @@ use crate::metrics::RouterMetrics;
 use crate::view::RoutingView;
 use hookd_bus::envelopes::MessageAccepted;
 use hookd_bus::{Ack, Publisher, Route};
-use hookd_db::deliveries::FanOut;
+use hookd_db::deliveries::{FanOut, FannedOut};
 use hookd_db::{Batcher, DbError, Pool};
 use prost::Message as _;
 use std::collections::HashMap;
@@ -23,7 +23,7 @@ fn parse_uuid(s: &str) -> Option<Uuid> {
 }
 
 /// Records fan-outs of concurrent messages in one statement.
-pub type FanOutBatcher = Batcher<FanOut, Vec<(Uuid, Uuid)>>;
+pub type FanOutBatcher = Batcher<FanOut, FannedOut>;
 
 const MAX_BATCH: usize = 128;
 const FLUSHES: usize = 4;
@@ -60,7 +60,7 @@ pub fn start_batcher(pool: Pool, lease: Duration) -> FanOutBatcher {
                             }
                             // Its message or endpoints are gone: nothing to deliver.
                             .or_else(|e| match e {
-                                DbError::NotFound => Ok(Vec::new()),
+                                DbError::NotFound => Ok(FannedOut::default()),
                                 e => Err(e),
                             }),
                         );
@@ -74,7 +74,9 @@ pub fn start_batcher(pool: Pool, lease: Duration) -> FanOutBatcher {
 
 /// Fans one `MessageAccepted` out: records a delivery per matching endpoint and publishes a
 /// job for each. The deliveries are leased before their jobs are published, so a job lost
-/// after the commit is sent again by the retry scheduler when the lease runs out.
+/// after the commit is sent again by the retry scheduler when the lease runs out. A fifo
+/// endpoint's delivery waits in its lane instead, and goes when the lane is promoted: now
+/// when the lane is idle, else when its head settles (or the lane sweep finds it idle).
 #[tracing::instrument(name = "router.fanout", skip_all, fields(message_id = %envelope.message_id,
     matched = tracing::field::Empty, created = tracing::field::Empty))]
 pub async fn route_message(
@@ -84,6 +86,7 @@ pub async fn route_message(
     view: &RoutingView,
     envelope: &MessageAccepted,
     metrics: &RouterMetrics,
+    lease: Duration,
 ) -> Result<Routed, DbError> {
     let (Some(message_id), Some(app_id)) = (
         parse_uuid(&envelope.message_id),
@@ -117,6 +120,7 @@ pub async fn route_message(
             event_type: envelope.event_type.clone(),
             endpoint_ids: ids.clone(),
             traceparent: hookd_bus::current_traceparent(),
+            lanes: crate::lanes::lanes_for(&targets, envelope),
         })
         .await?;
     if let Some(task_id) = envelope.task_id.as_deref().and_then(parse_uuid) {
@@ -134,15 +138,19 @@ pub async fn route_message(
         accepted_at_micros: envelope.accepted_at_micros,
         task_id: envelope.task_id.as_deref().and_then(parse_uuid),
     };
-    let publishes = created.iter().filter_map(|(delivery_id, endpoint_id)| {
-        let first = hookd_bus::JobTry {
-            delivery_id: *delivery_id,
-            attempt: 1,
-            explicit: false,
-        };
-        let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?);
-        Some(async move { publisher.publish(Route::Deliveries, &job).await })
-    });
+    let publishes = created
+        .jobs
+        .iter()
+        .filter_map(|(delivery_id, endpoint_id)| {
+            let first = hookd_bus::JobTry {
+                delivery_id: *delivery_id,
+                attempt: 1,
+                explicit: false,
+                ordered: false,
+            };
+            let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?);
+            Some(async move { publisher.publish(Route::Deliveries, &job).await })
+        });
     // Publishes in flight together; their confirms are awaited concurrently.
     let publishing = tracing::info_span!("router.publish", jobs = created.len());
     for result in futures_util::future::join_all(publishes)
@@ -154,6 +162,15 @@ pub async fn route_message(
             Err(e) => {
                 metrics.publish_failures.inc();
                 tracing::warn!(error = %e, "delivery job publish failed; the lease will expire and resend it");
+            }
+        }
+    }
+    if !created.lanes.is_empty() {
+        // The deliveries are stored: a failure here leaves them to the lane sweep.
+        match hookd_service::advance_lanes(pool, publisher, created.lanes.clone(), lease).await {
+            Ok(published) => metrics.jobs_published.inc_by(published as u64),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not promote the fifo lanes; the lane sweep will")
             }
         }
     }
@@ -172,6 +189,7 @@ pub async fn handle(
     view: &RoutingView,
     metrics: &RouterMetrics,
     bytes: &[u8],
+    lease: Duration,
 ) -> Ack {
     let Ok(envelope) = MessageAccepted::decode(bytes) else {
         tracing::error!("undecodable MessageAccepted envelope; dead-lettering it");
@@ -180,7 +198,7 @@ pub async fn handle(
     let span = tracing::info_span!("router.consume", message_id = %envelope.message_id,
         app_id = %envelope.app_id, event_type = %envelope.event_type);
     let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
-    route_envelope(pool, batcher, publisher, view, metrics, &envelope)
+    route_envelope(pool, batcher, publisher, view, metrics, &envelope, lease)
         .instrument(span)
         .await
 }
@@ -192,8 +210,9 @@ async fn route_envelope(
     view: &RoutingView,
     metrics: &RouterMetrics,
     envelope: &MessageAccepted,
+    lease: Duration,
 ) -> Ack {
-    match route_message(pool, batcher, publisher, view, envelope, metrics).await {
+    match route_message(pool, batcher, publisher, view, envelope, metrics, lease).await {
         Ok(_) => Ack::Ack,
         Err(e) => {
             metrics.route_errors.inc();

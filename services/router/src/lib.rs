@@ -8,6 +8,7 @@ pub mod gateway;
 mod gateway_decide;
 mod gateway_route;
 pub mod gateway_view;
+mod lanes;
 mod metrics;
 mod payload_filter;
 mod relay;

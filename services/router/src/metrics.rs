@@ -13,6 +13,7 @@ pub struct RouterMetrics {
     pub view_rows_loaded: IntCounter,
     pub route_errors: IntCounter,
     pub filtered_out: IntCounter,
+    pub lanes_swept: IntCounter,
     pub queue_depth: IntGauge,
 }
 
@@ -66,6 +67,11 @@ impl RouterMetrics {
             filtered_out: counter(
                 "hookd_router_filtered_out_total",
                 "Endpoints a message matched by event type and version but not by their filter.",
+            ),
+            lanes_swept: counter(
+                "hookd_router_lane_sweep_promoted_total",
+                "Fifo deliveries the lane sweep sent (a promotion lost to a crash, or held back \
+                 until an older message was routed).",
             ),
             queue_depth: gauge("hookd_router_queue_depth", "Messages waiting in the router's queue."),
             fanout,

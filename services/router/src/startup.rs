@@ -135,6 +135,23 @@ impl Router {
             });
         }
         {
+            // Fifo lanes left waiting by a crash or a message routed late.
+            let (pool, publisher, metrics, shutdown) = (
+                pool.clone(),
+                publisher.clone(),
+                metrics.clone(),
+                shutdown.clone(),
+            );
+            let (interval, lease) = (settings.router.sweep_interval, settings.delivery.lease);
+            tasks.spawn(async move {
+                hookd_service::periodic("lane sweep", interval, shutdown, || {
+                    crate::lanes::sweep_once(&pool, &publisher, lease, &metrics)
+                })
+                .await;
+                Ok(())
+            });
+        }
+        {
             let task_metrics = crate::tasks::TaskMetrics::register(&metrics.registry);
             tasks.spawn(
                 crate::tasks::run(
@@ -200,8 +217,10 @@ impl Router {
                         metrics.clone(),
                     );
                     async move {
-                        crate::fanout::handle(&pool, &batcher, &publisher, &view, &metrics, &bytes)
-                            .await
+                        crate::fanout::handle(
+                            &pool, &batcher, &publisher, &view, &metrics, &bytes, lease,
+                        )
+                        .await
                     }
                 })
                 .await;

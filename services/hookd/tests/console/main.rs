@@ -9,6 +9,7 @@ mod support;
 
 mod additions;
 mod endpoint_filter;
+mod endpoint_ordering;
 mod gateway;
 mod portal;
 mod sessions;

@@ -10,6 +10,8 @@ mod helpers;
 mod crash;
 mod fanout;
 mod faults;
+mod fifo;
+mod fifo_crash;
 mod filters;
 mod ingest_kill;
 mod outbox;

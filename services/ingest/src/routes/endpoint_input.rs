@@ -4,7 +4,7 @@
 use crate::body::{check_len, invalid_field, Nullable};
 use crate::error::ApiError;
 use hookd_db::endpoints::EndpointFields;
-use hookd_domain::{EndpointKind, EndpointStatus};
+use hookd_domain::{EndpointKind, EndpointOrdering, EndpointStatus, LaneKey};
 use hookd_filter::MessageFilter;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -49,6 +49,17 @@ pub struct EndpointInput {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     filter: Nullable<Value>,
+    /// `fifo`: a message goes to the endpoint only after the previous one (of the same
+    /// `ordering_key` value) succeeded or finally failed, in the order they were sent. `none`
+    /// (the default): no order, the fastest.
+    #[schema(example = "fifo")]
+    ordering: Option<EndpointOrdering>,
+    /// With `fifo`: a dotted path into the message's `data` (e.g. `customer.id`) whose value
+    /// picks the lane; order holds per value, and a failing message blocks only its lane.
+    /// Messages without the value share one lane. `null`: one lane for the whole endpoint.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "customer.id")]
+    ordering_key: Nullable<String>,
 }
 
 /// Header names hookd sets itself.
@@ -183,6 +194,21 @@ pub(crate) fn parse_fields(input: EndpointInput) -> Result<EndpointFields, ApiEr
                 )
             })?;
             Some(Some(filter))
+        }
+        other => other,
+    };
+    f.ordering = input.ordering;
+    f.ordering_key = match input.ordering_key.into_update() {
+        Some(Some(key)) => {
+            let key = key.trim().to_owned();
+            LaneKey::parse(&key).map_err(|e| invalid_field("ordering_key", e))?;
+            if f.ordering == Some(EndpointOrdering::None) {
+                return Err(invalid_field(
+                    "ordering_key",
+                    "ordering_key needs ordering fifo",
+                ));
+            }
+            Some(Some(key))
         }
         other => other,
     };

@@ -85,6 +85,14 @@ pub async fn create_endpoint(
     if fields.event_types.is_none() {
         return Err(invalid_field("event_types", "event_types is required"));
     }
+    if matches!(fields.ordering_key, Some(Some(_)))
+        && fields.ordering != Some(hookd_domain::EndpointOrdering::Fifo)
+    {
+        return Err(invalid_field(
+            "ordering_key",
+            "ordering_key needs ordering fifo",
+        ));
+    }
     let mut client = state.client().await?;
     check_event_types(&client, sub.app_id, &fields.event_types).await?;
     let stored = state.cipher.seal(&secret);

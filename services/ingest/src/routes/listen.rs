@@ -162,9 +162,22 @@ async fn report(
         status,
         next_attempt_at,
     };
-    let finished = hookd_db::deliveries::record_attempts(&client, &[record]).await?;
-    if let (true, Some(task_id)) = (finished.contains(&input.delivery_id), task_id) {
+    let settled = hookd_db::deliveries::record_attempts(&client, &[record]).await?;
+    let finished = settled.iter().any(|s| s.delivery_id == input.delivery_id);
+    if let (true, Some(task_id)) = (finished, task_id) {
         hookd_db::tasks::settle(&client, task_id).await?;
+    }
+    drop(client);
+    let lanes: Vec<_> = settled.into_iter().filter_map(|s| s.lane).collect();
+    if !lanes.is_empty() {
+        // A fifo head settled: its lane's next delivery goes now (or the router's sweep does it).
+        let lease = state.settings.delivery.lease;
+        if let Err(e) =
+            hookd_service::advance_lanes(&state.pool, &state.publisher, lanes, lease).await
+        {
+            tracing::warn!(delivery_id = %input.delivery_id, error = %e,
+                "could not move the fifo lane on; the sweep will");
+        }
     }
     tracing::info!(delivery_id = %input.delivery_id, %message_id, attempt = input.attempt,
         status = %status, "hookctl listen reported a forward");

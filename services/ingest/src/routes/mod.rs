@@ -11,6 +11,7 @@ mod gateway_signing;
 mod listen;
 pub(crate) mod messages;
 mod operational_webhook;
+pub(crate) mod ordering;
 mod organizations;
 pub(crate) mod portal_access;
 pub(crate) mod recovery;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(tasks::configure)
             .configure(portal_access::configure)
             .configure(stats::configure)
+            .configure(ordering::configure)
             .configure(gateway_signing::configure)
             .configure(operational_webhook::configure),
     );

@@ -36,6 +36,7 @@ pub async fn render(
     let path = surface.endpoint_path(sub_id, id);
     let change = surface.can_change();
     let health = super::health::endpoint_section(state, surface, &e).await?;
+    let lanes = super::endpoint_lanes::section(state, surface, &e).await?;
     let body = html! {
         h1 { (e.url) }
         p { a href=(surface.endpoints_path(sub_id)) { "All endpoints" } }
@@ -57,6 +58,8 @@ pub async fn render(
                     None => "— (every message of its event types)",
                 }
             }
+            // Read-only here too: set it with the API.
+            dt { "Ordering" } dd { (e.ordering.as_str()) }
             dt { "Endpoint id" } dd { code { (e.id) } }
             dt { "Created" } dd { (layout::time(e.created_at)) }
         }
@@ -102,6 +105,7 @@ pub async fn render(
                 button type="submit" { "Send test message" }
             }
         }
+        (lanes)
         (health)
     };
     Ok(layout::respond(

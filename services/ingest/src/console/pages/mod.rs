@@ -3,6 +3,7 @@
 mod api_keys;
 mod apps;
 pub mod endpoint_form;
+mod endpoint_lanes;
 pub mod endpoint_page;
 mod endpoints;
 mod event_types;

@@ -1,0 +1,173 @@
+//! Fifo lanes (issue 18, migration 0013): a fifo endpoint's deliveries wait in a lane per
+//! `ordering_key` value and go one at a time, in message id order (UUID v7: the order ingest
+//! accepted them). Promotion is the one way a waiting delivery becomes due; it runs after the
+//! fan-out that adds to a lane, after the head settles, and in a periodic sweep (the backstop
+//! for a crash between a head's final status and the promotion of the next).
+
+use crate::deliveries::{due_from_row, Due, DUE_SELECT};
+use crate::DbError;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Client, GenericClient};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+/// One lane: an endpoint and a key value (`SHARED_LANE` for messages without one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Lane {
+    pub endpoint_id: Uuid,
+    pub lane: String,
+}
+
+impl Lane {
+    /// From a row's `endpoint_id` and `lane` columns; `None` for an unordered delivery.
+    pub(crate) fn from_row(r: &Row) -> Option<Lane> {
+        Some(Lane {
+            endpoint_id: r.get("endpoint_id"),
+            lane: r.get::<_, Option<String>>("lane")?,
+        })
+    }
+}
+
+/// Promotes the next delivery of each lane whose head has settled and leases it until
+/// `lease_until` (its job is then the caller's to publish; a lost publish is resent when the
+/// lease runs out, like any job). A lane waits while a message of its app older than its next
+/// one is not routed yet, so a message the router takes late still goes in its place.
+///
+/// Promotions of one lane are serialised by a transaction-scoped advisory lock, so two
+/// replicas settling or sweeping the same lane never promote two heads.
+pub async fn promote(
+    client: &mut Client,
+    lanes: &[Lane],
+    lease_until: DateTime<Utc>,
+) -> Result<Vec<Due>, DbError> {
+    if lanes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let endpoints: Vec<Uuid> = lanes.iter().map(|l| l.endpoint_id).collect();
+    let keys: Vec<&str> = lanes.iter().map(|l| l.lane.as_str()).collect();
+    let tx = client.transaction().await?;
+    // In one order, so two promoters of overlapping lanes cannot deadlock.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(k) FROM (
+            SELECT DISTINCT hashtextextended(e::text || '/' || l, 18) AS k
+            FROM unnest($1::uuid[], $2::text[]) AS x(e, l) ORDER BY k) s",
+        &[&endpoints, &keys],
+    )
+    .await?;
+    let rows = tx
+        .query(
+            &format!(
+                "WITH lanes AS (
+                    SELECT DISTINCT * FROM unnest($1::uuid[], $2::text[]) AS l(endpoint_id, lane)
+                 ), head AS (
+                    -- The lane's first unsettled delivery: one in flight (not waiting) if any.
+                    SELECT h.* FROM lanes l CROSS JOIN LATERAL (
+                        SELECT d.id, d.message_id, d.app_id, d.waiting FROM deliveries d
+                        WHERE d.endpoint_id = l.endpoint_id AND d.lane = l.lane
+                          AND d.status = 'pending'
+                        ORDER BY d.waiting, d.message_id LIMIT 1
+                    ) h
+                 ), next AS (
+                    SELECT h.id FROM head h
+                    WHERE h.waiting AND NOT EXISTS (
+                        SELECT 1 FROM messages m
+                        WHERE m.routed_at IS NULL AND m.app_id = h.app_id
+                          AND m.id < h.message_id)
+                 ), claimed AS (
+                    UPDATE deliveries d SET waiting = false, queued = true, next_attempt_at = $3,
+                        updated_at = now()
+                    FROM next WHERE d.id = next.id AND d.waiting
+                    RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry,
+                        d.lane, d.traceparent
+                 )
+                 {DUE_SELECT}"
+            ),
+            &[&endpoints, &keys, &lease_until],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(due_from_row).collect())
+}
+
+/// The sweep's part: releases the waiting deliveries of endpoints that are no longer fifo (they
+/// become unordered and due now), and returns up to `limit` lanes with a waiting delivery and
+/// none in flight (a promotion lost to a crash, or held back by a message routed late).
+pub async fn stalled(client: &impl GenericClient, limit: i64) -> Result<Vec<Lane>, DbError> {
+    client
+        .execute(
+            "UPDATE deliveries d SET waiting = false, lane = NULL, next_attempt_at = now(),
+                updated_at = now()
+             FROM endpoints n
+             WHERE n.id = d.endpoint_id AND n.ordering <> 'fifo'
+               AND d.status = 'pending' AND d.lane IS NOT NULL",
+            &[],
+        )
+        .await?;
+    let rows = client
+        .query(
+            "SELECT DISTINCT d.endpoint_id, d.lane FROM deliveries d
+             WHERE d.status = 'pending' AND d.lane IS NOT NULL AND d.waiting
+               AND NOT EXISTS (
+                   SELECT 1 FROM deliveries a
+                   WHERE a.endpoint_id = d.endpoint_id AND a.lane = d.lane
+                     AND a.status = 'pending' AND a.lane IS NOT NULL AND NOT a.waiting)
+             LIMIT $1",
+            &[&limit],
+        )
+        .await?;
+    Ok(rows.iter().filter_map(Lane::from_row).collect())
+}
+
+/// What waits in one lane of an endpoint, for the API and the console.
+#[derive(Debug, Clone)]
+pub struct LaneState {
+    /// `""` for the shared lane, else the key's value as JSON text.
+    pub lane: String,
+    /// Deliveries behind the head.
+    pub waiting: i64,
+    pub head_delivery_id: Uuid,
+    pub head_message_id: Uuid,
+    /// Whether the head is itself still waiting (its promotion is due at the next sweep, or
+    /// an older message of the app is not routed yet).
+    pub head_waiting: bool,
+    pub head_attempt_count: i32,
+    pub head_next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// The endpoint's unsettled lanes, longest queue first, at most `limit`.
+pub async fn lane_states(
+    client: &impl GenericClient,
+    endpoint_id: Uuid,
+    limit: i64,
+) -> Result<Vec<LaneState>, DbError> {
+    let rows = client
+        .query(
+            "SELECT l.lane, l.pending, h.id, h.message_id, h.waiting, h.attempt_count,
+                h.next_attempt_at
+             FROM (
+                SELECT lane, count(*) AS pending FROM deliveries
+                WHERE endpoint_id = $1 AND status = 'pending' AND lane IS NOT NULL
+                GROUP BY lane ORDER BY pending DESC, lane LIMIT $2
+             ) l CROSS JOIN LATERAL (
+                SELECT d.id, d.message_id, d.waiting, d.attempt_count, d.next_attempt_at
+                FROM deliveries d
+                WHERE d.endpoint_id = $1 AND d.lane = l.lane AND d.status = 'pending'
+                ORDER BY d.waiting, d.message_id LIMIT 1
+             ) h
+             ORDER BY l.pending DESC, l.lane",
+            &[&endpoint_id, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| LaneState {
+            lane: r.get(0),
+            waiting: r.get::<_, i64>(1) - 1,
+            head_delivery_id: r.get(2),
+            head_message_id: r.get(3),
+            head_waiting: r.get(4),
+            head_attempt_count: r.get(5),
+            head_next_attempt_at: r.get(6),
+        })
+        .collect())
+}
