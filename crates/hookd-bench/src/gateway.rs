@@ -37,6 +37,8 @@ fn source_run<'a>(name: &'a str, specs: &'a [crate::receiver::EndpointSpec]) -> 
         env: &[],
         awaited: &[0],
         endpoint_filter: None,
+        seed_sql: None,
+        probe_sql: None,
     }
 }
 

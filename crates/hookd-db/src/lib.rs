@@ -16,6 +16,8 @@ pub mod deliveries;
 pub mod deprovision;
 pub mod endpoints;
 pub mod event_types;
+pub mod export;
+pub mod import;
 pub mod gateway;
 pub mod idempotency;
 pub mod message_log;

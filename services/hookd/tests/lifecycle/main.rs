@@ -1,13 +1,19 @@
 //! Data lifecycle (issue 17) on the real PostgreSQL and RabbitMQ: retention of payloads and
-//! metadata, expunging one payload, deprovisioning an organization, and plan quotas.
+//! metadata (messages and the gateway's requests), expunging one payload, deprovisioning an
+//! organization, plan quotas, and export and import of an app.
 
+#[path = "../it/children.rs"]
+mod children;
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
 mod helpers;
 mod support;
 
 mod deprovision;
+mod export;
+mod export_memory;
 mod expunge;
+mod gw_retention;
 mod org_rows;
 mod quotas;
 mod retention;

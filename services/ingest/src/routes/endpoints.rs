@@ -25,7 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// The secret given (checked), or a new one.
-fn secret_from(given: Option<String>) -> Result<String, ApiError> {
+pub(crate) fn secret_from(given: Option<String>) -> Result<String, ApiError> {
     match given {
         None => Ok(hookd_signing::generate_secret()),
         Some(s) => {

@@ -71,14 +71,14 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_schema(schema: &Value) -> Result<(), ApiError> {
+pub(crate) fn check_schema(schema: &Value) -> Result<(), ApiError> {
     jsonschema::validator_for(schema)
         .map(|_| ())
         .map_err(|e| ApiError::invalid(format!("schema is not a valid JSON Schema: {e}")))
 }
 
 /// The example must satisfy the schema it will be stored with.
-fn check_example(schema: Option<&Value>, example: Option<&Value>) -> Result<(), ApiError> {
+pub(crate) fn check_example(schema: Option<&Value>, example: Option<&Value>) -> Result<(), ApiError> {
     let (Some(schema), Some(example)) = (schema, example) else {
         return Ok(());
     };

@@ -7,6 +7,8 @@ pub(crate) mod deliveries;
 mod endpoint_input;
 pub(crate) mod endpoints;
 pub(crate) mod event_types;
+mod export;
+mod import;
 mod gateway_signing;
 pub(crate) mod messages;
 mod organizations;
@@ -31,6 +33,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(api_keys::configure)
             .configure(apps::configure)
             .configure(event_types::configure)
+            .configure(|c| {
+                c.service(export::export_app).service(import::import_app);
+            })
             .configure(subscriptions::configure)
             .configure(endpoints::configure)
             .configure(deliveries::configure)
