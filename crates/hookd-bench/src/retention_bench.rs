@@ -116,7 +116,12 @@ pub async fn s2r(suite: &mut Suite) -> Result<Value> {
     out.insert("s2_e2e_p99_ms".into(), json!(s2));
     let vs = s2.filter(|s| *s > 0.0).map(|s| round3(t.e2e.p99_ms / s));
     out.insert("e2e_p99_vs_s2".into(), json!(vs));
-    let mut targets = vec![target("S2R missing = 0", t.missing as f64, 0.0, t.missing == 0)];
+    let mut targets = vec![target(
+        "S2R missing = 0",
+        t.missing as f64,
+        0.0,
+        t.missing == 0,
+    )];
     if let Some(s2) = s2 {
         targets.push(target(
             "S2R e2e p99 <= 1.1 x S2's (retention running)",

@@ -95,15 +95,20 @@ impl ExportKind {
             ),
         };
         let kind = self.name();
+        // The page's rows are picked first and rendered after, so whatever plan picks them
+        // (an index range, or a scan and top-N sort while statistics are stale), only the
+        // page's own rows are ever turned into JSON.
         format!(
             "SELECT jsonb_build_object('kind', '{kind}', 'id', {alias}.id,
                     'created_at', {alias}.created_at, {object})::text,
                 {alias}.created_at, {alias}.id
-             FROM {table} {alias}
-             WHERE {alias}.app_id = $1 AND ({alias}.created_at, {alias}.id) > ($2, $3)
-               AND ($4::timestamptz IS NULL OR {alias}.created_at >= $4)
-               AND ($5::timestamptz IS NULL OR {alias}.created_at < $5)
-             ORDER BY {alias}.created_at, {alias}.id LIMIT $6"
+             FROM (SELECT id FROM {table}
+                   WHERE app_id = $1 AND (created_at, id) > ($2, $3)
+                     AND ($4::timestamptz IS NULL OR created_at >= $4)
+                     AND ($5::timestamptz IS NULL OR created_at < $5)
+                   ORDER BY created_at, id LIMIT $6) page
+             JOIN {table} {alias} ON {alias}.id = page.id
+             ORDER BY {alias}.created_at, {alias}.id"
         )
     }
 }

@@ -44,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_organization_lifecycle",
         include_str!("../migrations/0016_organization_lifecycle.sql"),
     ),
+    (
+        "0019_gateway_retention",
+        include_str!("../migrations/0019_gateway_retention.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

@@ -56,10 +56,22 @@ async fn configuration(api: &ApiClient, app_id: &str) -> Value {
     let mut endpoints = Vec::new();
     for s in get(format!("/api/v1/apps/{app_id}/subscriptions")).await {
         subs.push(json!([s["name"], s["metadata"]]));
-        let path = format!("/api/v1/subscriptions/{}/endpoints", s["id"].as_str().unwrap());
+        let path = format!(
+            "/api/v1/subscriptions/{}/endpoints",
+            s["id"].as_str().unwrap()
+        );
         for e in get(path).await {
-            endpoints.push(json!([s["name"], e["url"], e["version"], e["status"],
-                e["event_types"], e["description"], e["headers"], e["rate_limit"], e["filter"]]));
+            endpoints.push(json!([
+                s["name"],
+                e["url"],
+                e["version"],
+                e["status"],
+                e["event_types"],
+                e["description"],
+                e["headers"],
+                e["rate_limit"],
+                e["filter"]
+            ]));
         }
     }
     subs.sort_by_key(Value::to_string);
@@ -84,7 +96,11 @@ async fn configured(stack: &TestStack) -> Fixture {
             .await,
     );
     stack
-        .endpoint(&f, "/a", json!({"headers": {"x-team": "a"}, "rate_limit": 50}))
+        .endpoint(
+            &f,
+            "/a",
+            json!({"headers": {"x-team": "a"}, "rate_limit": 50}),
+        )
         .await;
     stack
         .endpoint(
@@ -132,10 +148,16 @@ async fn an_export_imported_into_another_organization_reproduces_the_configurati
     let kinds: Vec<&str> = all.iter().map(|l| l["kind"].as_str().unwrap()).collect();
     let mut in_order = kinds.clone();
     in_order.sort_by_key(|k| {
-        ["event_type", "subscription", "endpoint", "message", "delivery"]
-            .iter()
-            .position(|x| x == k)
-            .unwrap()
+        [
+            "event_type",
+            "subscription",
+            "endpoint",
+            "message",
+            "delivery",
+        ]
+        .iter()
+        .position(|x| x == k)
+        .unwrap()
     });
     assert_eq!(kinds, in_order, "kinds written in their fixed order");
     assert_eq!(of_kind(&all, "event_type").len(), 3);
@@ -154,11 +176,17 @@ async fn an_export_imported_into_another_organization_reproduces_the_configurati
     let later = lines(
         &stack
             .api
-            .get(&format!("{path}?include=messages,subscriptions&since=2999-01-01T00:00:00Z"))
+            .get(&format!(
+                "{path}?include=messages,subscriptions&since=2999-01-01T00:00:00Z"
+            ))
             .await,
     );
     assert_eq!(of_kind(&later, "message").len(), 0);
-    assert_eq!(of_kind(&later, "subscription").len(), 2, "the range selects history only");
+    assert_eq!(
+        of_kind(&later, "subscription").len(),
+        2,
+        "the range selects history only"
+    );
 
     // Another organization: the app is not found, either way.
     let (_, b) = new_org(&stack, "dest").await;
@@ -186,9 +214,17 @@ async fn an_export_imported_into_another_organization_reproduces_the_configurati
     let counts = stack.row_counts().await;
     let again = import(&b, app_id, body).await;
     assert_eq!(again.status, 200, "{}", again.text);
-    assert_eq!(again.body["endpoints"], json!({"created": 0, "existing": 3}));
-    assert_eq!(again.body["event_types"], json!({"created": 0, "existing": 3}));
-    stack.assert_rows_unchanged(&counts, &[], "a second import").await;
+    assert_eq!(
+        again.body["endpoints"],
+        json!({"created": 0, "existing": 3})
+    );
+    assert_eq!(
+        again.body["event_types"],
+        json!({"created": 0, "existing": 3})
+    );
+    stack
+        .assert_rows_unchanged(&counts, &[], "a second import")
+        .await;
     stack.stop().await;
 }
 
@@ -214,7 +250,10 @@ async fn a_bad_import_is_a_422_naming_its_line_and_changes_nothing() {
     for (bad, field) in [
         (json!({"kind": "widget"}), "kind"),
         (json!({"kind": "event_type", "name": "bad name!"}), "name"),
-        (json!({"kind": "subscription", "name": "x", "metadata": [1]}), "metadata"),
+        (
+            json!({"kind": "subscription", "name": "x", "metadata": [1]}),
+            "metadata",
+        ),
         (
             json!({"kind": "endpoint", "subscription": "nope", "url": "https://e.com",
                    "event_types": ["a.new"]}),
@@ -235,11 +274,20 @@ async fn a_bad_import_is_a_422_naming_its_line_and_changes_nothing() {
         assert_error(&r, 422);
         assert_eq!(r.body["data"]["line"], 4, "{bad}: {}", r.text);
         assert!(r.text.contains(field), "{bad}: {}", r.text);
-        stack.assert_rows_unchanged(&counts, &[], "a refused import").await;
+        stack
+            .assert_rows_unchanged(&counts, &[], "a refused import")
+            .await;
     }
-    let r = import(&stack.api, &f.app_id, format!("{}\n{{not json", body(json!({})))).await;
+    let r = import(
+        &stack.api,
+        &f.app_id,
+        format!("{}\n{{not json", body(json!({}))),
+    )
+    .await;
     assert_error(&r, 422);
-    stack.assert_rows_unchanged(&counts, &[], "a refused import").await;
+    stack
+        .assert_rows_unchanged(&counts, &[], "a refused import")
+        .await;
 
     // The good lines alone import, the endpoint with the secret it was given.
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -259,7 +307,9 @@ async fn a_bad_import_is_a_422_naming_its_line_and_changes_nothing() {
     };
     let got = stack
         .api
-        .get(&format!("/api/v1/subscriptions/{sub}/endpoints/{id}/secret"))
+        .get(&format!(
+            "/api/v1/subscriptions/{sub}/endpoints/{id}/secret"
+        ))
         .await;
     assert_eq!(got.body["secret"], secret, "{}", got.text);
     stack.stop().await;

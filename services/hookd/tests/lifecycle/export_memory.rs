@@ -56,11 +56,13 @@ async fn export(api: &ApiClient, app_id: &str) -> (usize, usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exporting_100_000_messages_takes_no_more_memory_than_exporting_10_000() {
     let stack = TestStack::spawn().await;
+    let t0 = Instant::now();
     let small = stack.fixture().await;
     let large = stack.fixture().await;
     seed(&stack, &small.app_id, 10_000).await;
     seed(&stack, &large.app_id, 100_000).await;
 
+    eprintln!("seeded in {:?}", t0.elapsed());
     let port = free_port();
     let mut ingest = spawn_service_with(
         &stack.settings,
@@ -74,18 +76,26 @@ async fn exporting_100_000_messages_takes_no_more_memory_than_exporting_10_000()
     let api = ApiClient::new(format!("http://127.0.0.1:{port}"), Some(ADMIN_KEY));
     let deadline = Instant::now() + Duration::from_secs(60);
     while !matches!(api.try_get("/readyz").await, Ok(r) if r.status == 200) {
-        assert!(Instant::now() < deadline, "the ingest process did not get ready");
+        assert!(
+            Instant::now() < deadline,
+            "the ingest process did not get ready"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    eprintln!("ingest ready at {:?}", t0.elapsed());
     // A first small export warms the pool, the allocator and the route.
     export(&api, &small.app_id).await;
     let base = vm_hwm_kib(pid);
     let (n_small, _) = export(&api, &small.app_id).await;
     let after_small = vm_hwm_kib(pid);
+    eprintln!("small exports done at {:?}", t0.elapsed());
     let (n_large, bytes_large) = export(&api, &large.app_id).await;
     let after_large = vm_hwm_kib(pid);
     assert_eq!((n_small, n_large), (10_000, 100_000));
-    assert!(bytes_large > 45_000_000, "the large export is {bytes_large} bytes");
+    assert!(
+        bytes_large > 45_000_000,
+        "the large export is {bytes_large} bytes"
+    );
 
     let growth_small = after_small.saturating_sub(base);
     let growth_large = after_large.saturating_sub(base);

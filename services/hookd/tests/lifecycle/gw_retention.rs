@@ -27,7 +27,10 @@ async fn stored(db: &hookd_db::Client, id: Uuid) -> Option<StoredRequest> {
         .await
         .unwrap()?;
     let events: i64 = db
-        .query_one("SELECT count(*) FROM gw_events WHERE request_id = $1", &[&id])
+        .query_one(
+            "SELECT count(*) FROM gw_events WHERE request_id = $1",
+            &[&id],
+        )
         .await
         .unwrap()
         .get(0);
@@ -75,7 +78,12 @@ async fn delivered_requests(stack: &TestStack, n: usize) -> Vec<Uuid> {
     for i in 0..n {
         let body = format!("{{\"card\":\"4242-{i}\"}}");
         let r = inbound
-            .raw("POST", &path, Some(body.into_bytes().into()), &[("x-token", "t0ken")])
+            .raw(
+                "POST",
+                &path,
+                Some(body.into_bytes().into()),
+                &[("x-token", "t0ken")],
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
@@ -83,14 +91,20 @@ async fn delivered_requests(stack: &TestStack, n: usize) -> Vec<Uuid> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let done: i64 = db
-            .query_one("SELECT count(*) FROM gw_events WHERE status = 'SUCCESSFUL'", &[])
+            .query_one(
+                "SELECT count(*) FROM gw_events WHERE status = 'SUCCESSFUL'",
+                &[],
+            )
             .await
             .unwrap()
             .get(0);
         if done as usize == n {
             break;
         }
-        assert!(Instant::now() < deadline, "{done} of {n} gateway events delivered");
+        assert!(
+            Instant::now() < deadline,
+            "{done} of {n} gateway events delivered"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let changed = db
@@ -138,17 +152,27 @@ async fn gateway_requests_lose_their_payload_then_their_rows_and_nothing_newer_i
     for id in fresh {
         kept.push(stored(&db, *id).await.unwrap());
     }
-    assert!(kept[0].data.to_string().contains("t0ken"), "{:?}", kept[0].data);
+    assert!(
+        kept[0].data.to_string().contains("t0ken"),
+        "{:?}",
+        kept[0].data
+    );
     let counts = stack.row_counts().await;
 
     let metrics = RetentionMetrics::register(&hookd_telemetry::prometheus::Registry::new());
     let pool = hookd_db::connect(stack.settings.database.url.expose(), 2).unwrap();
     let mut passes = 0;
-    while pass(&pool, &stack.settings.retention, &metrics).await.unwrap() {
+    while pass(&pool, &stack.settings.retention, &metrics)
+        .await
+        .unwrap()
+    {
         passes += 1;
         assert!(passes < 50, "retention passes never finished");
     }
-    assert!(passes >= 1, "3 requests in batches of 2 take more than one pass");
+    assert!(
+        passes >= 1,
+        "3 requests in batches of 2 take more than one pass"
+    );
 
     for id in old {
         let s = stored(&db, *id).await.unwrap();
@@ -158,7 +182,10 @@ async fn gateway_requests_lose_their_payload_then_their_rows_and_nothing_newer_i
         assert!(s.attempt_bodies.iter().all(Option::is_none), "{id}: {s:?}");
         assert_eq!(s.events, 1, "the event's record stays");
     }
-    assert!(stored(&db, ancient).await.is_none(), "past the metadata retention");
+    assert!(
+        stored(&db, ancient).await.is_none(),
+        "past the metadata retention"
+    );
     let orphans: i64 = db
         .query_one(
             "SELECT (SELECT count(*) FROM gw_events WHERE request_id = $1)
@@ -192,7 +219,12 @@ async fn gateway_requests_lose_their_payload_then_their_rows_and_nothing_newer_i
     stack
         .assert_rows_unchanged(
             &counts,
-            &["gw_requests", "gw_events", "gw_attempts", "retention_cursors"],
+            &[
+                "gw_requests",
+                "gw_events",
+                "gw_attempts",
+                "retention_cursors",
+            ],
             "gateway retention",
         )
         .await;
@@ -200,7 +232,11 @@ async fn gateway_requests_lose_their_payload_then_their_rows_and_nothing_newer_i
     assert_eq!(metrics.gw_attempt_bodies_expunged.get(), 3);
     let deleted = |t: &str| metrics.rows_deleted.with_label_values(&[t]).get();
     assert_eq!(
-        (deleted("gw_requests"), deleted("gw_events"), deleted("gw_attempts")),
+        (
+            deleted("gw_requests"),
+            deleted("gw_events"),
+            deleted("gw_attempts")
+        ),
         (1, 1, 1)
     );
     stack.stop().await;

@@ -78,7 +78,10 @@ pub(crate) fn check_schema(schema: &Value) -> Result<(), ApiError> {
 }
 
 /// The example must satisfy the schema it will be stored with.
-pub(crate) fn check_example(schema: Option<&Value>, example: Option<&Value>) -> Result<(), ApiError> {
+pub(crate) fn check_example(
+    schema: Option<&Value>,
+    example: Option<&Value>,
+) -> Result<(), ApiError> {
     let (Some(schema), Some(example)) = (schema, example) else {
         return Ok(());
     };

@@ -69,7 +69,9 @@ fn parse_query(raw: &str) -> Result<ExportQuery, ApiError> {
             "since" => q.since = Some(time("since", &value)?),
             "until" => q.until = Some(time("until", &value)?),
             other => {
-                return Err(ApiError::invalid(format!("unknown query parameter `{other}`")));
+                return Err(ApiError::invalid(format!(
+                    "unknown query parameter `{other}`"
+                )));
             }
         }
     }
@@ -79,6 +81,10 @@ fn parse_query(raw: &str) -> Result<ExportQuery, ApiError> {
         }
     }
     Ok(q)
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(export_app);
 }
 
 /// Export the app as NDJSON: one JSON object per line, each with a `kind` (`event_type`,
@@ -151,40 +157,40 @@ async fn next_chunk(mut c: Cursor) -> Result<Option<(Bytes, Cursor)>, std::io::E
         return Ok(None);
     }
     loop {
-            let Some(&kind) = c.kinds.front() else {
-                c.done = true;
-                tracing::Span::current().record("lines", c.lines);
+        let Some(&kind) = c.kinds.front() else {
+            c.done = true;
+            tracing::Span::current().record("lines", c.lines);
             tracing::info!(app_id = %c.app_id, lines = c.lines, "export written");
-                let end = format!("{{\"kind\":\"end\",\"lines\":{}}}\n", c.lines);
-                return Ok(Some((Bytes::from(end), c)));
-            };
-            let page = {
-                match c.pool.get().await {
-                    Ok(client) => export::page(&client, kind, c.app_id, c.after, c.range, PAGE).await,
-                    Err(e) => Err(hookd_db::DbError::from(e)),
-                }
-            };
-            let (rows, last) = page.map_err(|e| {
-                tracing::error!(app_id = %c.app_id, kind = kind.name(), error = %e,
+            let end = format!("{{\"kind\":\"end\",\"lines\":{}}}\n", c.lines);
+            return Ok(Some((Bytes::from(end), c)));
+        };
+        let page = {
+            match c.pool.get().await {
+                Ok(client) => export::page(&client, kind, c.app_id, c.after, c.range, PAGE).await,
+                Err(e) => Err(hookd_db::DbError::from(e)),
+            }
+        };
+        let (rows, last) = page.map_err(|e| {
+            tracing::error!(app_id = %c.app_id, kind = kind.name(), error = %e,
                     "export stopped: the database failed");
-                std::io::Error::other(e.to_string())
-            })?;
-            if (rows.len() as i64) < PAGE {
-                c.kinds.pop_front();
-                c.after = export::start();
-            } else if let Some(last) = last {
-                c.after = last;
-            }
-            if rows.is_empty() {
-                continue;
-            }
-            c.lines += rows.len() as u64;
-            let mut chunk = String::with_capacity(rows.iter().map(|r| r.len() + 1).sum());
-            for row in rows {
-                chunk.push_str(&row);
-                chunk.push('\n');
-            }
-            return Ok(Some((Bytes::from(chunk), c)));
+            std::io::Error::other(e.to_string())
+        })?;
+        if (rows.len() as i64) < PAGE {
+            c.kinds.pop_front();
+            c.after = export::start();
+        } else if let Some(last) = last {
+            c.after = last;
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        c.lines += rows.len() as u64;
+        let mut chunk = String::with_capacity(rows.iter().map(|r| r.len() + 1).sum());
+        for row in rows {
+            chunk.push_str(&row);
+            chunk.push('\n');
+        }
+        return Ok(Some((Bytes::from(chunk), c)));
     }
 }
 

@@ -6,11 +6,11 @@ use crate::auth::Caller;
 use crate::body::{check_len, from_object, invalid_field, required, too_large};
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
+use crate::routes::check_app;
 use crate::routes::endpoint_input::{parse_fields, EndpointInput};
 use crate::routes::endpoints::secret_from;
 use crate::routes::event_types::{check_example, check_name, check_schema, CreateEventType};
 use crate::routes::subscriptions::{check_metadata, SubscriptionInput};
-use crate::routes::check_app;
 use crate::state::AppState;
 use actix_web::{post, web, HttpResponse};
 use futures_util::StreamExt;
@@ -96,7 +96,10 @@ fn parse_line(text: &str) -> Result<Line, ApiError> {
     let Value::Object(object) = value else {
         return Err(ApiError::invalid("not a JSON object"));
     };
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     // Each kind straight into its body struct, so a 422 names the field that is wrong.
     Ok(match kind {
         "event_type" => Line::EventType(from_object(&object)?),
@@ -164,6 +167,10 @@ fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
         }
     }
     Ok(parsed)
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(import_app);
 }
 
 /// Import event types, subscriptions and endpoints into the app from NDJSON in the export's
@@ -303,7 +310,8 @@ mod tests {
 
     #[test]
     fn history_lines_are_skipped() {
-        let body = b"{\"kind\":\"message\",\"id\":\"x\",\"data\":{}}\n{\"kind\":\"end\",\"lines\":1}";
+        let body =
+            b"{\"kind\":\"message\",\"id\":\"x\",\"data\":{}}\n{\"kind\":\"end\",\"lines\":1}";
         let parsed = parse(body).unwrap();
         assert_eq!(parsed.skipped, 2);
         assert!(parsed.event_types.is_empty());

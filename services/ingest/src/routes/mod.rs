@@ -8,8 +8,8 @@ mod endpoint_input;
 pub(crate) mod endpoints;
 pub(crate) mod event_types;
 mod export;
-mod import;
 mod gateway_signing;
+mod import;
 pub(crate) mod messages;
 mod organizations;
 pub(crate) mod portal_access;
@@ -33,9 +33,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(api_keys::configure)
             .configure(apps::configure)
             .configure(event_types::configure)
-            .configure(|c| {
-                c.service(export::export_app).service(import::import_app);
-            })
+            .configure(export::configure)
+            .configure(import::configure)
             .configure(subscriptions::configure)
             .configure(endpoints::configure)
             .configure(deliveries::configure)
