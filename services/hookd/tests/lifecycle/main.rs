@@ -2,6 +2,7 @@
 //! metadata (messages and the gateway's requests), expunging one payload, deprovisioning an
 //! organization, plan quotas, and export and import of an app.
 
+#[allow(dead_code)] // Only the export memory test runs a service as a child.
 #[path = "../it/children.rs"]
 mod children;
 #[allow(dead_code)] // Each suite uses part of the shared harness.
