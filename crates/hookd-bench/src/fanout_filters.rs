@@ -51,6 +51,8 @@ pub async fn s3f(suite: &mut Suite) -> Result<Value> {
         awaited: &all,
         endpoint_filter: Some(&filter),
         fifo: &[],
+        seed_sql: None,
+        probe_sql: None,
     };
     let m = run::against(&suite.cfg, p, &run, load).await?;
     let t = totals(&m.endpoints_where(|_| true));

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod procstat;
 pub mod receiver;
 pub mod report;
+pub mod retention_bench;
 pub mod run;
 pub mod scenarios;
 pub mod setup;

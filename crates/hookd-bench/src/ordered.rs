@@ -29,6 +29,8 @@ pub async fn s2o(suite: &mut Suite) -> Result<Value> {
         awaited: &[0, 1],
         endpoint_filter: None,
         fifo: &[0],
+        seed_sql: None,
+        probe_sql: None,
     };
     let m = run::against(&suite.cfg, p, &run, load).await?;
     let fifo = totals(&m.endpoints_where(|i| i == 0));

@@ -165,6 +165,17 @@ fn notes(results: &[Value]) -> Vec<String> {
                 num(&v["e2e_ms"]["p99_ms"]),
                 num(&v["missing"]),
             )),
+            Some("S2R") if v["error"].is_null() => out.push(format!(
+                "- S2R: S2 while the retention pass expunged {} of {} expired messages ({} rows/s, {} left at the end); e2e p99 {} ms against S2's {} ms ({}×); missing {}.",
+                num(&v["rows_expunged"]),
+                num(&v["backlog_seeded"]),
+                num(&v["expunged_per_s"]),
+                num(&v["backlog_left"]),
+                num(&v["e2e_ms"]["p99_ms"]),
+                num(&v["s2_e2e_p99_ms"]),
+                num(&v["e2e_p99_vs_s2"]),
+                num(&v["missing"]),
+            )),
             Some("S3F") if v["error"].is_null() => out.push(format!(
                 "- S3F: every endpoint filters (all pass); CPU {} ms per delivery (router {}) against S3's {} ({}) in this run.",
                 num(&v["cpu_ms_per_delivery"]),

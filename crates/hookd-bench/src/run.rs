@@ -35,6 +35,8 @@ pub struct Measured {
     pub drained: bool,
     /// The services' [`COUNTERS`] at the end of the run.
     pub counters: BTreeMap<&'static str, f64>,
+    /// What the scenario's `probe_sql` read at the end of the run.
+    pub probe: Option<serde_json::Value>,
 }
 
 impl Measured {
@@ -98,6 +100,8 @@ pub async fn against_hookd(
         awaited,
         endpoint_filter: None,
         fifo: &[],
+        seed_sql: None,
+        probe_sql: None,
     };
     against(cfg, plan, &run, load).await
 }
@@ -114,6 +118,10 @@ pub struct Scenario<'a> {
     pub endpoint_filter: Option<&'a serde_json::Value>,
     /// Indexes of the endpoints created with `"ordering": "fifo"` (messages entry only).
     pub fifo: &'a [usize],
+    /// SQL run on the stack's database after the setup, before the warm-up (S2R's backlog).
+    pub seed_sql: Option<&'a str>,
+    /// SQL whose one row's first column (JSON text) is kept in `Measured::probe`.
+    pub probe_sql: Option<&'a str>,
 }
 
 /// Runs one scenario against a fresh stack, its load sent to `run.entry`.
@@ -148,6 +156,9 @@ pub async fn against(
             event_type: EVENT_TYPE.into(),
         },
     };
+    if let Some(sql) = run.seed_sql {
+        crate::retention_bench::execute(&cfg.database_url(), sql).await?;
+    }
     let gen = Generator::new(plan.concurrency.max(256));
     warm_up(&gen, &target, &receiver, specs).await?;
 
@@ -172,6 +183,9 @@ pub async fn against(
     );
     let mut measured = measured;
     measured.counters = save_metrics(&gen, cfg, scenario).await;
+    if let Some(sql) = run.probe_sql {
+        measured.probe = Some(crate::retention_bench::probe(&cfg.database_url(), sql).await?);
+    }
     stack.stop().await;
     receiver.stop().await;
     Ok(measured)
@@ -225,6 +239,7 @@ fn measure(
         clock_start_us,
         drained,
         counters: BTreeMap::new(),
+        probe: None,
     }
 }
 

@@ -115,6 +115,7 @@ impl Suite {
             "L" => self.limit().await,
             "S1" => self.s1().await,
             "S2" => self.s2().await,
+            "S2R" => crate::retention_bench::s2r(self).await,
             "S3" => self.s3().await,
             "S3F" => crate::fanout_filters::s3f(self).await,
             "S2O" => crate::ordered::s2o(self).await,

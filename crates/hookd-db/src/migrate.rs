@@ -61,6 +61,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0018_cli_endpoints.sql"),
     ),
     (
+        "0019_gateway_retention",
+        include_str!("../migrations/0019_gateway_retention.sql"),
+    ),
+    (
         "0020_trace_context",
         include_str!("../migrations/0020_trace_context.sql"),
     ),

@@ -108,7 +108,15 @@ pub const RESOURCES: &[Resource] = &[
         delete: true,
         retry: None,
         key: "id",
-        columns: &["id", "url", "kind", "status", "version", "event_types", "ordering"],
+        columns: &[
+            "id",
+            "url",
+            "kind",
+            "status",
+            "version",
+            "event_types",
+            "ordering",
+        ],
     },
     Resource {
         name: "messages",

@@ -1,9 +1,10 @@
 //! The retention pass (issue 17): expunges the payloads of messages past their organization's
 //! payload retention, and deletes messages past the metadata retention, one small batch per app
-//! and statement. It runs in the router beside the relay and the task scheduler; several
+//! and statement; likewise the gateway's inbound requests, per organization. It runs in the router beside the relay and the task scheduler; several
 //! routers may run it at once (an expunge is idempotent, deletions skip locked rows).
 
 use hookd_config::RetentionSettings;
+use hookd_db::gateway::retention as gw;
 use hookd_db::retention::{self, AppRetention};
 use hookd_db::{DbError, Pool};
 use hookd_telemetry::prometheus::{IntCounter, IntCounterVec, Opts, Registry};
@@ -16,6 +17,10 @@ pub struct RetentionMetrics {
     pub payloads_expunged: IntCounter,
     pub attempt_bodies_expunged: IntCounter,
     pub deliveries_ended: IntCounter,
+    /// Gateway requests whose body and headers were expunged.
+    pub gw_requests_expunged: IntCounter,
+    /// Gateway attempt response bodies expunged with their request's.
+    pub gw_attempt_bodies_expunged: IntCounter,
     /// Rows deleted by the metadata retention, by table.
     pub rows_deleted: IntCounterVec,
 }
@@ -49,7 +54,15 @@ impl RetentionMetrics {
             ),
             deliveries_ended: counter(
                 "hookd_retention_deliveries_ended_total",
-                "Pending deliveries ended because their message's payload was expunged.",
+                "Pending deliveries (and gateway events) ended because their payload was expunged.",
+            ),
+            gw_requests_expunged: counter(
+                "hookd_retention_gw_requests_expunged_total",
+                "Gateway requests whose body and headers were expunged past the payload retention.",
+            ),
+            gw_attempt_bodies_expunged: counter(
+                "hookd_retention_gw_attempt_bodies_expunged_total",
+                "Gateway attempt response bodies expunged with their request's body.",
             ),
             rows_deleted,
         }
@@ -84,6 +97,53 @@ pub async fn pass(
     let mut more = false;
     for app in &apps {
         more |= app_batch(&mut client, app, limit, metrics).await?;
+    }
+    let orgs = gw::organizations(&client, default_days, metadata_days).await?;
+    for org in &orgs {
+        more |= gateway_batch(&mut client, org, limit, metrics).await?;
+    }
+    Ok(more)
+}
+
+/// One batch of the organization's gateway requests past their retention.
+async fn gateway_batch(
+    client: &mut hookd_db::Client,
+    org: &gw::OrgRetention,
+    limit: i64,
+    metrics: &RetentionMetrics,
+) -> Result<bool, DbError> {
+    let mut more = false;
+    let id = org.organization_id;
+    if let Some(before) = org.metadata_cutoff {
+        let (deleted, full) = gw::delete_batch(client, id, before, limit).await?;
+        more |= full;
+        for (table, n) in [
+            ("gw_requests", deleted.requests),
+            ("gw_ignored_events", deleted.ignored_events),
+            ("gw_events", deleted.events),
+            ("gw_attempts", deleted.attempts),
+        ] {
+            metrics.rows_deleted.with_label_values(&[table]).inc_by(n);
+        }
+        if deleted.requests > 0 {
+            tracing::info!(organization_id = %id, requests = deleted.requests,
+                events = deleted.events, attempts = deleted.attempts,
+                "deleted gateway requests past the metadata retention");
+        }
+    }
+    if let Some(cutoff) = org.payload_cutoff {
+        let (expunged, full) = gw::expunge_batch(client, id, cutoff, limit).await?;
+        more |= full;
+        metrics.gw_requests_expunged.inc_by(expunged.requests);
+        metrics
+            .gw_attempt_bodies_expunged
+            .inc_by(expunged.attempt_bodies);
+        metrics.deliveries_ended.inc_by(expunged.events_ended);
+        if expunged.requests > 0 {
+            tracing::info!(organization_id = %id, requests = expunged.requests,
+                attempt_bodies = expunged.attempt_bodies, events_ended = expunged.events_ended,
+                "expunged gateway requests past the retention");
+        }
     }
     Ok(more)
 }

@@ -10,6 +10,7 @@ pub mod event_log;
 pub mod events_view;
 pub mod ignored_view;
 pub mod requests;
+pub mod retention;
 pub mod routing;
 mod routing_rows;
 pub mod signing;

@@ -80,7 +80,7 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_schema(schema: &Value) -> Result<(), ApiError> {
+pub(crate) fn check_schema(schema: &Value) -> Result<(), ApiError> {
     jsonschema::validator_for(schema)
         .map(|_| ())
         .map_err(|e| ApiError::invalid(format!("schema is not a valid JSON Schema: {e}")))
@@ -88,7 +88,7 @@ fn check_schema(schema: &Value) -> Result<(), ApiError> {
 
 /// Per-version schemas, checked (each key a message version, each value a JSON Schema), as
 /// they are stored.
-fn check_schemas(schemas: &BTreeMap<String, Value>) -> Result<Value, ApiError> {
+pub(crate) fn check_schemas(schemas: &BTreeMap<String, Value>) -> Result<Value, ApiError> {
     for (version, schema) in schemas {
         if version.trim().is_empty() || version.len() > 64 {
             return Err(invalid_field(
@@ -107,7 +107,10 @@ fn check_schemas(schemas: &BTreeMap<String, Value>) -> Result<Value, ApiError> {
 }
 
 /// The example must satisfy the schema it will be stored with.
-fn check_example(schema: Option<&Value>, example: Option<&Value>) -> Result<(), ApiError> {
+pub(crate) fn check_example(
+    schema: Option<&Value>,
+    example: Option<&Value>,
+) -> Result<(), ApiError> {
     let (Some(schema), Some(example)) = (schema, example) else {
         return Ok(());
     };

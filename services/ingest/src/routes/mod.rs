@@ -7,7 +7,9 @@ pub(crate) mod deliveries;
 mod endpoint_input;
 pub(crate) mod endpoints;
 pub(crate) mod event_types;
+mod export;
 mod gateway_signing;
+mod import;
 mod listen;
 pub(crate) mod messages;
 mod operational_webhook;
@@ -35,6 +37,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(api_keys::configure)
             .configure(apps::configure)
             .configure(event_types::configure)
+            .configure(export::configure)
+            .configure(import::configure)
             .configure(subscriptions::configure)
             .configure(endpoints::configure)
             .configure(listen::configure)

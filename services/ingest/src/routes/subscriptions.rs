@@ -28,7 +28,7 @@ pub struct SubscriptionInput {
     pub metadata: Option<Value>,
 }
 
-fn check_metadata(metadata: &Option<Value>) -> Result<(), ApiError> {
+pub(crate) fn check_metadata(metadata: &Option<Value>) -> Result<(), ApiError> {
     match metadata {
         None | Some(Value::Object(_)) => Ok(()),
         Some(_) => Err(ApiError::invalid("metadata must be an object")),
