@@ -35,6 +35,8 @@ pub struct Measured {
     pub drained: bool,
     /// The services' [`COUNTERS`] at the end of the run.
     pub counters: BTreeMap<&'static str, f64>,
+    /// p50/p99 per hop of the message path, from the services' `hookd_hop_seconds`.
+    pub hops: serde_json::Value,
 }
 
 impl Measured {
@@ -168,7 +170,7 @@ pub async fn against(
         drained,
     );
     let mut measured = measured;
-    measured.counters = save_metrics(&gen, cfg, scenario).await;
+    (measured.counters, measured.hops) = save_metrics(&gen, cfg, scenario).await;
     stack.stop().await;
     receiver.stop().await;
     Ok(measured)
@@ -222,6 +224,7 @@ fn measure(
         clock_start_us,
         drained,
         counters: BTreeMap::new(),
+        hops: serde_json::Value::Null,
     }
 }
 
@@ -264,13 +267,14 @@ pub fn metric_sum(text: &str, name: &str) -> Option<f64> {
 
 /// Keeps each service's Prometheus metrics at the end of the run beside its log
 /// (`<log-dir>/<scenario>-<service>.metrics`), for looking into where the time went, and
-/// returns the [`COUNTERS`] found in them.
+/// returns the [`COUNTERS`] found in them and the per-hop figures.
 async fn save_metrics(
     gen: &Generator,
     cfg: &StackConfig,
     scenario: &str,
-) -> BTreeMap<&'static str, f64> {
+) -> (BTreeMap<&'static str, f64>, serde_json::Value) {
     let mut counters = BTreeMap::new();
+    let mut texts = Vec::new();
     for (name, port) in crate::stack::SERVICES.iter().zip(cfg.ports) {
         let Some((200, body)) = gen.fetch(&format!("http://127.0.0.1:{port}/metrics")).await else {
             continue;
@@ -285,8 +289,9 @@ async fn save_metrics(
                 counters.insert(c, v);
             }
         }
+        texts.push(text.into_owned());
     }
-    counters
+    (counters, crate::hops::summarise(&texts))
 }
 
 /// Sends warm-up messages until every endpoint has seen one (30 s at most): the router's view

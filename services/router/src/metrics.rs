@@ -1,3 +1,4 @@
+use hookd_telemetry::{Hop, HopMetrics};
 use hookd_telemetry::prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry};
 
 #[derive(Clone)]
@@ -14,6 +15,8 @@ pub struct RouterMetrics {
     pub route_errors: IntCounter,
     pub filtered_out: IntCounter,
     pub queue_depth: IntGauge,
+    /// `hookd_hop_seconds` of the hops the router sees.
+    pub hops: HopMetrics,
 }
 
 impl RouterMetrics {
@@ -69,6 +72,7 @@ impl RouterMetrics {
             ),
             queue_depth: gauge("hookd_router_queue_depth", "Messages waiting in the router's queue."),
             fanout,
+            hops: HopMetrics::register(&registry, &[Hop::ToRouter, Hop::Fanout, Hop::Publish]),
             registry,
         }
     }
