@@ -222,7 +222,10 @@ hookd_hop_seconds_bucket{hop=\"try\",le=\"+Inf\"} 10\n";
             json!({"scenario": "S2", "hops_ms": summarise(&[TEXT.to_owned()])}),
         ];
         let t = table(&results);
-        assert!(t.contains(&"| S2 | – | 1.00 / 3.80 | – | – | – | – | – |".to_owned()), "{t:?}");
+        assert!(
+            t.contains(&"| S2 | – | 1.00 / 3.80 | – | – | – | – | – |".to_owned()),
+            "{t:?}"
+        );
         assert!(!t.iter().any(|l| l.starts_with("| L ")));
         assert!(table(&results[..1]).is_empty());
     }

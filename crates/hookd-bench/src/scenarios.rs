@@ -368,19 +368,38 @@ impl Suite {
             self.vs_l(&[("accepted_per_s", accepted_per_s)], &latencies),
         );
         // A latency counts only when every message was accepted at the rate and delivered.
-        let held = t.missing == 0
-            && m.gen.accepted_count == m.gen.sent
-            && accepted_per_s >= 0.95 * rate;
+        let held =
+            t.missing == 0 && m.gen.accepted_count == m.gen.sent && accepted_per_s >= 0.95 * rate;
         let at = format!("at {rate} msg/s (every message accepted at that rate and delivered)");
         let targets = if name == "S2" {
             self.s2_p99_ms = Some(t.e2e.p99_ms);
             vec![
-                target(&format!("S2 e2e p50 <= 3 ms {at}"), t.e2e.p50_ms, 3.0, t.e2e.p50_ms <= 3.0 && held),
-                target(&format!("S2 e2e p99 <= 10 ms {at}"), t.e2e.p99_ms, 10.0, t.e2e.p99_ms <= 10.0 && held),
-                target("S2 ingest p99 <= 5 ms", ingest.p99_ms, 5.0, ingest.p99_ms <= 5.0 && held),
+                target(
+                    &format!("S2 e2e p50 <= 3 ms {at}"),
+                    t.e2e.p50_ms,
+                    3.0,
+                    t.e2e.p50_ms <= 3.0 && held,
+                ),
+                target(
+                    &format!("S2 e2e p99 <= 10 ms {at}"),
+                    t.e2e.p99_ms,
+                    10.0,
+                    t.e2e.p99_ms <= 10.0 && held,
+                ),
+                target(
+                    "S2 ingest p99 <= 5 ms",
+                    ingest.p99_ms,
+                    5.0,
+                    ingest.p99_ms <= 5.0 && held,
+                ),
             ]
         } else {
-            vec![target(&format!("{name} e2e p99 <= 5 ms {at}"), t.e2e.p99_ms, 5.0, t.e2e.p99_ms <= 5.0 && held)]
+            vec![target(
+                &format!("{name} e2e p99 <= 5 ms {at}"),
+                t.e2e.p99_ms,
+                5.0,
+                t.e2e.p99_ms <= 5.0 && held,
+            )]
         };
         out.insert("targets".into(), json!(targets));
         Ok(Value::Object(out))
@@ -538,7 +557,10 @@ mod tests {
             "delivery": {"peak_rss_mib": 20.0}});
         let t = rss_targets("S3", &services);
         assert_eq!(t.len(), 1);
-        assert_eq!(t[0]["target"], "S3 peak RSS of every service <= 64 MiB (largest: router)");
+        assert_eq!(
+            t[0]["target"],
+            "S3 peak RSS of every service <= 64 MiB (largest: router)"
+        );
         assert_eq!(t[0]["value"], 70.5);
         assert_eq!(t[0]["met"], false);
         assert!(rss_targets("L", &Value::Null).is_empty());

@@ -100,8 +100,17 @@ mod tests {
         hops.observe_micros(Hop::Fanout, 1_500);
         hops.observe_micros(Hop::Fanout, -3);
         let text = crate::metrics_text(&registry);
-        assert!(text.contains("hookd_hop_seconds_count{hop=\"fanout\"} 2"), "{text}");
-        assert!(text.contains("hookd_hop_seconds_count{hop=\"publish\"} 0"), "{text}");
-        assert!(text.contains("hookd_hop_seconds_bucket{hop=\"fanout\",le=\"0.0015\"} 2"), "{text}");
+        assert!(
+            text.contains("hookd_hop_seconds_count{hop=\"fanout\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hookd_hop_seconds_count{hop=\"publish\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("hookd_hop_seconds_bucket{hop=\"fanout\",le=\"0.0015\"} 2"),
+            "{text}"
+        );
     }
 }

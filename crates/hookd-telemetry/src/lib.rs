@@ -10,8 +10,8 @@ mod otlp;
 mod shutdown;
 
 pub use exit::exit_code;
-pub use hops::{Hop, HopMetrics, HOP_BUCKETS};
 pub use health::{metrics_text, HealthServer, Readiness};
+pub use hops::{Hop, HopMetrics, HOP_BUCKETS};
 pub use logs::{init, init_tracing, Telemetry, TelemetryConfig};
 pub use otlp::{traces_url, OtlpError};
 pub use prometheus;

@@ -48,11 +48,19 @@ impl AttemptRecorded<'_> {
             Outcome::Postponed | Outcome::Dropped => {}
         }
         if s.published > 0 {
-            metrics.hops.observe_micros(Hop::ToDelivery, s.consumed - s.published);
+            metrics
+                .hops
+                .observe_micros(Hop::ToDelivery, s.consumed - s.published);
         }
-        metrics.hops.observe_micros(Hop::BeforeTry, s.started - s.consumed);
-        metrics.hops.observe_micros(Hop::Try, s.answered - s.started);
-        metrics.hops.observe_micros(Hop::Record, s.recorded - s.answered);
+        metrics
+            .hops
+            .observe_micros(Hop::BeforeTry, s.started - s.consumed);
+        metrics
+            .hops
+            .observe_micros(Hop::Try, s.answered - s.started);
+        metrics
+            .hops
+            .observe_micros(Hop::Record, s.recorded - s.answered);
         tracing::debug!(delivery_id = self.delivery_id, attempt = self.attempt,
             status = self.status, outcome = ?self.outcome,
             to_delivery_us = s.consumed - s.published, before_try_us = s.started - s.consumed,

@@ -1,7 +1,7 @@
-use hookd_telemetry::{Hop, HopMetrics};
 use hookd_telemetry::prometheus::{
     Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry,
 };
+use hookd_telemetry::{Hop, HopMetrics};
 
 #[derive(Clone)]
 pub struct DeliveryMetrics {

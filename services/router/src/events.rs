@@ -32,16 +32,27 @@ impl MessageRouted<'_> {
         metrics.messages_routed.inc();
         metrics.fanout.observe(self.matched as f64);
         metrics.filtered_out.inc_by(self.filtered_out as u64);
-        metrics.hops.observe_micros(Hop::ToRouter, s.consumed - s.accepted);
-        metrics.hops.observe_micros(Hop::Fanout, s.recorded - s.consumed);
+        metrics
+            .hops
+            .observe_micros(Hop::ToRouter, s.consumed - s.accepted);
+        metrics
+            .hops
+            .observe_micros(Hop::Fanout, s.recorded - s.consumed);
         // A message routed before (a redelivery) publishes nothing: no publish hop.
         if self.created > 0 {
-            metrics.hops.observe_micros(Hop::Publish, s.published - s.recorded);
+            metrics
+                .hops
+                .observe_micros(Hop::Publish, s.published - s.recorded);
         }
-        tracing::debug!(message_id = self.message_id, matched = self.matched,
-            created = self.created, to_router_us = s.consumed - s.accepted,
-            fanout_us = s.recorded - s.consumed, publish_us = s.published - s.recorded,
-            "message routed");
+        tracing::debug!(
+            message_id = self.message_id,
+            matched = self.matched,
+            created = self.created,
+            to_router_us = s.consumed - s.accepted,
+            fanout_us = s.recorded - s.consumed,
+            publish_us = s.published - s.recorded,
+            "message routed"
+        );
     }
 }
 

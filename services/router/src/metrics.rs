@@ -1,5 +1,5 @@
-use hookd_telemetry::{Hop, HopMetrics};
 use hookd_telemetry::prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry};
+use hookd_telemetry::{Hop, HopMetrics};
 
 #[derive(Clone)]
 pub struct RouterMetrics {

@@ -143,7 +143,10 @@ async fn one_message_fills_every_hop_once() {
         }
     }
     // Each service exports only its own hops.
-    assert_eq!(hop_value(&router_text, "hookd_hop_seconds_count", "try"), None);
+    assert_eq!(
+        hop_value(&router_text, "hookd_hop_seconds_count", "try"),
+        None
+    );
     assert_eq!(
         hop_value(&delivery_text, "hookd_hop_seconds_count", "fanout"),
         None
