@@ -7,6 +7,8 @@ pub mod fanout_filters;
 pub mod gateway;
 pub mod gateway_setup;
 pub mod generator;
+pub mod hops;
+pub mod isolation;
 pub mod ordered;
 pub mod plan;
 pub mod procstat;

@@ -14,12 +14,15 @@ const USAGE: &str = "\
 usage: hookd-bench [options]
 
 Starts the hookd stack (release binaries) on a dedicated database and broker prefix, runs the
-scenarios L, S1..S5, S2R (S2 while retention expunges a backlog), S3F, G1 and G2 (S1's and
-S2's loads into a gateway source URL) and C (the console's message log) and prints one JSON object per scenario on stdout.
+scenarios L, S1..S5 (with S2H: S2 at 500 msg/s, S2O: S2's load to a fifo endpoint, S2R: S2
+while retention expunges a backlog, S4B: S4 without its hanging endpoint, S4C: S4 at 1,000
+msg/s), S3F, G1 and G2 (S1's and S2's loads into a gateway source URL) and C (the console's
+message log) and prints one JSON object per scenario on stdout.
 
   --quick            smaller counts and durations (S1 5,000 messages, S2 10 s, ...)
   --only S1,S2       run these scenarios (L runs with any S or G: their figures are ratios to
-                     it; S1 runs with G1, whose target is S1's accepted/s; S2 with S2R)
+                     it; S1 runs with G1, whose target is S1's accepted/s; S2 with S2R; S4B
+                     with S4)
   --bin-dir DIR      hookd binaries (default target/release)
   --root DIR         workspace root, where config/ is (default .)
   --pg URL           PostgreSQL server URL without database (default postgres://postgres@127.0.0.1:5432)

@@ -6,8 +6,10 @@ use std::time::Duration;
 /// G1 and G2 are S1 and S2 sent to a gateway source instead of the messages API.
 /// S3F is S3 with a payload filter on every endpoint, S2O S2's load to a fifo endpoint beside
 /// an unordered one (issue 18); S2R is S2 while the retention pass expunges a backlog (issue 17).
-pub const SCENARIOS: [&str; 12] = [
-    "L", "S1", "S2", "S2O", "S2R", "S3", "S3F", "S4", "S5", "G1", "G2", "C",
+/// S2H is S2 at a moderate rate; S4B is S4 without the hanging endpoint (S4's yardstick); S4C is
+/// S4 at S2's rate, more than the machine delivers: capacity, not isolation (issue 13).
+pub const SCENARIOS: [&str; 15] = [
+    "L", "S1", "S2", "S2H", "S2O", "S2R", "S3", "S3F", "S4B", "S4", "S4C", "S5", "G1", "G2", "C",
 ];
 
 #[derive(Debug, Clone)]
@@ -22,11 +24,15 @@ pub struct Plan {
     /// S2: open-loop rate and duration, one endpoint.
     pub s2_rate: f64,
     pub s2_duration: Duration,
+    /// S2H: S2 at this rate.
+    pub s2h_rate: f64,
     /// S3: messages, each to every endpoint.
     pub s3_messages: u64,
     pub s3_endpoints: usize,
-    /// S4: S2's load to `s4_endpoints` endpoints of which the first hangs.
+    /// S4: an open loop to `s4_endpoints` endpoints of which the first hangs (S4B: none hangs).
     pub s4_rate: f64,
+    /// S4C: S4 at this rate.
+    pub s4c_rate: f64,
     pub s4_duration: Duration,
     pub s4_endpoints: usize,
     /// `HOOKD__DELIVERY__TIMEOUT` in S4.
@@ -60,9 +66,11 @@ impl Plan {
             s1_count: 50_000,
             s2_rate: 1000.0,
             s2_duration: Duration::from_secs(30),
+            s2h_rate: 500.0,
             s3_messages: 1000,
             s3_endpoints: 100,
-            s4_rate: 1000.0,
+            s4_rate: 200.0,
+            s4c_rate: 1000.0,
             s4_duration: Duration::from_secs(30),
             s4_endpoints: 10,
             s4_timeout: "2s",
@@ -101,7 +109,8 @@ impl Plan {
 
 /// Parses `--only S1,S2` into scenario names in run order. L runs with any S or G scenario:
 /// their figures are reported as ratios to it (C's page times are not, so C runs alone). S1
-/// runs with G1, whose target is S1's accepted/s; S2 with S2R, whose target is S2's p99.
+/// runs with G1, whose target is S1's accepted/s; S2 with S2R, whose target is S2's p99; and
+/// S4B with S4, whose target is S4B's p99.
 pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
     let Some(only) = only else {
         return Ok(SCENARIOS.to_vec());
@@ -128,6 +137,7 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static str>, String> {
                 || (*s == "L" && wanted.iter().any(|w| w.starts_with(['S', 'G'])))
                 || (*s == "S1" && wanted.iter().any(|w| w == "G1"))
                 || (*s == "S2" && wanted.iter().any(|w| w == "S2R"))
+                || (*s == "S4B" && wanted.iter().any(|w| w == "S4"))
         })
         .collect())
 }
@@ -147,6 +157,8 @@ mod tests {
         assert_eq!(select(Some("s3f,s3")).unwrap(), vec!["L", "S3", "S3F"]);
         assert_eq!(select(Some("S2R")).unwrap(), vec!["L", "S2", "S2R"]);
         assert_eq!(select(Some("G1,G2")).unwrap(), vec!["L", "S1", "G1", "G2"]);
+        assert_eq!(select(Some("s4")).unwrap(), vec!["L", "S4B", "S4"]);
+        assert_eq!(select(Some("S2H,S4C")).unwrap(), vec!["L", "S2H", "S4C"]);
         assert!(select(Some("S9")).is_err());
         assert!(select(Some(",")).is_err());
     }

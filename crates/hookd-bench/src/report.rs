@@ -100,7 +100,7 @@ fn row(v: &Value) -> String {
         return format!(
             "| {scenario} | failed: {} |{}",
             error.replace('|', "/"),
-            " – |".repeat(9)
+            " – |".repeat(10)
         );
     }
     let is_l = v["scenario"] == "L";
@@ -139,6 +139,7 @@ fn row(v: &Value) -> String {
         num(&v["duplicates"]),
         services(v, "peak_rss_mib"),
         cpu,
+        num(&v["cpu_ms_per_request"]),
     ];
     format!("| {} |", cells.join(" | "))
 }
@@ -149,10 +150,10 @@ fn notes(results: &[Value]) -> Vec<String> {
     for v in results {
         match v["scenario"].as_str() {
             Some("S4") => out.push(format!(
-                "- S4: healthy endpoints' e2e p99 {} ms against S2's {} ms ({}×); the hanging endpoint took {} requests; healthy missing {}.",
+                "- S4: healthy endpoints' e2e p99 {} ms against S4B's (no endpoint hanging) {} ms ({}×); the hanging endpoint took {} requests; healthy missing {}.",
                 num(&v["e2e_ms"]["p99_ms"]),
-                num(&v["s2_e2e_p99_ms"]),
-                num(&v["e2e_p99_vs_s2"]),
+                num(&v["s4b_e2e_p99_ms"]),
+                num(&v["e2e_p99_vs_s4b"]),
                 num(&v["hanging_requests"]),
                 num(&v["missing"]),
             )),
@@ -234,12 +235,13 @@ pub fn render(results: &[Value], machine: &Machine, command: &str, date: &str) -
             machine.cores, machine.memory_gib, machine.cpu_model, machine.load_before
         ),
         String::new(),
-        "| scenario | load | accepted/s (L: requests/s) | ingest p50 / p99 ms | deliveries/s | e2e p50 / p99 / max ms | e2e p99 ×L | missing | dup | peak RSS MiB ingest / router / delivery | CPU s ingest / router / delivery / postgres / rabbitmq |".into(),
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into(),
+        "| scenario | load | accepted/s (L: requests/s) | ingest p50 / p99 ms | deliveries/s | e2e p50 / p99 / max ms | e2e p99 ×L | missing | dup | peak RSS MiB ingest / router / delivery | CPU s ingest / router / delivery / postgres / rabbitmq | CPU ms per message |".into(),
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".into(),
     ];
     // C measures pages, not deliveries: it has no columns here, only a note and its target.
     s.extend(results.iter().filter(|v| v["scenario"] != "C").map(row));
     s.push(String::new());
+    s.extend(crate::hops::table(results));
     let targets: Vec<&Value> = results
         .iter()
         .filter_map(|v| v["targets"].as_array())
@@ -312,12 +314,12 @@ mod tests {
                    "services": {"ingest": {"peak_rss_mib": 30.0, "cpu_s": 5.0},
                                 "router": {"peak_rss_mib": 20.0, "cpu_s": 2.0},
                                 "delivery": {"peak_rss_mib": 25.0, "cpu_s": 3.0}},
-                   "postgres_cpu_s": 4.0, "rabbitmq_cpu_s": 2.5,
+                   "postgres_cpu_s": 4.0, "rabbitmq_cpu_s": 2.5, "cpu_ms_per_request": 0.33,
                    "vs_L": {"accepted_per_s": 0.2, "deliveries_per_s": 0.196, "e2e_p99": 30.0},
                    "targets": [{"target": "S1 missing = 0", "value": 0.0, "limit": 0.0, "met": true},
                                {"target": "S1 accepted/s >= 0.2 x L", "value": 5000.0, "limit": 5000.0, "met": false}]}),
             json!({"scenario": "S4", "load": "x", "drained": false, "e2e_ms": {"p99_ms": 12.0},
-                   "s2_e2e_p99_ms": 8.0, "e2e_p99_vs_s2": 1.5, "hanging_requests": 40, "missing": 3}),
+                   "s4b_e2e_p99_ms": 8.0, "e2e_p99_vs_s4b": 1.5, "hanging_requests": 40, "missing": 3}),
         ];
         let m = Machine {
             cores: 2,
@@ -330,11 +332,11 @@ mod tests {
         assert!(md.contains("2 cores (`nproc`), 24 GiB memory, CPU \"Test CPU\""));
         assert!(md.contains("began: 0.50 0.40 0.30."));
         assert!(md.contains("| L | 1000 requests | 25000 (1.00×L) | 2.50 / 5.00 |"));
-        assert!(md.contains("| S1 | 5000 messages | 5000 (0.20×L) | 10.0 / 40.0 | 4900 (0.20×L) | 20.0 / 90.0 / 120 | 30.0 | 0 | 1 | 30.0 / 20.0 / 25.0 | 5.00 / 2.00 / 3.00 / 4.00 / 2.50 |"));
+        assert!(md.contains("| S1 | 5000 messages | 5000 (0.20×L) | 10.0 / 40.0 | 4900 (0.20×L) | 20.0 / 90.0 / 120 | 30.0 | 0 | 1 | 30.0 / 20.0 / 25.0 | 5.00 / 2.00 / 3.00 / 4.00 / 2.50 | 0.33 |"));
         assert!(md.contains("| S1 missing = 0 | 0.00 | 0.00 | yes |"));
         assert!(md.contains("| **no** |"));
         assert!(
-            md.contains("- S4: healthy endpoints' e2e p99 12.0 ms against S2's 8.00 ms (1.50×)")
+            md.contains("- S4: healthy endpoints' e2e p99 12.0 ms against S4B's (no endpoint hanging) 8.00 ms (1.50×)")
         );
         assert!(md.contains("- S4: deliveries were still missing"));
     }

@@ -37,6 +37,8 @@ pub struct Measured {
     pub counters: BTreeMap<&'static str, f64>,
     /// What the scenario's `probe_sql` read at the end of the run.
     pub probe: Option<serde_json::Value>,
+    /// p50/p99 per hop of the message path, from the services' `hookd_hop_seconds`.
+    pub hops: serde_json::Value,
 }
 
 impl Measured {
@@ -182,7 +184,7 @@ pub async fn against(
         drained,
     );
     let mut measured = measured;
-    measured.counters = save_metrics(&gen, cfg, scenario).await;
+    (measured.counters, measured.hops) = save_metrics(&gen, cfg, scenario).await;
     if let Some(sql) = run.probe_sql {
         measured.probe = Some(crate::retention_bench::probe(&cfg.database_url(), sql).await?);
     }
@@ -240,6 +242,7 @@ fn measure(
         drained,
         counters: BTreeMap::new(),
         probe: None,
+        hops: serde_json::Value::Null,
     }
 }
 
@@ -282,13 +285,14 @@ pub fn metric_sum(text: &str, name: &str) -> Option<f64> {
 
 /// Keeps each service's Prometheus metrics at the end of the run beside its log
 /// (`<log-dir>/<scenario>-<service>.metrics`), for looking into where the time went, and
-/// returns the [`COUNTERS`] found in them.
+/// returns the [`COUNTERS`] found in them and the per-hop figures.
 async fn save_metrics(
     gen: &Generator,
     cfg: &StackConfig,
     scenario: &str,
-) -> BTreeMap<&'static str, f64> {
+) -> (BTreeMap<&'static str, f64>, serde_json::Value) {
     let mut counters = BTreeMap::new();
+    let mut texts = Vec::new();
     for (name, port) in crate::stack::SERVICES.iter().zip(cfg.ports) {
         let Some((200, body)) = gen.fetch(&format!("http://127.0.0.1:{port}/metrics")).await else {
             continue;
@@ -303,8 +307,9 @@ async fn save_metrics(
                 counters.insert(c, v);
             }
         }
+        texts.push(text.into_owned());
     }
-    counters
+    (counters, crate::hops::summarise(&texts))
 }
 
 /// Sends warm-up messages until every endpoint has seen one (30 s at most): the router's view

@@ -6,6 +6,14 @@ use hookd_domain::{EndpointRoute, Message, OperationalBody, WebhookBody, OPERATI
 use prost::Message as _;
 use uuid::Uuid;
 
+/// Microseconds since the Unix epoch: the clock of every timestamp an envelope carries (the
+/// services share the host's clock, or NTP-synced ones, so hops between them are comparable).
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
 /// The body an endpoint receives for `message`; an operational webhook's is Svix's shape.
 pub fn webhook_body(message: &Message) -> Vec<u8> {
     if message.version == OPERATIONAL_VERSION {
@@ -90,6 +98,8 @@ pub fn delivery_job(t: JobTry, message: &JobMessage<'_>, endpoint: &EndpointRout
         ordered: t.ordered,
         gateway: None,
         traceparent: current_traceparent(),
+        // Built right before its publish.
+        published_at_micros: now_micros(),
     }
     .encode_to_vec()
 }
@@ -274,6 +284,7 @@ pub fn gateway_job(
         // A try someone asked for goes past an open circuit, as its probe.
         explicit: matches!(t.trigger, "MANUAL" | "BULK_RETRY"),
         traceparent: current_traceparent(),
+        published_at_micros: now_micros(),
     }
     .encode_to_vec()
 }

@@ -86,6 +86,7 @@ fn delivery_job() -> impl Strategy<Value = DeliveryJob> {
                     explicit: attempt % 2 == 0,
                     ordered: attempt % 3 == 0,
                     traceparent,
+                    published_at_micros: accepted_at_micros,
                     gateway: gateway.map(|(event_id, method, header, verified)| {
                         hookd_bus::envelopes::GatewayDelivery {
                             event_id,

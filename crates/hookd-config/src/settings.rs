@@ -144,6 +144,8 @@ pub struct DeliverySettings {
     pub extra_ca_file: String,
     pub concurrency: usize,
     pub per_endpoint_concurrency: usize,
+    /// The delivery consumer's prefetch (`amqp.prefetch` is the router's).
+    pub prefetch: u16,
     #[serde(deserialize_with = "de_duration")]
     pub lease: Duration,
     #[serde(deserialize_with = "de_duration")]
@@ -262,6 +264,9 @@ impl Settings {
         }
         if self.retention.batch_size == 0 {
             return Err(invalid("retention.batch_size", "must be at least 1"));
+        }
+        if self.delivery.prefetch == 0 {
+            return Err(invalid("delivery.prefetch", "must be at least 1"));
         }
         if self.amqp.prefetch == 0 {
             return Err(invalid("amqp.prefetch", "must be at least 1"));

@@ -4,6 +4,7 @@
 
 mod exit;
 mod health;
+mod hops;
 mod logs;
 mod otlp;
 mod shutdown;
@@ -11,6 +12,7 @@ mod trace_ids;
 
 pub use exit::exit_code;
 pub use health::{metrics_text, HealthServer, Readiness};
+pub use hops::{Hop, HopMetrics, HOP_BUCKETS};
 pub use logs::{init, init_tracing, init_with_writer, Telemetry, TelemetryConfig};
 pub use otlp::{traces_url, OtlpError};
 pub use prometheus;

@@ -3,6 +3,7 @@
 
 mod attempt;
 mod circuit;
+mod events;
 mod gw_recorder;
 mod gw_retry;
 mod gw_scheduler;

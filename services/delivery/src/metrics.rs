@@ -1,6 +1,7 @@
 use hookd_telemetry::prometheus::{
     Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry,
 };
+use hookd_telemetry::{Hop, HopMetrics};
 
 #[derive(Clone)]
 pub struct DeliveryMetrics {
@@ -16,6 +17,8 @@ pub struct DeliveryMetrics {
     pub circuits_opened: IntCounter,
     pub unsigned_refused: IntCounter,
     pub redelivered_skipped: IntCounter,
+    /// `hookd_hop_seconds` of the hops the worker sees.
+    pub hops: HopMetrics,
 }
 
 impl DeliveryMetrics {
@@ -99,6 +102,10 @@ impl DeliveryMetrics {
             jobs_scheduled: counter(
                 "hookd_delivery_jobs_scheduled_total",
                 "Due deliveries republished by the scheduler.",
+            ),
+            hops: HopMetrics::register(
+                &registry,
+                &[Hop::ToDelivery, Hop::BeforeTry, Hop::Try, Hop::Record],
             ),
             attempts,
             deliveries,

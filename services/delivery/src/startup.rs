@@ -156,7 +156,7 @@ impl DeliveryWorker {
                 url: settings.amqp.url.expose().clone(),
                 topology: Topology::new(settings.amqp.prefix.clone()),
                 route: Route::Deliveries,
-                prefetch: settings.amqp.prefetch,
+                prefetch: settings.delivery.prefetch,
                 tag: "hookd-delivery".into(),
             };
             let (worker, shutdown) = (worker.clone(), shutdown.clone());

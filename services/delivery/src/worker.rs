@@ -1,6 +1,7 @@
 use crate::attempt::TryResult;
 use crate::attempt::{not_sent, try_once};
 use crate::circuit::{Gate, Transition};
+use crate::events::{AttemptRecorded, JobPostponed, TryStamps, UnsignedRefused};
 use crate::limiter::EndpointLimiter;
 use crate::metrics::DeliveryMetrics;
 use crate::recorder::Recorder;
@@ -72,7 +73,7 @@ impl Worker {
         hookd_db::deliveries::postpone(&client, delivery_id, attempt, chrono_after(delay))
             .await
             .map_err(|e| e.to_string())?;
-        self.metrics.postponed.inc();
+        JobPostponed { delivery_id, delay }.emit(&self.metrics);
         Ok(Outcome::Postponed)
     }
 
@@ -129,7 +130,7 @@ impl Worker {
     }
 
     /// Sends the job once, past the endpoint's caps, circuit and rate limit; `Err` is how long
-    /// to put the job off when one of them says wait.
+    /// to put the job off when one of them says wait. Also returns when the try started.
     #[tracing::instrument(name = "delivery.try", skip_all,
         fields(endpoint_id = %endpoint_id, attempt = job.attempt, status = tracing::field::Empty, waited = tracing::field::Empty))]
     async fn send(
@@ -137,7 +138,7 @@ impl Worker {
         job: &DeliveryJob,
         endpoint_id: Uuid,
         signing: &Signing,
-    ) -> Result<(TryResult, Transition), Duration> {
+    ) -> Result<(TryResult, Transition, i64), Duration> {
         let Some(slot) = self.limiter.acquire(endpoint_id, SLOT_WAIT).await else {
             // Its endpoint is at its cap and slow to free a slot: put the job off rather than
             // hold a consumer slot that other endpoints' jobs need.
@@ -155,6 +156,7 @@ impl Worker {
         }
         // The semaphore is never closed, so this always holds a permit.
         let global = self.global.acquire().await.ok();
+        let started = hookd_bus::now_micros();
         let result = try_once(&self.client, job, signing).await;
         if let Some(status) = result.status {
             Span::current().record("status", status);
@@ -167,7 +169,7 @@ impl Worker {
         // The caps bound requests in flight, not the bookkeeping after them.
         drop(global);
         drop(slot);
-        Ok((result, transition))
+        Ok((result, transition, started))
     }
 
     /// The consumer's decision for one envelope, in a span that continues the job's trace;
@@ -235,6 +237,7 @@ impl Worker {
 
     /// Tries the job once and records what happened.
     pub async fn deliver(&self, job: &DeliveryJob) -> Result<Outcome, String> {
+        let consumed = hookd_bus::now_micros();
         let (Ok(delivery_id), Ok(message_id), Ok(endpoint_id)) = (
             Uuid::parse_str(&job.delivery_id),
             Uuid::parse_str(&job.message_id),
@@ -261,13 +264,17 @@ impl Worker {
             }
             Err(e) => return Err(e.to_string()),
         };
-        let (result, transition) = match signing {
+        let (result, transition, started) = match signing {
             Err(e) => {
                 // Never an unsigned send: a failed attempt that says why, and no request. It
                 // is no fault of the endpoint, so its circuit does not learn from it.
-                self.metrics.unsigned_refused.inc();
-                tracing::error!(%delivery_id, %endpoint_id, error = %e, "cannot sign the webhook; the attempt fails");
-                (not_sent(e.to_string()), Transition::None)
+                UnsignedRefused {
+                    delivery_id,
+                    endpoint_id,
+                    error: &e,
+                }
+                .emit(&self.metrics);
+                (not_sent(e.to_string()), Transition::None, consumed)
             }
             Ok(signing) => match self.send(job, endpoint_id, &signing).await {
                 Ok(sent) => sent,
@@ -275,6 +282,7 @@ impl Worker {
             },
         };
 
+        let answered = hookd_bus::now_micros();
         let schedule = &self.settings.delivery.retry_schedule;
         let gone = result.status == Some(410);
         let (status, next, outcome) = if result.succeeded() {
@@ -309,6 +317,7 @@ impl Worker {
                 tracing::info!(%endpoint_id, "endpoint disabled after 410 Gone");
             }
         }
+        let status_code = result.status;
         let record = AttemptRecord {
             delivery_id,
             message_id,
@@ -343,29 +352,22 @@ impl Worker {
                 tracing::warn!(%delivery_id, error = %e, "could not move the fifo lane on; the sweep will");
             }
         }
-        self.track_health(endpoint_id, transition).await?;
-        self.metrics
-            .attempts
-            .with_label_values(&[if outcome == Outcome::Succeeded {
-                "success"
-            } else {
-                "failure"
-            }])
-            .inc();
-        match outcome {
-            Outcome::Succeeded => {
-                self.metrics
-                    .deliveries
-                    .with_label_values(&["succeeded"])
-                    .inc();
-                let now = chrono::Utc::now().timestamp_micros();
-                let e2e = (now - job.accepted_at_micros).max(0) as f64 / 1e6;
-                self.metrics.end_to_end.observe(e2e);
-            }
-            Outcome::Failed => self.metrics.deliveries.with_label_values(&["failed"]).inc(),
-            Outcome::RetryScheduled => self.metrics.retries_scheduled.inc(),
-            Outcome::Postponed | Outcome::Dropped | Outcome::Parked => {}
+        AttemptRecorded {
+            delivery_id: &job.delivery_id,
+            attempt: job.attempt,
+            status: status_code,
+            outcome,
+            stamps: TryStamps {
+                accepted: job.accepted_at_micros,
+                published: job.published_at_micros,
+                consumed,
+                started,
+                answered,
+                recorded: hookd_bus::now_micros(),
+            },
         }
+        .emit(&self.metrics);
+        self.track_health(endpoint_id, transition).await?;
         if finished {
             if let Some(task_id) = job.task_id.as_deref().and_then(|t| Uuid::parse_str(t).ok()) {
                 let client = self.pool.get().await.map_err(|e| e.to_string())?;

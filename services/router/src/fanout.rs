@@ -1,3 +1,4 @@
+use crate::events::{JobPublishFailed, MessageRouted, RouteFailed, RouterStamps};
 use crate::metrics::RouterMetrics;
 use crate::view::RoutingView;
 use hookd_bus::envelopes::MessageAccepted;
@@ -88,6 +89,7 @@ pub async fn route_message(
     metrics: &RouterMetrics,
     lease: Duration,
 ) -> Result<Routed, DbError> {
+    let consumed = hookd_bus::now_micros();
     let (Some(message_id), Some(app_id)) = (
         parse_uuid(&envelope.message_id),
         parse_uuid(&envelope.app_id),
@@ -98,6 +100,7 @@ pub async fn route_message(
         });
     };
     let snapshot = view.snapshot();
+    let mut filtered_out = 0;
     let targets = match envelope.endpoint_id.as_deref().and_then(parse_uuid) {
         Some(id) => snapshot
             .endpoint(id)
@@ -108,7 +111,7 @@ pub async fn route_message(
         None => {
             let matching = snapshot.matching(app_id, &envelope.event_type, &envelope.version);
             let (kept, left_out) = crate::payload_filter::passing(matching, envelope);
-            metrics.filtered_out.inc_by(left_out as u64);
+            filtered_out = left_out;
             kept
         }
     };
@@ -127,7 +130,7 @@ pub async fn route_message(
         let client = pool.get().await?;
         hookd_db::tasks::mark_routed(&client, task_id, ids.first().copied()).await?;
     }
-    metrics.fanout.observe(ids.len() as f64);
+    let recorded = hookd_bus::now_micros();
     let span = tracing::Span::current();
     span.record("matched", ids.len());
     span.record("created", created.len());
@@ -159,10 +162,7 @@ pub async fn route_message(
     {
         match result {
             Ok(()) => metrics.jobs_published.inc(),
-            Err(e) => {
-                metrics.publish_failures.inc();
-                tracing::warn!(error = %e, "delivery job publish failed; the lease will expire and resend it");
-            }
+            Err(error) => JobPublishFailed { error: &error }.emit(metrics),
         }
     }
     if !created.lanes.is_empty() {
@@ -174,7 +174,19 @@ pub async fn route_message(
             }
         }
     }
-    metrics.messages_routed.inc();
+    MessageRouted {
+        message_id: &envelope.message_id,
+        matched: ids.len(),
+        created: created.len(),
+        filtered_out,
+        stamps: RouterStamps {
+            accepted: envelope.accepted_at_micros,
+            consumed,
+            recorded,
+            published: hookd_bus::now_micros(),
+        },
+    }
+    .emit(metrics);
     Ok(Routed {
         created: created.len(),
         matched: ids.len(),
@@ -214,9 +226,12 @@ async fn route_envelope(
 ) -> Ack {
     match route_message(pool, batcher, publisher, view, envelope, metrics, lease).await {
         Ok(_) => Ack::Ack,
-        Err(e) => {
-            metrics.route_errors.inc();
-            tracing::warn!(message_id = %envelope.message_id, error = %e, "routing failed; requeueing");
+        Err(error) => {
+            RouteFailed {
+                message_id: &envelope.message_id,
+                error: &error,
+            }
+            .emit(metrics);
             // Do not spin on a dead database.
             tokio::time::sleep(Duration::from_millis(500)).await;
             Ack::Requeue

@@ -3,6 +3,7 @@
 //! starts scheduled tasks when they are due; beside them, the retention and deprovision passes.
 
 pub mod deprovision;
+mod events;
 mod fanout;
 pub mod gateway;
 mod gateway_decide;

@@ -1,4 +1,5 @@
 use hookd_telemetry::prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry};
+use hookd_telemetry::{Hop, HopMetrics};
 
 #[derive(Clone)]
 pub struct RouterMetrics {
@@ -15,6 +16,8 @@ pub struct RouterMetrics {
     pub filtered_out: IntCounter,
     pub lanes_swept: IntCounter,
     pub queue_depth: IntGauge,
+    /// `hookd_hop_seconds` of the hops the router sees.
+    pub hops: HopMetrics,
 }
 
 impl RouterMetrics {
@@ -75,6 +78,7 @@ impl RouterMetrics {
             ),
             queue_depth: gauge("hookd_router_queue_depth", "Messages waiting in the router's queue."),
             fanout,
+            hops: HopMetrics::register(&registry, &[Hop::ToRouter, Hop::Fanout, Hop::Publish]),
             registry,
         }
     }
