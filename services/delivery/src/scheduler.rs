@@ -2,7 +2,6 @@ use crate::metrics::DeliveryMetrics;
 use hookd_bus::Publisher;
 use hookd_db::{DbError, Pool};
 use std::time::Duration;
-use tracing::Instrument;
 
 const BATCH: i64 = 500;
 
