@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 CARGO="${CARGO:-cargo}"
 
 scripts/ensure-cargo-deny.sh
+# cargo-deny reads the metadata of every platform's dependencies (wasm, android, windows ...),
+# which a build on this host never downloads: fetch them once (a no-op when cached).
+"$CARGO" fetch --locked --quiet
 "$CARGO" deny --offline --log-level error check bans licenses sources
 
 "$CARGO" metadata --format-version 1 --locked --offline >"${TMPDIR:-/tmp}/hookd-metadata.json"
