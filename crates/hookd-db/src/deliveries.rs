@@ -200,7 +200,7 @@ pub async fn claim_due(
                     UPDATE deliveries d SET next_attempt_at = $2, queued = true, updated_at = now()
                     FROM due WHERE d.id = due.id
                     RETURNING d.id, d.message_id, d.endpoint_id, d.attempt_count, d.explicit_retry,
-                        d.lane
+                        d.lane, d.traceparent
                  )
                  {DUE_SELECT}"
             ),
