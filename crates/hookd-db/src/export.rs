@@ -77,6 +77,7 @@ impl ExportKind {
                  'url', n.url, 'version', n.version, 'status', n.status,
                  'event_types', n.event_types, 'description', n.description,
                  'headers', n.headers, 'rate_limit', n.rate_limit, 'filter', n.filter,
+                 'ordering', n.ordering, 'ordering_key', n.ordering_key,
                  'disabled_reason', n.disabled_reason, 'updated_at', n.updated_at",
             ),
             ExportKind::Message => (

@@ -221,6 +221,15 @@ async fn apps_to_messages_to_retries_through_hookctl() {
             .await,
         "the retry was not delivered"
     );
+    // The receiver sees the retry before its attempt is recorded: wait for the record, so
+    // the bulk retry below finds the delivery succeeded again (not still in flight).
+    stack
+        .eventually(
+            &format!("/api/v1/messages/{message_id}/deliveries"),
+            Duration::from_secs(30),
+            |b| b["models"][0]["status"] == "succeeded" && b["models"][0]["attempt_count"] == 3,
+        )
+        .await;
     let bulk = ctl_json(
         &stack,
         &[

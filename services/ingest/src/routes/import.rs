@@ -106,7 +106,13 @@ fn parse_line(text: &str) -> Result<Line, ApiError> {
     Ok(match kind {
         "event_type" => Line::EventType(from_object(&object)?),
         "subscription" => Line::Subscription(from_object(&object)?),
-        "endpoint" => Line::Endpoint(Box::new(from_object(&object)?)),
+        "endpoint" => {
+            // The line's `kind` names the record; the endpoint's own kind (http or cli) is
+            // its url (`cli:` for a cli endpoint), as an export writes it.
+            let mut object = object;
+            object.remove("kind");
+            Line::Endpoint(Box::new(from_object(&object)?))
+        }
         "message" | "delivery" | "end" => Line::Skipped,
         _ => {
             return Err(invalid_field(
