@@ -30,9 +30,10 @@ say "openapi-spec-validator $("$python" -c 'import importlib.metadata as m; prin
 "$venv_bin/openapi-spec-validator" "$out/openapi.json"
 
 say "openapi-python-client $("$python" -c 'import importlib.metadata as m; print(m.version("openapi-python-client"))')"
+generator_config="$PWD/tests/clients/generator.yml"
 # --fail-on-warning: a route the generator would skip (an unsupported schema) fails the check.
 (cd "$out" && PATH="$venv_bin:$PATH" "$venv_bin/openapi-python-client" generate --path openapi.json \
-  --meta none --output-path hookd_client --fail-on-warning)
+  --config "$generator_config" --meta none --output-path hookd_client --fail-on-warning)
 
 say "the generated client against the running stack"
 PYTHONPATH="$out" HOOKD_CLIENTS_BASE="$STACK_BASE" HOOKD_CLIENTS_KEY="$STACK_KEY" \

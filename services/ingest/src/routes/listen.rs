@@ -39,8 +39,10 @@ async fn cli_endpoint(state: &AppState, caller: &Caller, id: Uuid) -> Result<End
 /// report. Deliveries wait while no stream is open, and what a stream held unreported when it
 /// closed is handed out again: receivers deduplicate by `webhook-id`, as for any endpoint.
 #[utoipa::path(tag = "endpoints",
-    responses((status = 200, description = "The stream, one JSON object per line",
-            content_type = "application/x-ndjson", body = crate::relay::ListenLine),
+    responses((status = 200, description = "The stream, one JSON object per line: \
+            `{type: connected, endpoint_id}`, then `{type: delivery, delivery_id, message_id, \
+            attempt, event_type, headers, body}` per webhook",
+            content_type = "application/x-ndjson", body = String),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[get("/endpoints/{endpoint_id}/listen")]
 async fn listen(
