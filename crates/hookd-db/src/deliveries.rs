@@ -149,15 +149,7 @@ pub(crate) fn due_from_row(r: &Row) -> Due {
     Due {
         delivery_id: r.get("delivery_id"),
         attempt: r.get::<_, i32>("attempt_count") + 1,
-        message: Message {
-            id: r.get("id"),
-            event_type: r.get("event_type"),
-            version: r.get("version"),
-            event_id: r.get("event_id"),
-            data: r.get("data"),
-            created_at: r.get("created_at"),
-            expunged_at: r.get("expunged_at"),
-        },
+        message: crate::messages::from_row(r),
         task_id: r.get("task_id"),
         explicit: r.get("explicit_retry"),
         ordered: r.get("ordered"),
