@@ -6,12 +6,17 @@
 mod helpers;
 mod support;
 
+mod conflicts;
+mod deliveries;
 mod errors;
+mod failures;
 mod idempotency;
 mod keys_and_orgs;
+mod messages;
 mod openapi;
 mod pagination;
 mod resources;
 mod rotation;
 mod secret;
 mod tenancy;
+mod validation;

@@ -137,3 +137,17 @@ impl World {
         }
     }
 }
+
+/// The `count` of a list route.
+pub async fn count(stack: &TestStack, path: &str) -> u64 {
+    ok(stack.api.get(path).await)["count"].as_u64().unwrap()
+}
+
+/// The RFC 3339 time of `v[field]`, parsed.
+pub fn time(v: &Value, field: &str) -> chrono::DateTime<chrono::Utc> {
+    v[field]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .unwrap_or_else(|| panic!("{field} is not an RFC 3339 time in {v}"))
+        .with_timezone(&chrono::Utc)
+}

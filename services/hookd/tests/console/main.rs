@@ -12,4 +12,5 @@ mod endpoint_filter;
 mod endpoint_ordering;
 mod gateway;
 mod portal;
+mod portal_links;
 mod sessions;
