@@ -9,6 +9,7 @@ pub mod gateway_setup;
 pub mod generator;
 pub mod hops;
 pub mod isolation;
+pub mod message_scenarios;
 pub mod ordered;
 pub mod plan;
 pub mod procstat;
