@@ -6,7 +6,8 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 const COLUMNS: &str =
-    "e.id, e.name, e.description, e.schema, e.schemas, e.example, e.created_at, e.updated_at";
+    "e.id, e.name, e.description, e.schema, e.schemas, e.example, e.examples, e.created_at,
+     e.updated_at";
 
 fn from_row(r: &Row) -> EventType {
     EventType {
@@ -17,6 +18,7 @@ fn from_row(r: &Row) -> EventType {
         // Always an object of schemas (the API stores nothing else).
         schemas: serde_json::from_value(r.get::<_, Value>("schemas")).unwrap_or_default(),
         example: r.get("example"),
+        examples: serde_json::from_value(r.get::<_, Value>("examples")).unwrap_or_default(),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
     }
@@ -30,13 +32,15 @@ pub async fn create(
     schema: Option<&Value>,
     schemas: Option<&Value>,
     example: Option<&Value>,
+    examples: Option<&Value>,
 ) -> Result<EventType, DbError> {
     let row = client
         .query_one(
             &format!(
                 "INSERT INTO event_types AS e (id, app_id, name, description, schema, schemas,
-                    example)
-                 VALUES ($1, $2, $3, $4, $5, COALESCE($7, '{{}}'::jsonb), $6)
+                    example, examples)
+                 VALUES ($1, $2, $3, $4, $5, COALESCE($7, '{{}}'::jsonb), $6,
+                    COALESCE($8, '{{}}'::jsonb))
                  RETURNING {COLUMNS}"
             ),
             &[
@@ -47,6 +51,7 @@ pub async fn create(
                 &schema,
                 &example,
                 &schemas,
+                &examples,
             ],
         )
         .await?;
@@ -103,7 +108,8 @@ pub async fn list(
 }
 
 /// Changes what is given; `schema: Some(None)` removes the schema (`example` likewise;
-/// `schemas: Some(None)` removes every per-version schema).
+/// `schemas: Some(None)` removes every per-version schema, `examples` every per-version
+/// example).
 pub async fn update(
     client: &impl GenericClient,
     app_id: Uuid,
@@ -112,6 +118,7 @@ pub async fn update(
     schema: Option<Option<&Value>>,
     schemas: Option<Option<&Value>>,
     example: Option<Option<&Value>>,
+    examples: Option<Option<&Value>>,
 ) -> Result<EventType, DbError> {
     client
         .query_opt(
@@ -121,6 +128,7 @@ pub async fn update(
                     schema = CASE WHEN $5 THEN $6 ELSE e.schema END,
                     example = CASE WHEN $7 THEN $8 ELSE e.example END,
                     schemas = CASE WHEN $9 THEN COALESCE($10, '{{}}'::jsonb) ELSE e.schemas END,
+                    examples = CASE WHEN $11 THEN COALESCE($12, '{{}}'::jsonb) ELSE e.examples END,
                     updated_at = now()
                  WHERE e.app_id = $1 AND e.name = $2 RETURNING {COLUMNS}"
             ),
@@ -135,6 +143,8 @@ pub async fn update(
                 &example.flatten(),
                 &schemas.is_some(),
                 &schemas.flatten(),
+                &examples.is_some(),
+                &examples.flatten(),
             ],
         )
         .await?
