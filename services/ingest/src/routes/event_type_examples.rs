@@ -39,7 +39,8 @@ pub(crate) fn check_examples(
                 format!("the schema of version {version:?} is not a valid JSON Schema: {e}"),
             )
         })?;
-        if let Some(error) = validator.iter_errors(example).next() {
+        let first = validator.iter_errors(example).next();
+        if let Some(error) = first {
             let at = error.instance_path().to_string();
             let at = if at.is_empty() {
                 String::new()
