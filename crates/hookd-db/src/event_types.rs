@@ -24,15 +24,23 @@ fn from_row(r: &Row) -> EventType {
     }
 }
 
+/// An event type to store (checked by the API).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NewEventType<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub schema: Option<&'a Value>,
+    /// `{"2.0": {...}}`; `None` stores none.
+    pub schemas: Option<&'a Value>,
+    pub example: Option<&'a Value>,
+    /// `{"2.0": {...}}`; `None` stores none.
+    pub examples: Option<&'a Value>,
+}
+
 pub async fn create(
     client: &impl GenericClient,
     app_id: Uuid,
-    name: &str,
-    description: Option<&str>,
-    schema: Option<&Value>,
-    schemas: Option<&Value>,
-    example: Option<&Value>,
-    examples: Option<&Value>,
+    e: &NewEventType<'_>,
 ) -> Result<EventType, DbError> {
     let row = client
         .query_one(
@@ -46,12 +54,12 @@ pub async fn create(
             &[
                 &new_id(),
                 &app_id,
-                &name,
-                &description,
-                &schema,
-                &example,
-                &schemas,
-                &examples,
+                &e.name,
+                &e.description,
+                &e.schema,
+                &e.example,
+                &e.schemas,
+                &e.examples,
             ],
         )
         .await?;
@@ -107,18 +115,24 @@ pub async fn list(
     .await
 }
 
-/// Changes what is given; `schema: Some(None)` removes the schema (`example` likewise;
-/// `schemas: Some(None)` removes every per-version schema, `examples` every per-version
-/// example).
+/// A change of an event type: `None` keeps a field; `schema: Some(None)` removes the schema
+/// (`example` likewise; `schemas: Some(None)` removes every per-version schema, `examples`
+/// every per-version example).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EventTypeUpdate<'a> {
+    pub description: Option<Option<&'a str>>,
+    pub schema: Option<Option<&'a Value>>,
+    pub schemas: Option<Option<&'a Value>>,
+    pub example: Option<Option<&'a Value>>,
+    pub examples: Option<Option<&'a Value>>,
+}
+
+/// Changes what `u` gives.
 pub async fn update(
     client: &impl GenericClient,
     app_id: Uuid,
     name: &str,
-    description: Option<Option<&str>>,
-    schema: Option<Option<&Value>>,
-    schemas: Option<Option<&Value>>,
-    example: Option<Option<&Value>>,
-    examples: Option<Option<&Value>>,
+    u: &EventTypeUpdate<'_>,
 ) -> Result<EventType, DbError> {
     client
         .query_opt(
@@ -135,16 +149,16 @@ pub async fn update(
             &[
                 &app_id,
                 &name,
-                &description.is_some(),
-                &description.flatten(),
-                &schema.is_some(),
-                &schema.flatten(),
-                &example.is_some(),
-                &example.flatten(),
-                &schemas.is_some(),
-                &schemas.flatten(),
-                &examples.is_some(),
-                &examples.flatten(),
+                &u.description.is_some(),
+                &u.description.flatten(),
+                &u.schema.is_some(),
+                &u.schema.flatten(),
+                &u.example.is_some(),
+                &u.example.flatten(),
+                &u.schemas.is_some(),
+                &u.schemas.flatten(),
+                &u.examples.is_some(),
+                &u.examples.flatten(),
             ],
         )
         .await?

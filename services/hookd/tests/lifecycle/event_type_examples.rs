@@ -80,7 +80,10 @@ async fn examples_per_version_are_checked_against_that_versions_schema() {
     // Schemas that the stored examples break are refused, and nothing changes.
     let r = stack
         .api
-        .patch(&path, &json!({"schemas": {"2.0": requiring("sku", "string")}}))
+        .patch(
+            &path,
+            &json!({"schemas": {"2.0": requiring("sku", "string")}}),
+        )
         .await;
     assert_error(&r, 422);
     assert_eq!(r.body["data"]["version"], "2.0", "{}", r.text);
@@ -89,7 +92,11 @@ async fn examples_per_version_are_checked_against_that_versions_schema() {
         .patch(&path, &json!({"examples": {"2.0": {"email": 5}}}))
         .await;
     assert_error(&r, 422);
-    assert!(r.body["message"].as_str().unwrap().contains("/email"), "{}", r.text);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("/email"),
+        "{}",
+        r.text
+    );
     let read = stack.api.get(&path).await;
     assert_eq!(read.body["examples"], good, "{}", read.text);
     assert_eq!(read.body["schemas"], schemas);
@@ -108,7 +115,11 @@ async fn examples_per_version_are_checked_against_that_versions_schema() {
     let r = stack.api.patch(&path, &json!({"examples": null})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["examples"], json!({}));
-    assert_eq!(r.body["example"], json!({"id": 7}), "the default example stays");
+    assert_eq!(
+        r.body["example"],
+        json!({"id": 7}),
+        "the default example stays"
+    );
     // An event type made without them shows none.
     let plain = stack.api.get(&format!("{types}/user.created")).await;
     assert_eq!(plain.body["examples"], json!({}), "{}", plain.text);

@@ -35,10 +35,7 @@ async fn a_disable_and_an_enable_by_hand_are_told_once_each() {
 
     // Disabled by hand, twice: one transition.
     for _ in 0..2 {
-        let r = stack
-            .api
-            .patch(&path, &json!({"status": "disabled"}))
-            .await;
+        let r = stack.api.patch(&path, &json!({"status": "disabled"})).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     let got = wait_told(&stack, "/ops", &secret, &[("endpoint.disabled", 1)]).await;

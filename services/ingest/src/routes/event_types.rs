@@ -168,18 +168,17 @@ pub async fn create_event_type(
         })
         .transpose()?;
     let client = state.client().await?;
-    let created = hookd_db::event_types::create(
-        &client,
-        app_id,
+    let new = hookd_db::event_types::NewEventType {
         name,
-        input.description.as_deref(),
-        input.schema.as_ref(),
-        schemas.as_ref(),
-        input.example.as_ref(),
-        examples.as_ref(),
-    )
-    .await
-    .map_err(ApiError::from_db("app"))?;
+        description: input.description.as_deref(),
+        schema: input.schema.as_ref(),
+        schemas: schemas.as_ref(),
+        example: input.example.as_ref(),
+        examples: examples.as_ref(),
+    };
+    let created = hookd_db::event_types::create(&client, app_id, &new)
+        .await
+        .map_err(ApiError::from_db("app"))?;
     let n = created.name.clone();
     state.schemas.remove_where(|(a, t)| *a == app_id && *t == n);
     Ok(created)
@@ -228,18 +227,16 @@ pub async fn update_event_type(
         let checked = check_examples(stored_examples, schema, stored_schemas)?;
         examples = change.examples.map(|e| e.map(|_| checked));
     }
-    let updated = hookd_db::event_types::update(
-        &client,
-        app_id,
-        name,
-        change.description,
-        change.schema,
-        schemas.as_ref().map(Option::as_ref),
-        change.example,
-        examples.as_ref().map(Option::as_ref),
-    )
-    .await
-    .map_err(ApiError::from_db("event type"))?;
+    let stored = hookd_db::event_types::EventTypeUpdate {
+        description: change.description,
+        schema: change.schema,
+        schemas: schemas.as_ref().map(Option::as_ref),
+        example: change.example,
+        examples: examples.as_ref().map(Option::as_ref),
+    };
+    let updated = hookd_db::event_types::update(&client, app_id, name, &stored)
+        .await
+        .map_err(ApiError::from_db("event type"))?;
     state
         .schemas
         .remove_where(|(a, t)| *a == app_id && t == name);

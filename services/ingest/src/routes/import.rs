@@ -252,21 +252,17 @@ async fn apply(
             summary.event_types.existing += 1;
             continue;
         }
-        let (description, schema) = (et.description.as_deref(), et.schema.as_ref());
         let schemas = et.schemas.as_ref().map(|s| serde_json::json!(s));
-        let example = et.example.as_ref();
         let examples = et.examples.as_ref().map(|e| serde_json::json!(e));
-        hookd_db::event_types::create(
-            &tx,
-            app_id,
+        let new = hookd_db::event_types::NewEventType {
             name,
-            description,
-            schema,
-            schemas.as_ref(),
-            example,
-            examples.as_ref(),
-        )
-        .await?;
+            description: et.description.as_deref(),
+            schema: et.schema.as_ref(),
+            schemas: schemas.as_ref(),
+            example: et.example.as_ref(),
+            examples: examples.as_ref(),
+        };
+        hookd_db::event_types::create(&tx, app_id, &new).await?;
         summary.event_types.created += 1;
     }
     let mut subscriptions: HashMap<String, Uuid> = HashMap::new();
