@@ -77,6 +77,17 @@ pub async fn record_attempts(
                 -- A delivery deleted meanwhile (its endpoint or app was deleted) has nothing to
                 -- record; skipping it keeps one row from failing the whole batch.
                 WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)
+             ), healed AS (
+                -- A success ends its endpoint's run of failures and closes the circuit noted
+                -- open, whichever replica opened it: the `endpoint.recovered` transition of
+                -- the row (migration 0014's trigger tells it once). Locked in id order, so
+                -- two batches healing the same endpoints cannot deadlock.
+                UPDATE endpoints n SET failing_since = NULL, circuit_opened_at = NULL
+                WHERE n.id IN (
+                    SELECT e.id FROM endpoints e
+                    WHERE e.id IN (SELECT endpoint_id FROM r WHERE status = 'succeeded')
+                      AND (e.failing_since IS NOT NULL OR e.circuit_opened_at IS NOT NULL)
+                    ORDER BY e.id FOR UPDATE)
              )
              UPDATE deliveries d SET status = r.status, attempt_count = r.attempt,
                 next_attempt_at = r.next_attempt_at, queued = false, explicit_retry = false,

@@ -296,7 +296,9 @@ pub async fn open_circuit(client: &impl GenericClient, id: Uuid) -> Result<(), D
 }
 
 /// Ends a run of failures (a try succeeded), and closes the circuit noted open: the
-/// `endpoint.recovered` transition.
+/// `endpoint.recovered` transition. `deliveries::record_attempts` does the same for every
+/// success it records, whichever replica opened the circuit; this one is for the replica
+/// whose own circuit closed, ahead of its batched record.
 pub async fn clear_failing(client: &impl GenericClient, id: Uuid) -> Result<(), DbError> {
     client
         .execute(

@@ -6,7 +6,8 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 const COLUMNS: &str =
-    "e.id, e.name, e.description, e.schema, e.schemas, e.example, e.created_at, e.updated_at";
+    "e.id, e.name, e.description, e.schema, e.schemas, e.example, e.examples, e.created_at,
+     e.updated_at";
 
 fn from_row(r: &Row) -> EventType {
     EventType {
@@ -17,36 +18,48 @@ fn from_row(r: &Row) -> EventType {
         // Always an object of schemas (the API stores nothing else).
         schemas: serde_json::from_value(r.get::<_, Value>("schemas")).unwrap_or_default(),
         example: r.get("example"),
+        examples: serde_json::from_value(r.get::<_, Value>("examples")).unwrap_or_default(),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
     }
 }
 
+/// An event type to store (checked by the API).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NewEventType<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub schema: Option<&'a Value>,
+    /// `{"2.0": {...}}`; `None` stores none.
+    pub schemas: Option<&'a Value>,
+    pub example: Option<&'a Value>,
+    /// `{"2.0": {...}}`; `None` stores none.
+    pub examples: Option<&'a Value>,
+}
+
 pub async fn create(
     client: &impl GenericClient,
     app_id: Uuid,
-    name: &str,
-    description: Option<&str>,
-    schema: Option<&Value>,
-    schemas: Option<&Value>,
-    example: Option<&Value>,
+    e: &NewEventType<'_>,
 ) -> Result<EventType, DbError> {
     let row = client
         .query_one(
             &format!(
                 "INSERT INTO event_types AS e (id, app_id, name, description, schema, schemas,
-                    example)
-                 VALUES ($1, $2, $3, $4, $5, COALESCE($7, '{{}}'::jsonb), $6)
+                    example, examples)
+                 VALUES ($1, $2, $3, $4, $5, COALESCE($7, '{{}}'::jsonb), $6,
+                    COALESCE($8, '{{}}'::jsonb))
                  RETURNING {COLUMNS}"
             ),
             &[
                 &new_id(),
                 &app_id,
-                &name,
-                &description,
-                &schema,
-                &example,
-                &schemas,
+                &e.name,
+                &e.description,
+                &e.schema,
+                &e.example,
+                &e.schemas,
+                &e.examples,
             ],
         )
         .await?;
@@ -102,16 +115,24 @@ pub async fn list(
     .await
 }
 
-/// Changes what is given; `schema: Some(None)` removes the schema (`example` likewise;
-/// `schemas: Some(None)` removes every per-version schema).
+/// A change of an event type: `None` keeps a field; `schema: Some(None)` removes the schema
+/// (`example` likewise; `schemas: Some(None)` removes every per-version schema, `examples`
+/// every per-version example).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EventTypeUpdate<'a> {
+    pub description: Option<Option<&'a str>>,
+    pub schema: Option<Option<&'a Value>>,
+    pub schemas: Option<Option<&'a Value>>,
+    pub example: Option<Option<&'a Value>>,
+    pub examples: Option<Option<&'a Value>>,
+}
+
+/// Changes what `u` gives.
 pub async fn update(
     client: &impl GenericClient,
     app_id: Uuid,
     name: &str,
-    description: Option<Option<&str>>,
-    schema: Option<Option<&Value>>,
-    schemas: Option<Option<&Value>>,
-    example: Option<Option<&Value>>,
+    u: &EventTypeUpdate<'_>,
 ) -> Result<EventType, DbError> {
     client
         .query_opt(
@@ -121,20 +142,23 @@ pub async fn update(
                     schema = CASE WHEN $5 THEN $6 ELSE e.schema END,
                     example = CASE WHEN $7 THEN $8 ELSE e.example END,
                     schemas = CASE WHEN $9 THEN COALESCE($10, '{{}}'::jsonb) ELSE e.schemas END,
+                    examples = CASE WHEN $11 THEN COALESCE($12, '{{}}'::jsonb) ELSE e.examples END,
                     updated_at = now()
                  WHERE e.app_id = $1 AND e.name = $2 RETURNING {COLUMNS}"
             ),
             &[
                 &app_id,
                 &name,
-                &description.is_some(),
-                &description.flatten(),
-                &schema.is_some(),
-                &schema.flatten(),
-                &example.is_some(),
-                &example.flatten(),
-                &schemas.is_some(),
-                &schemas.flatten(),
+                &u.description.is_some(),
+                &u.description.flatten(),
+                &u.schema.is_some(),
+                &u.schema.flatten(),
+                &u.example.is_some(),
+                &u.example.flatten(),
+                &u.schemas.is_some(),
+                &u.schemas.flatten(),
+                &u.examples.is_some(),
+                &u.examples.flatten(),
             ],
         )
         .await?

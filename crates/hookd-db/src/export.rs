@@ -61,7 +61,8 @@ impl ExportKind {
                 "event_types",
                 "e",
                 "'name', e.name, 'description', e.description, 'schema', e.schema,
-                 'schemas', e.schemas, 'example', e.example, 'updated_at', e.updated_at",
+                 'schemas', e.schemas, 'example', e.example, 'examples', e.examples,
+                 'updated_at', e.updated_at",
             ),
             ExportKind::Subscription => (
                 "subscriptions",

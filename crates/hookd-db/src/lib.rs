@@ -41,7 +41,7 @@ pub use batch::{all_failed, BatchWrite, Batcher};
 pub use deadpool_postgres::{Client, GenericClient, Pool, Transaction};
 pub use error::DbError;
 pub use list::{Cursor, Dir, Filter, FilterValue, Listed, Op, Page};
-pub use listen::listen;
+pub use listen::{listen, listen_with};
 pub use migrate::migrate;
 pub use pool::{
     connect, connect_relaxed, create_database_if_missing, drop_database, ensure_database,

@@ -11,6 +11,18 @@ pub async fn listen(
     notify: Arc<tokio::sync::Notify>,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
+    listen_with(url, channel, move |_| notify.notify_one(), shutdown).await
+}
+
+/// Calls `on` with `None` once listening (after each reconnection: notifications may have
+/// been missed) and with each `NOTIFY <channel>`'s payload; reconnects when the connection
+/// drops.
+pub async fn listen_with(
+    url: String,
+    channel: &'static str,
+    mut on: impl FnMut(Option<&str>) + Send,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
     use futures_util::StreamExt;
     while !shutdown.is_cancelled() {
         if let Ok((client, mut connection)) =
@@ -28,10 +40,10 @@ pub async fn listen(
                         m = messages.next() => if m.is_none() { return; },
                     }
                 }
-                notify.notify_one();
+                on(None);
                 while let Some(Ok(m)) = messages.next().await {
-                    if let tokio_postgres::AsyncMessage::Notification(_) = m {
-                        notify.notify_one();
+                    if let tokio_postgres::AsyncMessage::Notification(n) = m {
+                        on(Some(n.payload()));
                     }
                 }
             };

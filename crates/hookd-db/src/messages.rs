@@ -149,6 +149,32 @@ pub async fn unrouted(
         .collect())
 }
 
+/// Which of `ids` are stored and still not routed (operational events, published as soon as
+/// their trigger's NOTIFY arrives).
+pub async fn unrouted_among(
+    client: &impl GenericClient,
+    ids: &[Uuid],
+) -> Result<Vec<Unrouted>, DbError> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {COLUMNS}, m.app_id, m.endpoint_id, m.task_id FROM messages m
+                 WHERE m.id = ANY($1) AND m.routed_at IS NULL ORDER BY m.id"
+            ),
+            &[&ids],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Unrouted {
+            message: from_row(r),
+            app_id: r.get("app_id"),
+            endpoint_id: r.get("endpoint_id"),
+            task_id: r.get("task_id"),
+        })
+        .collect())
+}
+
 /// Stores many messages in one statement (the ingest batcher's flush). Each answer is as
 /// `insert` would give for that message; a message whose `event_id` the app already has (or
 /// that an earlier message of the same batch carries) answers the stored one and `false`.

@@ -13,9 +13,11 @@ use uuid::Uuid;
 /// The version of operational messages: their body is Svix's `{type, timestamp, data}`.
 pub const OPERATIONAL_VERSION: &str = "operational";
 
-/// The events an organization may subscribe to (the triggers of migration 0014 emit them).
+/// The events an organization may subscribe to (the triggers of migrations 0014 and 0023
+/// emit them).
 pub const OPERATIONAL_EVENT_TYPES: &[&str] = &[
     "endpoint.disabled",
+    "endpoint.enabled",
     "endpoint.failing",
     "endpoint.recovered",
     "delivery.exhausted",

@@ -57,6 +57,10 @@ pub struct EventType {
     pub schemas: std::collections::BTreeMap<String, Value>,
     /// An example payload (satisfies `schema`); the console's test messages send it.
     pub example: Option<Value>,
+    /// Example payloads per message version (`{"2.0": {...}}`), each satisfying that
+    /// version's schema (`schemas`, else `schema`).
+    #[schema(value_type = Object)]
+    pub examples: std::collections::BTreeMap<String, Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

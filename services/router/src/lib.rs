@@ -11,6 +11,7 @@ mod gateway_route;
 pub mod gateway_view;
 mod lanes;
 mod metrics;
+mod operational;
 mod payload_filter;
 mod relay;
 pub mod retention;

@@ -134,6 +134,17 @@ impl Router {
                 Ok(())
             });
         }
+        // Operational events, published as soon as their trigger NOTIFYs.
+        tasks.spawn(
+            crate::operational::run(
+                settings.database.url.expose().clone(),
+                pool.clone(),
+                publisher.clone(),
+                metrics.clone(),
+                shutdown.clone(),
+            )
+            .map(Ok),
+        );
         {
             // Fifo lanes left waiting by a crash or a message routed late.
             let (pool, publisher, metrics, shutdown) = (

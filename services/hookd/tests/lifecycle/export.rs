@@ -49,7 +49,16 @@ async fn configuration(api: &ApiClient, app_id: &str) -> Value {
     let mut types: Vec<Value> = get(format!("/api/v1/apps/{app_id}/event_types"))
         .await
         .iter()
-        .map(|t| json!([t["name"], t["description"], t["schema"], t["example"]]))
+        .map(|t| {
+            json!([
+                t["name"],
+                t["description"],
+                t["schema"],
+                t["example"],
+                t["schemas"],
+                t["examples"]
+            ])
+        })
         .collect();
     types.sort_by_key(Value::to_string);
     let mut subs = Vec::new();
@@ -79,7 +88,7 @@ async fn configuration(api: &ApiClient, app_id: &str) -> Value {
     json!({"event_types": types, "subscriptions": subs, "endpoints": endpoints})
 }
 
-/// An app with event types (a schema, an example), two subscriptions and three endpoints of
+/// An app with event types (a schema, an example, a 2.0 schema and example), two subscriptions and three endpoints of
 /// every kind of field, and two delivered messages.
 async fn configured(stack: &TestStack) -> Fixture {
     let f = stack.fixture().await;
@@ -91,7 +100,9 @@ async fn configured(stack: &TestStack) -> Fixture {
                 &format!("/api/v1/apps/{app}/event_types"),
                 &json!({"name": "order.paid", "description": "paid",
                         "schema": {"type": "object", "required": ["amount"]},
-                        "example": {"amount": 3}}),
+                        "example": {"amount": 3},
+                        "schemas": {"2.0": {"type": "object", "required": ["cents"]}},
+                        "examples": {"2.0": {"cents": 300}}}),
             )
             .await,
     );

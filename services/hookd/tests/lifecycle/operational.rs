@@ -199,6 +199,9 @@ async fn disabled_enabled_again_and_task_failed_are_told_once() {
             .expect("a disabled webhook per endpoint")
     };
     assert!(reason_of(&dead).starts_with("every try failed since "));
+    for t in &disabled {
+        assert_eq!(t.body["data"]["trigger"], "automatic", "{}", t.body);
+    }
     assert_eq!(reason_of(&gone), "the endpoint answered 410 Gone");
     assert_eq!(
         of(&got, "endpoint.failing")[0].body["data"]["endpoint_id"],

@@ -157,7 +157,7 @@ async fn the_configuration_is_set_read_rotated_and_removed() {
     // Changed: all event types when none are named.
     let changed = put(&a, &json!({"url": "https://ops.example/v2"})).await;
     assert_eq!(changed.status, 200, "{}", changed.text);
-    assert_eq!(changed.body["event_types"].as_array().unwrap().len(), 5);
+    assert_eq!(changed.body["event_types"].as_array().unwrap().len(), 6);
     assert_eq!(changed.body["endpoint_id"], made["endpoint_id"]);
     // Its version is hookd's own: no endpoint of the caller's takes it.
     let app = created(

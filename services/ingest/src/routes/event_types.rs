@@ -4,6 +4,7 @@ use crate::error::ApiError;
 use crate::list::{Kind, ListQuery, ListResponse};
 use crate::openapi::ErrorBody;
 use crate::routes::check_app;
+pub(crate) use crate::routes::event_type_examples::check_examples;
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use hookd_domain::EventType;
@@ -36,10 +37,15 @@ pub struct CreateEventType {
     pub schemas: Option<BTreeMap<String, Value>>,
     /// An example payload (any JSON); it must satisfy `schema`.
     pub example: Option<Value>,
+    /// Example payloads per message version, such as `{"2.0": {...}}`: each must satisfy
+    /// that version's schema (its `schemas` entry, else `schema`); 422 names the version.
+    #[schema(value_type = Option<Object>)]
+    pub examples: Option<BTreeMap<String, Value>>,
 }
 
 /// Fields to change; `schema: null` removes the schema (`example: null` the example). `schemas`
-/// replaces every per-version schema (`null` or `{}` removes them). The name cannot change.
+/// replaces every per-version schema (`null` or `{}` removes them), `examples` every
+/// per-version example likewise. The name cannot change.
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateEventType {
     /// Refused unless it is the event type's own name.
@@ -56,6 +62,9 @@ pub struct UpdateEventType {
     #[serde(default)]
     #[schema(value_type = Option<Value>)]
     example: Nullable<Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    examples: Nullable<BTreeMap<String, Value>>,
 }
 
 /// A change of an event type: `None` keeps a field, `Some(None)` clears it.
@@ -65,6 +74,7 @@ pub struct EventTypeChange<'a> {
     pub schema: Option<Option<&'a Value>>,
     pub schemas: Option<Option<&'a BTreeMap<String, Value>>>,
     pub example: Option<Option<&'a Value>>,
+    pub examples: Option<Option<&'a BTreeMap<String, Value>>>,
 }
 
 pub fn check_name(name: &str) -> Result<(), ApiError> {
@@ -146,18 +156,29 @@ pub async fn create_event_type(
     }
     check_example(input.schema.as_ref(), input.example.as_ref())?;
     let schemas = input.schemas.as_ref().map(check_schemas).transpose()?;
+    let examples = input
+        .examples
+        .as_ref()
+        .map(|e| {
+            check_examples(
+                e,
+                input.schema.as_ref(),
+                input.schemas.as_ref().unwrap_or(&BTreeMap::new()),
+            )
+        })
+        .transpose()?;
     let client = state.client().await?;
-    let created = hookd_db::event_types::create(
-        &client,
-        app_id,
+    let new = hookd_db::event_types::NewEventType {
         name,
-        input.description.as_deref(),
-        input.schema.as_ref(),
-        schemas.as_ref(),
-        input.example.as_ref(),
-    )
-    .await
-    .map_err(ApiError::from_db("app"))?;
+        description: input.description.as_deref(),
+        schema: input.schema.as_ref(),
+        schemas: schemas.as_ref(),
+        example: input.example.as_ref(),
+        examples: examples.as_ref(),
+    };
+    let created = hookd_db::event_types::create(&client, app_id, &new)
+        .await
+        .map_err(ApiError::from_db("app"))?;
     let n = created.name.clone();
     state.schemas.remove_where(|(a, t)| *a == app_id && *t == n);
     Ok(created)
@@ -181,26 +202,41 @@ pub async fn update_event_type(
         None => None,
     };
     let client = state.client().await?;
-    if change.schema.is_some() || change.example.is_some() {
-        // The pair as it will be stored must agree.
+    let mut examples = None;
+    if change.schema.is_some()
+        || change.example.is_some()
+        || change.schemas.is_some()
+        || change.examples.is_some()
+    {
+        // The schemas and examples as they will be stored must agree.
         let current = hookd_db::event_types::get(&client, app_id, name)
             .await
             .map_err(ApiError::from_db("event type"))?;
         let schema = change.schema.unwrap_or(current.schema.as_ref());
         let example = change.example.unwrap_or(current.example.as_ref());
         check_example(schema, example)?;
+        let empty = BTreeMap::new();
+        let stored_schemas = match change.schemas {
+            Some(s) => s.unwrap_or(&empty),
+            None => &current.schemas,
+        };
+        let stored_examples = match change.examples {
+            Some(e) => e.unwrap_or(&empty),
+            None => &current.examples,
+        };
+        let checked = check_examples(stored_examples, schema, stored_schemas)?;
+        examples = change.examples.map(|e| e.map(|_| checked));
     }
-    let updated = hookd_db::event_types::update(
-        &client,
-        app_id,
-        name,
-        change.description,
-        change.schema,
-        schemas.as_ref().map(Option::as_ref),
-        change.example,
-    )
-    .await
-    .map_err(ApiError::from_db("event type"))?;
+    let stored = hookd_db::event_types::EventTypeUpdate {
+        description: change.description,
+        schema: change.schema,
+        schemas: schemas.as_ref().map(Option::as_ref),
+        example: change.example,
+        examples: examples.as_ref().map(Option::as_ref),
+    };
+    let updated = hookd_db::event_types::update(&client, app_id, name, &stored)
+        .await
+        .map_err(ApiError::from_db("event type"))?;
     state
         .schemas
         .remove_where(|(a, t)| *a == app_id && t == name);
@@ -260,7 +296,7 @@ async fn get_one(
     Ok(web::Json(found))
 }
 
-/// Change an event type's description, schema, per-version schemas or example.
+/// Change an event type's description, schema, per-version schemas or examples.
 #[utoipa::path(tag = "event_types", request_body = UpdateEventType,
     responses((status = 200, body = EventType), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[patch("/apps/{app_id}/event_types/{name}")]
@@ -281,17 +317,19 @@ async fn update(
             "name cannot be changed; create a new event type",
         ));
     }
-    let (description, schema, schemas, example) = (
+    let (description, schema, schemas, example, examples) = (
         input.description.into_update(),
         input.schema.into_update(),
         input.schemas.into_update(),
         input.example.into_update(),
+        input.examples.into_update(),
     );
     let change = EventTypeChange {
         description: description.as_ref().map(|d| d.as_deref()),
         schema: schema.as_ref().map(Option::as_ref),
         schemas: schemas.as_ref().map(Option::as_ref),
         example: example.as_ref().map(Option::as_ref),
+        examples: examples.as_ref().map(Option::as_ref),
     };
     let updated = update_event_type(&state, &caller, app_id, &name, &change).await?;
     Ok(web::Json(updated))

@@ -10,7 +10,7 @@ use crate::routes::check_app;
 use crate::routes::endpoint_input::{parse_fields, EndpointInput};
 use crate::routes::endpoints::secret_from;
 use crate::routes::event_types::{
-    check_example, check_name, check_schema, check_schemas, CreateEventType,
+    check_example, check_examples, check_name, check_schema, check_schemas, CreateEventType,
 };
 use crate::routes::subscriptions::{check_metadata, SubscriptionInput};
 use crate::state::AppState;
@@ -145,6 +145,11 @@ fn parse(body: &[u8]) -> Result<Parsed, ApiError> {
                 }
                 check_example(input.schema.as_ref(), input.example.as_ref())
                     .map_err(|e| at_line(n, e))?;
+                if let Some(examples) = &input.examples {
+                    let schemas = input.schemas.clone().unwrap_or_default();
+                    check_examples(examples, input.schema.as_ref(), &schemas)
+                        .map_err(|e| at_line(n, e))?;
+                }
                 parsed.event_types.push((n, input));
             }
             Line::Subscription(input) => {
@@ -247,19 +252,17 @@ async fn apply(
             summary.event_types.existing += 1;
             continue;
         }
-        let (description, schema) = (et.description.as_deref(), et.schema.as_ref());
         let schemas = et.schemas.as_ref().map(|s| serde_json::json!(s));
-        let example = et.example.as_ref();
-        hookd_db::event_types::create(
-            &tx,
-            app_id,
+        let examples = et.examples.as_ref().map(|e| serde_json::json!(e));
+        let new = hookd_db::event_types::NewEventType {
             name,
-            description,
-            schema,
-            schemas.as_ref(),
-            example,
-        )
-        .await?;
+            description: et.description.as_deref(),
+            schema: et.schema.as_ref(),
+            schemas: schemas.as_ref(),
+            example: et.example.as_ref(),
+            examples: examples.as_ref(),
+        };
+        hookd_db::event_types::create(&tx, app_id, &new).await?;
         summary.event_types.created += 1;
     }
     let mut subscriptions: HashMap<String, Uuid> = HashMap::new();

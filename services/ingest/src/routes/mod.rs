@@ -6,6 +6,7 @@ pub(crate) mod attempts;
 pub(crate) mod deliveries;
 mod endpoint_input;
 pub(crate) mod endpoints;
+mod event_type_examples;
 pub(crate) mod event_types;
 mod export;
 mod gateway_signing;

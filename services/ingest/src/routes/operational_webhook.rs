@@ -29,8 +29,9 @@ pub struct OperationalWebhookInput {
     /// http(s) URL.
     #[schema(example = "https://ops.example.com/hookd")]
     url: String,
-    /// Among `endpoint.disabled`, `endpoint.failing`, `endpoint.recovered`,
-    /// `delivery.exhausted`, `task.failed`; all of them when absent.
+    /// Among `endpoint.disabled` (`data.trigger`: `automatic` or `manual`),
+    /// `endpoint.enabled`, `endpoint.failing`, `endpoint.recovered`, `delivery.exhausted`,
+    /// `task.failed`; all of them when absent.
     #[schema(example = json!(["endpoint.disabled", "delivery.exhausted"]))]
     event_types: Option<Vec<String>>,
     /// A `whsec_` secret of your own when it is created; generated when absent. Change it

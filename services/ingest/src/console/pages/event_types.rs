@@ -157,6 +157,8 @@ async fn create(
             // Per-version schemas are set through the API.
             schemas: None,
             example: json_field(&form, "example")?,
+            // Per-version examples likewise.
+            examples: None,
         };
         create_event_type(&state, &user.caller, app_id, &input).await
     }
@@ -197,6 +199,7 @@ async fn save(
             schema: Some(schema.as_ref()),
             schemas: None,
             example: Some(example.as_ref()),
+            examples: None,
         };
         update_event_type(&state, &user.caller, app_id, &name, &change).await
     }
