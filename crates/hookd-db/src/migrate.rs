@@ -68,6 +68,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0020_trace_context",
         include_str!("../migrations/0020_trace_context.sql"),
     ),
+    (
+        "0021_cli_destinations",
+        include_str!("../migrations/0021_cli_destinations.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.
