@@ -25,6 +25,9 @@ const POLL: Duration = Duration::from_millis(300);
 /// what it held released, and proxies keep the stream open.
 const KEEPALIVE: Duration = Duration::from_secs(2);
 
+/// What a claim answers: each item held, with its line (none: held but not sent).
+pub type Claimed<H> = Vec<(H, Option<Bytes>)>;
+
 /// What one relay hands out: claims leased items, tells which are still held, releases them.
 pub trait Feed: Send + Sync + 'static {
     /// One item handed out (with what its lease and release need).
@@ -41,7 +44,7 @@ pub trait Feed: Send + Sync + 'static {
         client: &hookd_db::Client,
         room: i64,
         until: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<(Self::Held, Option<Bytes>)>, DbError>> + Send;
+    ) -> impl Future<Output = Result<Claimed<Self::Held>, DbError>> + Send;
 
     /// Keeps in `held` what the CLI still holds (not reported, not released, not re-claimed).
     fn still_held(

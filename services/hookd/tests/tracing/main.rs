@@ -289,7 +289,11 @@ async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services
         .execute(
             "INSERT INTO messages (id, app_id, event_type, version, data, created_at, traceparent)
              VALUES ($1, $2, 'user.created', '1.0', '{}', now() - interval '1 minute', $3)",
-            &[&lost, &app, &format!("00-{stored_trace}-00f067aa0ba902b7-01")],
+            &[
+                &lost,
+                &app,
+                &format!("00-{stored_trace}-00f067aa0ba902b7-01"),
+            ],
         )
         .await
         .expect("a stored, unrouted message");

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(listen).service(report);
+    cfg.service(listen_source).service(report_source_forward);
 }
 
 /// The caller's source, by id (`src_…`) or name.
@@ -52,7 +52,7 @@ async fn source(state: &AppState, caller: &Caller, raw: &str) -> Result<Source, 
             per event", content_type = "application/x-ndjson", body = String),
         (status = 404, body = ErrorBody)))]
 #[get("/cli/sources/{source}/listen")]
-async fn listen(
+async fn listen_source(
     state: web::Data<AppState>,
     caller: Caller,
     raw: web::Path<String>,
@@ -129,7 +129,7 @@ fn first_4k(mut s: String) -> String {
     responses((status = 200, body = SourceListenRecorded), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/cli/sources/{source}/listen/attempts")]
-async fn report(
+async fn report_source_forward(
     state: web::Data<AppState>,
     caller: Caller,
     raw: web::Path<String>,
