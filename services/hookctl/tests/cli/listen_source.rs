@@ -336,3 +336,35 @@ async fn an_event_held_by_a_killed_cli_comes_again_with_the_same_event_id() {
     assert!(run.stderr.contains("source"), "{}", run.stderr);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_waiting_for_a_cli_go_to_the_url_the_destination_is_given() {
+    let stack = TestStack::spawn().await;
+    let cli = connect(&stack, "moved", "to-cli", json!({"cli_path": "/in"})).await;
+    let r = inbound(&stack, &cli["source"], "", 1).await;
+    let e = wait_parked(&stack, r, uuid_of(cli["id"].as_str().unwrap())).await;
+    let destination = cli["destination"]["id"].as_str().unwrap();
+    let url = stack.receiver.url("/now-a-url");
+    let updated = stack
+        .api
+        .raw(
+            "PUT",
+            &format!("/2024-03-01/destinations/{destination}"),
+            Some(json!({ "url": url }).to_string().into()),
+            &[("content-type", "application/json")],
+        )
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(30), |r| r
+                .iter()
+                .any(|r| r.path == "/now-a-url"))
+            .await,
+        "the parked event was not sent to the new url"
+    );
+    let got = stack.receiver.received_at("/now-a-url");
+    assert_eq!(got[0].header("x-hookdeck-eventid"), Some(e.as_str()));
+    stack.stop().await;
+}
