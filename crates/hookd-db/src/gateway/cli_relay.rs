@@ -152,8 +152,8 @@ pub async fn still_held(
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
-/// What recording a CLI's report of try `attempt` needs: the event's destination and the
-/// trigger of the try. `None` unless the event is the source's, of a CLI destination, and
+/// What recording a CLI's report of try `attempt` needs: the event's destination, the
+/// trigger of the try and the method it was sent with. `None` unless the event is the source's, of a CLI destination, and
 /// waiting for exactly that try (a report that came twice, or late after another CLI's, is
 /// not recorded again).
 pub async fn reported(
@@ -161,15 +161,17 @@ pub async fn reported(
     source_id: Uuid,
     event_id: Uuid,
     attempt: i32,
-) -> Result<Option<(Uuid, String)>, DbError> {
+) -> Result<Option<(Uuid, String, String)>, DbError> {
     let row = client
         .query_opt(
-            "SELECT e.destination_id, e.next_trigger FROM gw_events e
+            "SELECT e.destination_id, e.next_trigger, COALESCE(d.http_method, r.method)
+             FROM gw_events e
              JOIN gw_destinations d ON d.id = e.destination_id
+             JOIN gw_requests r ON r.id = e.request_id
              WHERE e.id = $1 AND e.source_id = $2 AND e.status = 'QUEUED'
                AND e.attempts = $3 - 1 AND d.url IS NULL",
             &[&event_id, &source_id, &attempt],
         )
         .await?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+    Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
 }

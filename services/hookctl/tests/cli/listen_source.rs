@@ -125,14 +125,15 @@ fn successful(seen: &[Value], event_id: &str) -> bool {
         .any(|l| l["event_id"] == event_id && l["event_status"] == "SUCCESSFUL")
 }
 
-/// `(attempt_number, status, response_status)` of an event's attempts, in order.
+/// `(attempt_number, status, response_status)` of an event's attempts, in order (each sent
+/// with the request's method, POST here).
 async fn attempts(stack: &TestStack, event_id: &str) -> Vec<(i32, String, Option<i32>)> {
     stack
         .db()
         .await
         .query(
             "SELECT attempt_number, status, response_status FROM gw_attempts
-             WHERE event_id = $1 ORDER BY attempt_number",
+             WHERE event_id = $1 AND http_method = 'POST' ORDER BY attempt_number",
             &[&uuid_of(event_id)],
         )
         .await

@@ -151,7 +151,7 @@ async fn report_source_forward(
     let span = tracing::info_span!("cli_relay.report", %event_id, attempt = input.attempt);
     async move {
         let mut client = state.client().await?;
-        let (destination_id, trigger) =
+        let (destination_id, trigger, http_method) =
             hookd_db::gateway::cli_relay::reported(&client, source.id, event_id, input.attempt)
                 .await?
                 .ok_or_else(|| {
@@ -174,7 +174,7 @@ async fn report_source_forward(
             error_code,
             body: input.response_body.or(input.error).map(first_4k),
             requested_url: input.url.map(first_4k).unwrap_or_else(|| "cli:".into()),
-            http_method: "POST".into(),
+            http_method,
             duration_ms: input.duration_ms.min(i32::MAX as u32) as i32,
         };
         let schedule = &state.settings.delivery.retry_schedule;
