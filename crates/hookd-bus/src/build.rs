@@ -233,6 +233,15 @@ pub fn gateway_job(
     request: &GatewayRequest<'_>,
     destination: &GatewayDestination<'_>,
 ) -> Vec<u8> {
+    gateway_delivery_job(t, request, destination).encode_to_vec()
+}
+
+/// `gateway_job` before it is encoded: what the CLI relay hands out in place of a bus job.
+pub fn gateway_delivery_job(
+    t: &GatewayTry<'_>,
+    request: &GatewayRequest<'_>,
+    destination: &GatewayDestination<'_>,
+) -> DeliveryJob {
     let headers = request.data["headers"]
         .as_object()
         .map(|m| {
@@ -286,7 +295,6 @@ pub fn gateway_job(
         traceparent: current_traceparent(),
         published_at_micros: now_micros(),
     }
-    .encode_to_vec()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod build;
 mod consumer;
 mod error;
+mod gateway_headers;
 mod nodes;
 mod publisher;
 mod tls;
@@ -16,12 +17,13 @@ pub mod envelopes {
 }
 
 pub use build::{
-    credential_headers, delivery_job, gateway_job, gateway_url, message_accepted, now_micros,
-    request_accepted, webhook_body, GatewayDestination, GatewayRequest, GatewayTry, JobMessage,
-    JobTry,
+    credential_headers, delivery_job, gateway_delivery_job, gateway_job, gateway_url,
+    message_accepted, now_micros, request_accepted, webhook_body, GatewayDestination,
+    GatewayRequest, GatewayTry, JobMessage, JobTry,
 };
 pub use consumer::{consume, Ack, ConsumerConfig};
 pub use error::BusError;
+pub use gateway_headers::{gateway_headers, sealed_credential_headers, shown_id, GatewaySigning};
 pub use nodes::node_urls;
 pub use publisher::Publisher;
 pub use topology::{Route, Topology};

@@ -34,6 +34,8 @@ pub struct NewMessage {
     pub endpoint_id: Option<Uuid>,
     pub task_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// The W3C `traceparent` of its ingest step: the messages relay continues that trace.
+    pub traceparent: Option<String>,
 }
 
 /// Stores the message unless the app already has one with its `event_id`: then returns that
@@ -46,8 +48,8 @@ pub async fn insert(
         .query_opt(
             &format!(
                 "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
-                    endpoint_id, task_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    endpoint_id, task_id, created_at, traceparent)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
                  RETURNING {COLUMNS}"
             ),
@@ -61,6 +63,7 @@ pub async fn insert(
                 &m.endpoint_id,
                 &m.task_id,
                 &m.created_at,
+                &m.traceparent,
             ],
         )
         .await?;
@@ -119,6 +122,8 @@ pub struct Unrouted {
     pub app_id: Uuid,
     pub endpoint_id: Option<Uuid>,
     pub task_id: Option<Uuid>,
+    /// The `traceparent` stored with it: relaying it continues its trace.
+    pub traceparent: Option<String>,
 }
 
 /// Messages stored before `before` and still not routed: their bus notification was lost (or
@@ -131,8 +136,8 @@ pub async fn unrouted(
     let rows = client
         .query(
             &format!(
-                "SELECT {COLUMNS}, m.app_id, m.endpoint_id, m.task_id FROM messages m
-                 WHERE m.routed_at IS NULL AND m.created_at < $1
+                "SELECT {COLUMNS}, m.app_id, m.endpoint_id, m.task_id, m.traceparent
+                 FROM messages m WHERE m.routed_at IS NULL AND m.created_at < $1
                  ORDER BY m.created_at LIMIT $2"
             ),
             &[&before, &limit],
@@ -145,6 +150,7 @@ pub async fn unrouted(
             app_id: r.get("app_id"),
             endpoint_id: r.get("endpoint_id"),
             task_id: r.get("task_id"),
+            traceparent: r.get("traceparent"),
         })
         .collect())
 }
@@ -191,16 +197,18 @@ pub async fn insert_many(
     let endpoints: Vec<Option<Uuid>> = batch.iter().map(|m| m.endpoint_id).collect();
     let tasks: Vec<Option<Uuid>> = batch.iter().map(|m| m.task_id).collect();
     let times: Vec<DateTime<Utc>> = batch.iter().map(|m| m.created_at).collect();
+    let traces: Vec<Option<&str>> = batch.iter().map(|m| m.traceparent.as_deref()).collect();
     let inserted: std::collections::HashSet<Uuid> = client
         .query(
             "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
-                endpoint_id, task_id, created_at)
+                endpoint_id, task_id, created_at, traceparent)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-                $6::jsonb[], $7::uuid[], $8::uuid[], $9::timestamptz[])
+                $6::jsonb[], $7::uuid[], $8::uuid[], $9::timestamptz[], $10::text[])
              ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
              RETURNING m.id",
             &[
                 &ids, &apps, &types, &versions, &event_ids, &data, &endpoints, &tasks, &times,
+                &traces,
             ],
         )
         .await?

@@ -69,6 +69,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0020_trace_context.sql"),
     ),
     (
+        "0021_cli_destinations",
+        include_str!("../migrations/0021_cli_destinations.sql"),
+    ),
+    (
         "0023_operational_transitions",
         include_str!("../migrations/0023_operational_transitions.sql"),
     ),

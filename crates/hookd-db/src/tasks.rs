@@ -176,6 +176,8 @@ pub async fn claim_due(tx: &Transaction<'_>, limit: i64) -> Result<Vec<Claimed>,
             endpoint_id: None,
             task_id: Some(r.get("id")),
             created_at,
+            // Made by the scheduler's pass, not by a request: no trace to continue.
+            traceparent: None,
         })
         .collect();
     // One connection pipelines these; without an event_id an insert never meets a duplicate.

@@ -1,9 +1,10 @@
 //! Gateway attempt records in batches: concurrent tries share one transaction, each event's
-//! next automatic try decided under its row lock (the connection's retry rule, else the
-//! engine's schedule).
+//! next automatic try decided under its row lock (`hookd_db::gateway::retry`: the connection's
+//! retry rule, else the engine's schedule).
 
 use futures_util::future::BoxFuture;
-use hookd_db::gateway::dispatch::{self, Recorded, TryRecord};
+use hookd_db::gateway::dispatch::{Recorded, TryRecord};
+use hookd_db::gateway::retry;
 use hookd_db::{BatchWrite, Batcher, Client, DbError, Pool};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,11 +25,7 @@ impl BatchWrite<TryRecord, Option<Recorded>> for GatewayAttempts {
         client: &'a mut Client,
         tries: &'a [TryRecord],
     ) -> BoxFuture<'a, Result<Vec<Option<Recorded>>, DbError>> {
-        Box::pin(dispatch::record_tries(client, tries, |t, state| {
-            let status = t.response_status.and_then(|s| u16::try_from(s).ok());
-            crate::gw_retry::next_try(state, status, &self.schedule)
-                .map(|d| chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
-        }))
+        Box::pin(retry::record(client, tries, &self.schedule))
     }
 }
 

@@ -25,13 +25,11 @@ pub async fn schedule_due(
         .iter()
         .map(|e| {
             let r = &e.request;
-            let configs = r
-                .verification_configs
-                .as_deref()
-                .and_then(|sealed| cipher.open(sealed).ok())
-                .and_then(|plain| serde_json::from_str(&plain).ok())
-                .unwrap_or(serde_json::Value::Null);
-            let strip = hookd_bus::credential_headers(r.verification_type.as_deref(), &configs);
+            let strip = hookd_bus::sealed_credential_headers(
+                cipher,
+                r.verification_type.as_deref(),
+                r.verification_configs.as_deref(),
+            );
             let d = &e.destination;
             // Built in a step of the inbound request's trace, so the retry's spans join it.
             let span = tracing::info_span!("gateway.schedule", event_id = %e.id,
@@ -58,7 +56,7 @@ pub async fn schedule_due(
                 },
                 &hookd_bus::GatewayDestination {
                     id: d.id,
-                    url: d.url.as_deref().unwrap_or_default(),
+                    url: d.target(),
                     http_method: d.http_method.as_deref(),
                     path_forwarding_disabled: d.path_forwarding_disabled,
                     rate_limit: d.rate_limit,

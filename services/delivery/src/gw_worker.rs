@@ -8,6 +8,7 @@ use crate::circuit::{Gate, Transition};
 use crate::gw_secrets::{Credential, SecretError};
 use crate::worker::{Outcome, Worker};
 use hookd_bus::envelopes::{DeliveryJob, GatewayDelivery};
+use hookd_db::gateway::cli_relay;
 use hookd_db::gateway::dispatch::{self, TryRecord};
 use hookd_outbound::OutboundRequest;
 use hookd_telemetry::prometheus::{IntCounterVec, Opts, Registry};
@@ -58,51 +59,19 @@ fn period(p: Option<&str>) -> Option<Duration> {
     }
 }
 
-/// The request as the destination gets it: forwarded headers, hookd's, the credential and
-/// the signatures.
+/// The request as the destination gets it: the event's headers (`hookd_bus::gateway_headers`)
+/// and the destination's credential.
 fn request(
     job: &DeliveryJob,
     gw: &GatewayDelivery,
     credential: &Credential,
     signing: &crate::gw_secrets::OrgSigning,
 ) -> OutboundRequest {
-    let mut headers: Vec<(String, String)> = gw
-        .headers
-        .iter()
-        .map(|h| (h.name.clone(), h.value.clone()))
-        .collect();
-    let attempt = job.attempt.max(1).to_string();
-    // Ids as the API shows them, so a receiver can look the event up.
-    let shown = |prefix: &str, id: &str| match Uuid::parse_str(id) {
-        Ok(u) => format!("{prefix}{}", u.simple()),
-        Err(_) => id.to_owned(),
+    let signing = hookd_bus::GatewaySigning {
+        current: &signing.current,
+        previous: signing.previous.as_deref(),
     };
-    let (event_id, request_id) = (shown("evt_", &gw.event_id), shown("req_", &gw.request_id));
-    for (name, value) in [
-        ("x-hookdeck-eventid", event_id.as_str()),
-        ("x-hookdeck-requestid", request_id.as_str()),
-        ("x-hookdeck-source-name", gw.source_name.as_str()),
-        ("x-hookdeck-attempt-count", attempt.as_str()),
-        ("x-hookdeck-attempt-trigger", gw.trigger.as_str()),
-        (
-            "x-hookdeck-verified",
-            if gw.verified { "true" } else { "false" },
-        ),
-        ("idempotency-key", event_id.as_str()),
-    ] {
-        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        headers.push((name.into(), value.into()));
-    }
-    headers.push((
-        "x-hookdeck-signature".into(),
-        hookd_signing::hookdeck_signature(&signing.current, &job.payload),
-    ));
-    if let Some(previous) = &signing.previous {
-        headers.push((
-            "x-hookdeck-signature-2".into(),
-            hookd_signing::hookdeck_signature(previous, &job.payload),
-        ));
-    }
+    let mut headers = hookd_bus::gateway_headers(job, gw, &signing);
     let mut url = job.url.clone();
     match credential {
         Credential::None => {}
@@ -140,6 +109,15 @@ impl Worker {
         ) else {
             return Err("malformed ids in gateway job".into());
         };
+        if job.url.starts_with(cli_relay::CLI_TARGET) {
+            // A CLI destination: no POST; the event waits for `hookctl listen --source`.
+            let client = self.pool.get().await.map_err(|e| e.to_string())?;
+            cli_relay::park(&client, event_id, job.attempt.max(1) as i32)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::debug!(%event_id, %destination_id, "cli destination: parked for hookctl listen");
+            return Ok(Outcome::Parked);
+        }
         let secrets = async {
             let credential = self
                 .gateway

@@ -5,7 +5,6 @@ mod attempt;
 mod circuit;
 mod events;
 mod gw_recorder;
-mod gw_retry;
 mod gw_scheduler;
 mod gw_secrets;
 mod gw_worker;

@@ -27,7 +27,8 @@ Examples:
 The API and key come from --url/--api-key, else HOOKD_URL/HOOKD_API_KEY, else the profile
 (--profile, HOOKCTL_PROFILE, or the default one) of the config file that `hookctl login` writes
 (~/.config/hookctl/config.toml; HOOKCTL_CONFIG or --config for another).
-`hookctl listen --help`: forwarding a cli endpoint's live deliveries to a local URL.";
+`hookctl listen --help`: forwarding live deliveries to a local URL (a cli endpoint's, or a
+gateway source's events for its CLI destinations: `hookctl listen --source NAME`).";
 
 pub fn command() -> Command {
     let mut cmd = Command::new("hookctl")

@@ -154,16 +154,17 @@ impl Api {
         })
     }
 
-    /// POSTs `body` to any URL (not the API: no key), within `timeout`: the answer's status
-    /// and body, or why there was none.
-    pub async fn post_to(
+    /// Sends `body` to any URL (not the API: no key) with `method`, within `timeout`: the
+    /// answer's status and body, or why there was none.
+    pub async fn send_to(
         &self,
+        method: Method,
         url: &str,
         headers: &[(String, String)],
         body: Bytes,
         timeout: Duration,
     ) -> Result<(u16, Bytes), String> {
-        let mut request = http::Request::builder().method(Method::POST).uri(url);
+        let mut request = http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }

@@ -9,6 +9,7 @@ pub mod config;
 mod crud;
 mod error;
 mod listen;
+mod listen_forward;
 mod output;
 pub mod resources;
 

@@ -17,6 +17,7 @@ pub mod openapi;
 mod quotas;
 mod ratelimit;
 mod relay;
+mod relay_endpoint;
 mod request_id;
 mod routes;
 mod schemas;

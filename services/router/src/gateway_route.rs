@@ -49,13 +49,11 @@ impl BatchWrite<ToRoute, Jobs> for RouteWriter {
 
 /// The header names never forwarded for a request: its source's verification credential.
 pub fn credential_headers(cipher: &SecretCipher, request: &Inbound) -> Vec<String> {
-    let configs = request
-        .verification_configs
-        .as_deref()
-        .and_then(|sealed| cipher.open(sealed).ok())
-        .and_then(|plain| serde_json::from_str(&plain).ok())
-        .unwrap_or(serde_json::Value::Null);
-    hookd_bus::credential_headers(request.verification_type.as_deref(), &configs)
+    hookd_bus::sealed_credential_headers(
+        cipher,
+        request.verification_type.as_deref(),
+        request.verification_configs.as_deref(),
+    )
 }
 
 impl RouteWriter {
@@ -190,7 +188,7 @@ impl RouteWriter {
                         &gw_request,
                         &hookd_bus::GatewayDestination {
                             id: d.id,
-                            url: d.url.as_deref().unwrap_or_default(),
+                            url: d.target(),
                             http_method: d.http_method.as_deref(),
                             path_forwarding_disabled: d.path_forwarding_disabled,
                             rate_limit: d.rate_limit,

@@ -2,6 +2,7 @@ use crate::metrics::RouterMetrics;
 use hookd_bus::{Publisher, Route};
 use hookd_db::{DbError, Pool};
 use std::time::Duration;
+use tracing::Instrument;
 
 /// The outbox relay: publishes stored messages that were never routed (ingest crashed between
 /// its commit and its publish, or the broker was down). It runs only while the router's queue
@@ -26,8 +27,19 @@ pub async fn relay_once(
     drop(client);
     let mut published = 0;
     for u in &unrouted {
-        let envelope = hookd_bus::message_accepted(&u.message, u.app_id, u.endpoint_id, u.task_id);
-        if publisher.publish(Route::Messages, &envelope).await.is_ok() {
+        // A step of the message's own trace (stored at ingest), so its routing and delivery
+        // join the trace its send started.
+        let span = tracing::info_span!("router.relay", message_id = %u.message.id);
+        let span = hookd_bus::continue_trace(span, u.traceparent.as_deref());
+        let envelope = span.in_scope(|| {
+            hookd_bus::message_accepted(&u.message, u.app_id, u.endpoint_id, u.task_id)
+        });
+        if publisher
+            .publish(Route::Messages, &envelope)
+            .instrument(span)
+            .await
+            .is_ok()
+        {
             published += 1;
         }
     }

@@ -91,11 +91,22 @@ pub async fn update(client: &impl GenericClient, d: &Destination) -> Result<Dest
     client
         .query_opt(
             &format!(
-                "UPDATE gw_destinations d SET name = $3, description = $4, url = $5,
-                    cli_path = $6, http_method = $7, rate_limit = $8, rate_limit_period = $9,
-                    path_forwarding_disabled = $10, auth_type = $11, auth_config = $12,
-                    disabled_at = $13, updated_at = now()
-                 WHERE d.id = $1 AND d.organization_id = $2 RETURNING {COLUMNS}"
+                "WITH updated AS (
+                    UPDATE gw_destinations d SET name = $3, description = $4, url = $5,
+                        cli_path = $6, http_method = $7, rate_limit = $8,
+                        rate_limit_period = $9, path_forwarding_disabled = $10,
+                        auth_type = $11, auth_config = $12, disabled_at = $13,
+                        updated_at = now()
+                    WHERE d.id = $1 AND d.organization_id = $2 RETURNING {COLUMNS}
+                 ), woken AS (
+                    -- A CLI destination given a url: its events parked for a CLI are due now,
+                    -- for the scheduler to send there.
+                    UPDATE gw_events e SET next_attempt_at = now(), updated_at = now()
+                    FROM updated u
+                    WHERE u.url IS NOT NULL AND e.destination_id = u.id
+                      AND e.status = 'QUEUED' AND NOT e.queued AND e.next_attempt_at IS NULL
+                 )
+                 SELECT * FROM updated"
             ),
             &[
                 &d.id,

@@ -3,6 +3,7 @@
 
 pub mod attempts_view;
 pub mod bulk_retries;
+pub mod cli_relay;
 pub mod connections;
 pub mod destinations;
 pub mod dispatch;
@@ -11,6 +12,7 @@ pub mod events_view;
 pub mod ignored_view;
 pub mod requests;
 pub mod retention;
+pub mod retry;
 pub mod routing;
 mod routing_rows;
 pub mod signing;

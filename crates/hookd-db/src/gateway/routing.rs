@@ -46,6 +46,14 @@ pub struct DestinationRoute {
     pub revision: i64,
 }
 
+impl DestinationRoute {
+    /// Where its jobs go: the url, or `cli:` for a CLI destination (`cli_path`, no url), whose
+    /// jobs a worker parks for `hookctl listen` (`super::cli_relay`).
+    pub fn target(&self) -> &str {
+        self.url.as_deref().unwrap_or(super::cli_relay::CLI_TARGET)
+    }
+}
+
 /// A connection of the request's source.
 #[derive(Debug, Clone)]
 pub struct ConnectionRoute {

@@ -35,7 +35,8 @@ async fn the_listen_help_examples_work_as_written() {
         }
         continued = line.trim_end().ends_with('\\');
     }
-    assert_eq!(examples.len(), 3, "{examples:?}");
+    assert_eq!(examples.len(), 5, "{examples:?}");
+    let (gateway, examples) = (examples[3..].to_vec(), examples[..3].to_vec());
     let forward = stack.receiver.url("/webhooks");
     let mut endpoint_id = String::new();
     for (n, example) in examples.iter().enumerate() {
@@ -81,7 +82,52 @@ async fn the_listen_help_examples_work_as_written() {
         child.kill().await.unwrap();
     }
     assert_eq!(stack.receiver.received_at("/webhooks").len(), 2);
+
+    // The gateway's: a connection to a CLI destination, then `listen --source`, which forwards
+    // to the local URL followed by the destination's cli_path.
+    let run = run_example(&stack, &gateway[0]).await;
+    assert!(run.ok, "{}: {}{}", gateway[0], run.stdout, run.stderr);
+    let line = gateway[1].replace("http://localhost:3000", &stack.receiver.url("/local"));
+    let mut cmd = example_cmd(&stack, &line);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let sources = stack.api.get("/2024-03-01/sources?name=shop").await.body;
+    let url = sources["models"][0]["url"].as_str().unwrap().to_owned();
+    let r = stack
+        .api
+        .with_key(None)
+        .raw(
+            "POST",
+            url.strip_prefix(&stack.base).unwrap(),
+            Some(b"{}".to_vec().into()),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let printed = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap_or_else(|_| panic!("{line} printed nothing"))
+        .unwrap()
+        .expect("still running");
+    assert!(printed.contains("POST /webhooks"), "{printed}");
+    assert!(printed.contains("200"), "{printed}");
+    assert!(printed.contains("SUCCESSFUL"), "{printed}");
+    child.kill().await.unwrap();
+    assert_eq!(stack.receiver.received_at("/local/webhooks").len(), 1);
     stack.stop().await;
+}
+
+/// `hookctl` with an example's words, against the stack.
+fn example_cmd(stack: &TestStack, line: &str) -> tokio::process::Command {
+    let mut cmd = bare();
+    cmd.args(["--url", &stack.base, "--api-key", ADMIN_KEY]);
+    cmd.args(shell_words(&line.replacen("hookctl ", "", 1)));
+    cmd
+}
+
+async fn run_example(stack: &TestStack, line: &str) -> crate::Run {
+    crate::output(example_cmd(stack, line)).await
 }
 
 /// Splits an example as bash would (single quotes only, which is all the examples use).

@@ -10,6 +10,7 @@ mod follow;
 mod gateway;
 mod listen;
 mod listen_help;
+mod listen_source;
 mod profiles;
 mod resources;
 mod usage;

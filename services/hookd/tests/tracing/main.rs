@@ -1,8 +1,9 @@
 //! Tracing end to end: the three services export their spans over OTLP/HTTP to an in-process
 //! receiver, and one message's spans (ingest, router, delivery) share one trace id, carried
 //! between the services in the bus envelopes; so do one inbound request's at the gateway. A
-//! retry the scheduler publishes later continues the trace (its traceparent is stored), and
-//! log lines logged in a traced span name the trace.
+//! retry the scheduler publishes later continues the trace (its traceparent is stored), so
+//! does a message the messages relay publishes after its publish was missed, and log lines
+//! logged in a traced span name the trace.
 
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
@@ -277,6 +278,34 @@ async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services
         vec!["200", "500"],
         "both tries in one trace"
     );
+    // A message whose publish was missed (stored, never routed): the messages relay publishes
+    // it in the trace stored with it at ingest, so its routing and delivery join that trace.
+    let stored_trace = "5f1c0de5c0ffee000000000000000abc";
+    let lost = uuid::Uuid::now_v7();
+    let app: uuid::Uuid = f.app_id.parse().expect("app id");
+    stack
+        .db()
+        .await
+        .execute(
+            "INSERT INTO messages (id, app_id, event_type, version, data, created_at, traceparent)
+             VALUES ($1, $2, 'user.created', '1.0', '{}', now() - interval '1 minute', $3)",
+            &[
+                &lost,
+                &app,
+                &format!("00-{stored_trace}-00f067aa0ba902b7-01"),
+            ],
+        )
+        .await
+        .expect("a stored, unrouted message");
+    let (relayed_trace, names) = wait_trace(
+        &collector,
+        &telemetry,
+        ("router.relay", "message_id", &lost.to_string()),
+        |spans| has_steps(spans, &["router.relay", "router.fanout", "delivery.try"]),
+    )
+    .await;
+    assert_eq!(hex(&relayed_trace), stored_trace, "{names:?}");
+
     // Bodies never ride in a span.
     for span in &exported(&collector) {
         for (key, value) in &span.attributes {

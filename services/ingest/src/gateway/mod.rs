@@ -5,6 +5,8 @@ mod auth_method;
 mod bulk;
 mod bulk_query;
 pub mod bulk_worker;
+mod cli_listen;
+mod cli_relay;
 mod connection_model;
 pub mod connections;
 pub mod destinations;
@@ -38,7 +40,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(requests::configure)
             .configure(request_events::configure)
             .configure(events::configure)
-            .configure(bulk::configure),
+            .configure(bulk::configure)
+            .configure(cli_listen::configure),
     );
 }
 

@@ -59,7 +59,13 @@ async fn listen(
         // Each line as soon as it is written, through proxies too.
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(crate::relay::start(state.clone(), endpoint.id)))
+        .streaming(crate::relay::start(
+            state.clone(),
+            crate::relay_endpoint::EndpointFeed {
+                endpoint_id: endpoint.id,
+            },
+            tracing::info_span!("ingest.cli_relay", endpoint_id = %endpoint.id),
+        )))
 }
 
 /// What became of one forward by `hookctl listen`.

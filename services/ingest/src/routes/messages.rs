@@ -132,6 +132,8 @@ async fn accept(
         endpoint_id,
         task_id: None,
         created_at,
+        // The send's step: a relay of this message (its publish missed) continues the trace.
+        traceparent: hookd_bus::current_traceparent(),
     };
     // Batched with concurrent sends: one statement, one commit for many messages.
     let (message, created) = state

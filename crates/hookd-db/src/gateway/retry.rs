@@ -1,9 +1,27 @@
 //! When a gateway event's next automatic try is due after a failed one: the connection's
-//! `retry` rule (GATEWAY.md, Connections), else the engine's retry schedule.
+//! `retry` rule (GATEWAY.md, Connections), else the engine's retry schedule. Every recorder of
+//! gateway tries (the delivery workers' batches, `hookctl listen`'s reports) records through
+//! `record`, so the rule is applied in one place.
 
-use hookd_db::gateway::dispatch::EventState;
+use super::dispatch::{self, EventState, Recorded, TryRecord};
+use crate::DbError;
 use serde_json::Value;
 use std::time::Duration;
+
+/// Records tries (`dispatch::record_tries`), each failed one's next automatic try decided by
+/// `next_try`; `schedule` is the engine's retry schedule, for connections without a rule.
+pub async fn record(
+    client: &mut crate::Client,
+    tries: &[TryRecord],
+    schedule: &[Duration],
+) -> Result<Vec<Option<Recorded>>, DbError> {
+    dispatch::record_tries(client, tries, |t, state| {
+        let status = t.response_status.and_then(|s| u16::try_from(s).ok());
+        next_try(state, status, schedule)
+            .map(|d| chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
+    })
+    .await
+}
 
 /// The delay before the next automatic try, or `None` for no more. `status` is the answer's
 /// status (`None`: no answer, e.g. a timeout).
@@ -21,7 +39,7 @@ pub fn next_try(
         .and_then(|rules| rules.iter().find(|r| r["type"].as_str() == Some("retry")));
     let Some(rule) = rule else {
         // The engine's schedule: entry 0 is the first try, entry n the delay before try n+1.
-        return crate::next_delay(
+        return hookd_domain::next_delay(
             schedule,
             (state.automatic_tries + 1).max(1) as u32,
             None,
