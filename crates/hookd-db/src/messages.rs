@@ -136,23 +136,27 @@ pub async fn unrouted(
     let rows = client
         .query(
             &format!(
-                "SELECT {COLUMNS}, m.app_id, m.endpoint_id, m.task_id, m.traceparent
+                "SELECT {COLUMNS}, {UNROUTED_COLUMNS}
                  FROM messages m WHERE m.routed_at IS NULL AND m.created_at < $1
                  ORDER BY m.created_at LIMIT $2"
             ),
             &[&before, &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Unrouted {
-            message: from_row(r),
-            app_id: r.get("app_id"),
-            endpoint_id: r.get("endpoint_id"),
-            task_id: r.get("task_id"),
-            traceparent: r.get("traceparent"),
-        })
-        .collect())
+    Ok(rows.iter().map(unrouted_from_row).collect())
+}
+
+/// The columns an `Unrouted` is read from, after `COLUMNS`.
+const UNROUTED_COLUMNS: &str = "m.app_id, m.endpoint_id, m.task_id, m.traceparent";
+
+fn unrouted_from_row(r: &Row) -> Unrouted {
+    Unrouted {
+        message: from_row(r),
+        app_id: r.get("app_id"),
+        endpoint_id: r.get("endpoint_id"),
+        task_id: r.get("task_id"),
+        traceparent: r.get("traceparent"),
+    }
 }
 
 /// Which of `ids` are stored and still not routed (operational events, published as soon as
@@ -164,21 +168,13 @@ pub async fn unrouted_among(
     let rows = client
         .query(
             &format!(
-                "SELECT {COLUMNS}, m.app_id, m.endpoint_id, m.task_id FROM messages m
+                "SELECT {COLUMNS}, {UNROUTED_COLUMNS} FROM messages m
                  WHERE m.id = ANY($1) AND m.routed_at IS NULL ORDER BY m.id"
             ),
             &[&ids],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Unrouted {
-            message: from_row(r),
-            app_id: r.get("app_id"),
-            endpoint_id: r.get("endpoint_id"),
-            task_id: r.get("task_id"),
-        })
-        .collect())
+    Ok(rows.iter().map(unrouted_from_row).collect())
 }
 
 /// Stores many messages in one statement (the ingest batcher's flush). Each answer is as
