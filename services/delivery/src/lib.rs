@@ -9,6 +9,7 @@ mod gw_retry;
 mod gw_scheduler;
 mod gw_secrets;
 mod gw_worker;
+mod lane_chain;
 mod limiter;
 mod metrics;
 mod pacer;
