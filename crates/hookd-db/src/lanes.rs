@@ -139,35 +139,43 @@ const LANES_CTE: &str = "WITH RECURSIVE l AS (
 /// become unordered and due now), and returns up to `limit` lanes with a waiting delivery and
 /// none in flight (a promotion lost to a crash, or held back by a message routed late).
 pub async fn stalled(client: &impl GenericClient, limit: i64) -> Result<Vec<Lane>, DbError> {
-    client
-        .execute(
-            &format!(
-                "{LANES_CTE}
-                 UPDATE deliveries d SET waiting = false, lane = NULL, next_attempt_at = now(),
-                    updated_at = now()
-                 FROM l JOIN endpoints n ON n.id = l.endpoint_id AND n.ordering <> 'fifo'
-                 WHERE d.endpoint_id = l.endpoint_id AND d.lane = l.lane
-                   AND d.status = 'pending' AND d.lane IS NOT NULL"
-            ),
-            &[],
-        )
-        .await?;
-    // A lane with pending deliveries and none in flight has one waiting.
+    // Each lane once, with whether its endpoint is still fifo and whether a delivery of it is
+    // in flight (a lane with pending deliveries and none in flight has one waiting).
     let rows = client
         .query(
             &format!(
                 "{LANES_CTE}
-                 SELECT l.endpoint_id, l.lane FROM l
-                 WHERE NOT EXISTS (
+                 SELECT l.endpoint_id, l.lane, n.ordering = 'fifo' AS fifo, EXISTS (
                     SELECT 1 FROM deliveries a
                     WHERE a.endpoint_id = l.endpoint_id AND a.lane = l.lane
-                      AND a.status = 'pending' AND a.lane IS NOT NULL AND NOT a.waiting)
-                 LIMIT $1"
+                      AND a.status = 'pending' AND a.lane IS NOT NULL AND NOT a.waiting) AS busy
+                 FROM l JOIN endpoints n ON n.id = l.endpoint_id"
             ),
-            &[&limit],
+            &[],
         )
         .await?;
-    Ok(rows.iter().filter_map(Lane::from_row).collect())
+    let mut released: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| !r.get::<_, bool>("fifo"))
+        .map(|r| r.get("endpoint_id"))
+        .collect();
+    released.dedup();
+    if !released.is_empty() {
+        client
+            .execute(
+                "UPDATE deliveries SET waiting = false, lane = NULL, next_attempt_at = now(),
+                    updated_at = now()
+                 WHERE endpoint_id = ANY($1) AND status = 'pending' AND lane IS NOT NULL",
+                &[&released],
+            )
+            .await?;
+    }
+    Ok(rows
+        .iter()
+        .filter(|r| r.get::<_, bool>("fifo") && !r.get::<_, bool>("busy"))
+        .filter_map(Lane::from_row)
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
 }
 
 /// What waits in one lane of an endpoint, for the API and the console.

@@ -77,3 +77,49 @@ async fn messages_behind_a_busy_head_go_in_order_without_the_sweep() {
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_endpoint_switched_to_none_releases_what_waits_behind_its_busy_head() {
+    // The head stays in flight (held, and no timeout ends its try) for the whole test.
+    let stack = TestStack::spawn_with(|s| s.delivery.timeout = Duration::from_secs(120)).await;
+    let f = stack.fixture().await;
+    let endpoint = stack
+        .endpoint(&f, "/held", json!({"ordering": "fifo"}))
+        .await;
+    let gate = Gate::default();
+    stack.receiver.set("/held", Behavior::Hold(gate.clone()));
+    for seq in 0..5 {
+        let r = stack
+            .send(
+                &f,
+                json!({"event_type": "user.created", "data": {"seq": seq}}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(20), |r| !r.is_empty())
+            .await
+    );
+    let path = format!(
+        "/api/v1/subscriptions/{}/endpoints/{}",
+        f.subscription_id,
+        endpoint["id"].as_str().unwrap()
+    );
+    let r = stack.api.patch(&path, &json!({"ordering": "none"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The head is still held; the four behind it are now unordered and go (held too once they
+    // reach the receiver, which records each request before it holds it).
+    assert!(
+        stack
+            .receiver
+            .wait_for(Duration::from_secs(30), |r| r.len() >= 5)
+            .await,
+        "the waiting deliveries were not released: {:?}",
+        arrivals(&stack.receiver.received(), "/held")
+    );
+    gate.open();
+    stack.stop().await;
+}
