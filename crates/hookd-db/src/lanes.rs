@@ -35,6 +35,14 @@ impl Lane {
 ///
 /// Promotions of one lane are serialised by a transaction-scoped advisory lock, so two
 /// replicas settling or sweeping the same lane never promote two heads.
+///
+/// The transaction commits without waiting for its WAL flush (`synchronous_commit = off`): a
+/// lane's rate is one round trip per message, and the flush was a third of it. A promotion lost
+/// to a PostgreSQL crash leaves the delivery waiting again (the sweep promotes it anew: a
+/// duplicate, never a skip); and a promotion cannot be lost once anything after it is durable,
+/// since WAL is flushed in order: the promoted job's own attempt record flushes it. Both
+/// statements are prepared once per connection (the head lookup's planning cost more than
+/// running it).
 pub async fn promote(
     client: &mut Client,
     lanes: &[Lane],
@@ -47,17 +55,17 @@ pub async fn promote(
     let keys: Vec<&str> = lanes.iter().map(|l| l.lane.as_str()).collect();
     let tx = client.transaction().await?;
     // In one order, so two promoters of overlapping lanes cannot deadlock.
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(k) FROM (
-            SELECT DISTINCT hashtextextended(e::text || '/' || l, 18) AS k
-            FROM unnest($1::uuid[], $2::text[]) AS x(e, l) ORDER BY k) s",
-        &[&endpoints, &keys],
-    )
-    .await?;
-    let rows = tx
-        .query(
-            &format!(
-                "WITH lanes AS (
+    let lock = tx
+        .prepare_cached(
+            "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(k)
+             FROM (SELECT DISTINCT hashtextextended(e::text || '/' || l, 18) AS k
+                   FROM unnest($1::uuid[], $2::text[]) AS x(e, l) ORDER BY k) s",
+        )
+        .await?;
+    tx.execute(&lock, &[&endpoints, &keys]).await?;
+    let next = tx
+        .prepare_cached(&format!(
+            "WITH lanes AS (
                     SELECT DISTINCT * FROM unnest($1::uuid[], $2::text[]) AS l(endpoint_id, lane)
                  ), head AS (
                     -- The lane's first unsettled delivery: one in flight (not waiting) if any.
@@ -81,41 +89,93 @@ pub async fn promote(
                         d.lane, d.traceparent
                  )
                  {DUE_SELECT}"
-            ),
-            &[&endpoints, &keys, &lease_until],
-        )
+        ))
         .await?;
+    let rows = tx.query(&next, &[&endpoints, &keys, &lease_until]).await?;
     tx.commit().await?;
     Ok(rows.iter().map(due_from_row).collect())
 }
+
+/// Of `lanes`, those with no delivery in flight (pending and not waiting): the ones a
+/// promotion could move on. A caller that has just committed deliveries into a lane and finds
+/// its head in flight can leave the lane alone: that head settles after this read, so its
+/// settler's promotion sees the new deliveries. This read takes no lock, so the fan-out skips
+/// the lane's lock and promotion transaction for every message that queues behind a busy head.
+pub async fn idle(client: &Client, lanes: &[Lane]) -> Result<Vec<Lane>, DbError> {
+    if lanes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let endpoints: Vec<Uuid> = lanes.iter().map(|l| l.endpoint_id).collect();
+    let keys: Vec<&str> = lanes.iter().map(|l| l.lane.as_str()).collect();
+    let statement = client
+        .prepare_cached(
+            "SELECT DISTINCT l.endpoint_id, l.lane
+             FROM unnest($1::uuid[], $2::text[]) AS l(endpoint_id, lane)
+             WHERE NOT EXISTS (
+                SELECT 1 FROM deliveries d
+                WHERE d.endpoint_id = l.endpoint_id AND d.lane = l.lane
+                  AND d.status = 'pending' AND d.lane IS NOT NULL AND NOT d.waiting)",
+        )
+        .await?;
+    let rows = client.query(&statement, &[&endpoints, &keys]).await?;
+    Ok(rows.iter().filter_map(Lane::from_row).collect())
+}
+
+/// Every lane with a pending delivery, as a CTE `l` (endpoint_id, lane): a loose index scan
+/// of `deliveries_lane`, one probe per lane, so a sweep costs the number of lanes rather than
+/// the number of deliveries waiting in them (thousands behind a busy head).
+const LANES_CTE: &str = "WITH RECURSIVE l AS (
+        (SELECT d.endpoint_id, d.lane FROM deliveries d
+         WHERE d.status = 'pending' AND d.lane IS NOT NULL ORDER BY d.endpoint_id, d.lane LIMIT 1)
+        UNION ALL
+        SELECT n.endpoint_id, n.lane FROM l CROSS JOIN LATERAL (
+            SELECT d.endpoint_id, d.lane FROM deliveries d
+            WHERE d.status = 'pending' AND d.lane IS NOT NULL
+              AND (d.endpoint_id, d.lane) > (l.endpoint_id, l.lane)
+            ORDER BY d.endpoint_id, d.lane LIMIT 1) n
+     )";
 
 /// The sweep's part: releases the waiting deliveries of endpoints that are no longer fifo (they
 /// become unordered and due now), and returns up to `limit` lanes with a waiting delivery and
 /// none in flight (a promotion lost to a crash, or held back by a message routed late).
 pub async fn stalled(client: &impl GenericClient, limit: i64) -> Result<Vec<Lane>, DbError> {
-    client
-        .execute(
-            "UPDATE deliveries d SET waiting = false, lane = NULL, next_attempt_at = now(),
-                updated_at = now()
-             FROM endpoints n
-             WHERE n.id = d.endpoint_id AND n.ordering <> 'fifo'
-               AND d.status = 'pending' AND d.lane IS NOT NULL",
+    // Each lane once, with whether its endpoint is still fifo and whether a delivery of it is
+    // in flight (a lane with pending deliveries and none in flight has one waiting).
+    let rows = client
+        .query(
+            &format!(
+                "{LANES_CTE}
+                 SELECT l.endpoint_id, l.lane, n.ordering = 'fifo' AS fifo, EXISTS (
+                    SELECT 1 FROM deliveries a
+                    WHERE a.endpoint_id = l.endpoint_id AND a.lane = l.lane
+                      AND a.status = 'pending' AND a.lane IS NOT NULL AND NOT a.waiting) AS busy
+                 FROM l JOIN endpoints n ON n.id = l.endpoint_id"
+            ),
             &[],
         )
         .await?;
-    let rows = client
-        .query(
-            "SELECT DISTINCT d.endpoint_id, d.lane FROM deliveries d
-             WHERE d.status = 'pending' AND d.lane IS NOT NULL AND d.waiting
-               AND NOT EXISTS (
-                   SELECT 1 FROM deliveries a
-                   WHERE a.endpoint_id = d.endpoint_id AND a.lane = d.lane
-                     AND a.status = 'pending' AND a.lane IS NOT NULL AND NOT a.waiting)
-             LIMIT $1",
-            &[&limit],
-        )
-        .await?;
-    Ok(rows.iter().filter_map(Lane::from_row).collect())
+    let mut released: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| !r.get::<_, bool>("fifo"))
+        .map(|r| r.get("endpoint_id"))
+        .collect();
+    released.dedup();
+    if !released.is_empty() {
+        client
+            .execute(
+                "UPDATE deliveries SET waiting = false, lane = NULL, next_attempt_at = now(),
+                    updated_at = now()
+                 WHERE endpoint_id = ANY($1) AND status = 'pending' AND lane IS NOT NULL",
+                &[&released],
+            )
+            .await?;
+    }
+    Ok(rows
+        .iter()
+        .filter(|r| r.get::<_, bool>("fifo") && !r.get::<_, bool>("busy"))
+        .filter_map(Lane::from_row)
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
 }
 
 /// What waits in one lane of an endpoint, for the API and the console.

@@ -8,29 +8,35 @@ use hookd_db::{DbError, Pool};
 use std::time::Duration;
 use tracing::Instrument;
 
+/// The job of a claimed (leased) delivery, built in a step of the delivery's own trace
+/// (`delivery.schedule`), so a retry's (or a promoted fifo job's) spans join the trace of the
+/// message it comes from; with that span, for the step that sends or runs it.
+pub fn job_of(d: &Due) -> (Vec<u8>, tracing::Span) {
+    let payload = hookd_bus::webhook_body(&d.message);
+    let message = hookd_bus::JobMessage {
+        id: d.message.id,
+        payload: &payload,
+        accepted_at_micros: d.message.created_at.timestamp_micros(),
+        task_id: d.task_id,
+    };
+    let t = hookd_bus::JobTry {
+        delivery_id: d.delivery_id,
+        attempt: d.attempt as u32,
+        explicit: d.explicit,
+        ordered: d.ordered,
+    };
+    let span = tracing::info_span!("delivery.schedule", delivery_id = %d.delivery_id,
+        message_id = %d.message.id, attempt = d.attempt);
+    let span = hookd_bus::continue_trace(span, d.traceparent.as_deref());
+    let job = span.in_scope(|| hookd_bus::delivery_job(t, &message, &d.endpoint));
+    (job, span)
+}
+
 /// Publishes a job for each claimed (leased) delivery, confirms awaited together. Returns how
 /// many the broker confirmed; a lost one is resent when its lease runs out.
 pub async fn publish_due(publisher: &Publisher, due: &[Due]) -> usize {
     let publishes = due.iter().map(|d| {
-        let payload = hookd_bus::webhook_body(&d.message);
-        let message = hookd_bus::JobMessage {
-            id: d.message.id,
-            payload: &payload,
-            accepted_at_micros: d.message.created_at.timestamp_micros(),
-            task_id: d.task_id,
-        };
-        let t = hookd_bus::JobTry {
-            delivery_id: d.delivery_id,
-            attempt: d.attempt as u32,
-            explicit: d.explicit,
-            ordered: d.ordered,
-        };
-        // Built and published in a step of the delivery's own trace, so a retry's (or a
-        // promoted fifo job's) spans join the trace of the message it comes from.
-        let span = tracing::info_span!("delivery.schedule", delivery_id = %d.delivery_id,
-            message_id = %d.message.id, attempt = d.attempt);
-        let span = hookd_bus::continue_trace(span, d.traceparent.as_deref());
-        let job = span.in_scope(|| hookd_bus::delivery_job(t, &message, &d.endpoint));
+        let (job, span) = job_of(d);
         async move { publisher.publish(Route::Deliveries, &job).await }.instrument(span)
     });
     let mut published = 0;
@@ -43,18 +49,46 @@ pub async fn publish_due(publisher: &Publisher, due: &[Due]) -> usize {
     published
 }
 
+/// Moves on those of `lanes` that have no delivery in flight, for a caller that has just
+/// committed deliveries into them (the fan-out): behind a busy head, the head's settler
+/// promotes, so most messages of a busy lane cost one indexed read here instead of a lock and
+/// a promotion transaction that would queue behind the settler's. See `lanes::idle`.
+pub async fn advance_idle_lanes(
+    pool: &Pool,
+    publisher: &Publisher,
+    lanes: Vec<Lane>,
+    lease: Duration,
+) -> Result<usize, DbError> {
+    let idle = {
+        let client = pool.get().await?;
+        hookd_db::lanes::idle(&client, &lanes).await?
+    };
+    advance_lanes(pool, publisher, idle, lease).await
+}
+
 /// How many heads of disabled endpoints one call fails before leaving the rest to the sweep.
 const MAX_ROUNDS: usize = 64;
 
 /// Moves fifo lanes on: promotes the next delivery of each lane whose head has settled and
-/// publishes its job. The head of a disabled endpoint fails at once (as the scheduler fails
-/// any job of one) and its lane moves on again. Returns how many jobs it published.
+/// publishes its job. Returns how many jobs it published.
 pub async fn advance_lanes(
     pool: &Pool,
     publisher: &Publisher,
-    mut lanes: Vec<Lane>,
+    lanes: Vec<Lane>,
     lease: Duration,
 ) -> Result<usize, DbError> {
+    let due = promote_lanes(pool, lanes, lease).await?;
+    Ok(publish_due(publisher, &due).await)
+}
+
+/// Promotes the next delivery of each lane whose head has settled and returns them, leased,
+/// for the caller to publish or run. The head of a disabled endpoint fails at once (as the
+/// scheduler fails any job of one) and its lane moves on again.
+pub async fn promote_lanes(
+    pool: &Pool,
+    mut lanes: Vec<Lane>,
+    lease: Duration,
+) -> Result<Vec<Due>, DbError> {
     lanes.sort();
     lanes.dedup();
     let span = tracing::info_span!(
@@ -63,8 +97,7 @@ pub async fn advance_lanes(
         promoted = tracing::field::Empty
     );
     async move {
-        let mut published = 0;
-        let mut promoted = 0;
+        let mut promoted = Vec::new();
         for _ in 0..MAX_ROUNDS {
             if lanes.is_empty() {
                 break;
@@ -73,20 +106,18 @@ pub async fn advance_lanes(
                 chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
             let mut client = pool.get().await?;
             let due = hookd_db::lanes::promote(&mut client, &lanes, lease_until).await?;
-            promoted += due.len();
             let (enabled, disabled): (Vec<Due>, Vec<Due>) =
                 due.into_iter().partition(|d| d.endpoint.enabled);
+            promoted.extend(enabled);
             lanes = if disabled.is_empty() {
                 Vec::new()
             } else {
                 let ids: Vec<_> = disabled.iter().map(|d| d.delivery_id).collect();
                 hookd_db::deliveries::fail(&client, &ids).await?
             };
-            drop(client);
-            published += publish_due(publisher, &enabled).await;
         }
-        tracing::Span::current().record("promoted", promoted);
-        Ok(published)
+        tracing::Span::current().record("promoted", promoted.len());
+        Ok(promoted)
     }
     .instrument(span)
     .await

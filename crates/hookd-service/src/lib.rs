@@ -5,6 +5,6 @@ mod jobs;
 mod periodic;
 mod readiness;
 
-pub use jobs::{advance_lanes, publish_due};
+pub use jobs::{advance_idle_lanes, advance_lanes, job_of, promote_lanes, publish_due};
 pub use periodic::run as periodic;
 pub use readiness::{dependencies_ready, readiness, Unready};

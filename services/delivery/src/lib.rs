@@ -8,6 +8,7 @@ mod gw_recorder;
 mod gw_scheduler;
 mod gw_secrets;
 mod gw_worker;
+mod lane_chain;
 mod limiter;
 mod metrics;
 mod pacer;

@@ -70,6 +70,7 @@ impl DeliveryWorker {
             client,
             metrics: metrics.clone(),
             publisher: publisher.clone(),
+            stopping: CancellationToken::new(),
         });
         let readiness = hookd_service::readiness(pool.clone(), publisher.clone());
         let health = HealthServer::bind(
@@ -102,6 +103,14 @@ impl DeliveryWorker {
             health,
         } = self;
         let settings = worker.settings.clone();
+        // Fifo lanes stop running their next jobs in-process: those go to the queue.
+        tokio::spawn({
+            let (stopping, shutdown) = (worker.stopping.clone(), shutdown.clone());
+            async move {
+                shutdown.cancelled().await;
+                stopping.cancel();
+            }
+        });
         let mut tasks = tokio::task::JoinSet::new();
         tasks.spawn(
             health

@@ -37,8 +37,11 @@ pub struct Worker {
     pub gw_metrics: crate::gw_worker::GatewayAttemptMetrics,
     /// Gateway attempt records, batched.
     pub gw_recorder: crate::gw_recorder::GatewayRecorder,
-    /// Publishes the next job of a fifo lane whose head this worker settled.
+    /// Publishes the next job of a fifo lane whose head this worker settled while it stops.
     pub publisher: Arc<hookd_bus::Publisher>,
+    /// Cancelled when the worker stops: a fifo lane's next job then goes to the queue rather
+    /// than run in this process (see `lane_chain`).
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 /// How long a job waits for its endpoint's in-flight cap before it is put off.
@@ -175,7 +178,7 @@ impl Worker {
     /// The consumer's decision for one envelope, in a span that continues the job's trace;
     /// `redelivered`: the broker handed it out before (to a consumer whose link died before
     /// its ack).
-    pub async fn handle(&self, bytes: &[u8], redelivered: bool) -> Ack {
+    pub async fn handle(self: &Arc<Self>, bytes: &[u8], redelivered: bool) -> Ack {
         let Ok(job) = DeliveryJob::decode(bytes) else {
             tracing::error!("undecodable DeliveryJob envelope; dead-lettering it");
             return Ack::Reject;
@@ -186,7 +189,7 @@ impl Worker {
         self.handle_job(&job, redelivered).instrument(span).await
     }
 
-    async fn handle_job(&self, job: &DeliveryJob, redelivered: bool) -> Ack {
+    async fn handle_job(self: &Arc<Self>, job: &DeliveryJob, redelivered: bool) -> Ack {
         // A fifo job is checked even when fresh: a stale copy of a settled head must not go
         // after the next message of its lane.
         if (redelivered || job.ordered) && self.already_tried(job).await {
@@ -236,7 +239,7 @@ impl Worker {
     }
 
     /// Tries the job once and records what happened.
-    pub async fn deliver(&self, job: &DeliveryJob) -> Result<Outcome, String> {
+    pub async fn deliver(self: &Arc<Self>, job: &DeliveryJob) -> Result<Outcome, String> {
         let consumed = hookd_bus::now_micros();
         let (Ok(delivery_id), Ok(message_id), Ok(endpoint_id)) = (
             Uuid::parse_str(&job.delivery_id),
@@ -339,18 +342,8 @@ impl Worker {
             .map_err(|e| e.to_string())?;
         let finished = settled.is_some();
         if let Some(lane) = settled.and_then(|s| s.lane) {
-            // A fifo head settled: its lane's next delivery goes now. Should this fail (or the
-            // process die here), the lane sweep promotes it.
-            if let Err(e) = hookd_service::advance_lanes(
-                &self.pool,
-                &self.publisher,
-                vec![lane],
-                self.settings.delivery.lease,
-            )
-            .await
-            {
-                tracing::warn!(%delivery_id, error = %e, "could not move the fifo lane on; the sweep will");
-            }
+            // A fifo head settled: its lane's next delivery goes now.
+            self.move_lane_on(lane, delivery_id).await;
         }
         AttemptRecorded {
             delivery_id: &job.delivery_id,

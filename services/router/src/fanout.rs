@@ -166,8 +166,10 @@ pub async fn route_message(
         }
     }
     if !created.lanes.is_empty() {
-        // The deliveries are stored: a failure here leaves them to the lane sweep.
-        match hookd_service::advance_lanes(pool, publisher, created.lanes.clone(), lease).await {
+        // The deliveries are stored: a failure here leaves them to the lane sweep. A lane
+        // whose head is in flight is left to that head's settler.
+        match hookd_service::advance_idle_lanes(pool, publisher, created.lanes.clone(), lease).await
+        {
             Ok(published) => metrics.jobs_published.inc_by(published as u64),
             Err(e) => {
                 tracing::warn!(error = %e, "could not promote the fifo lanes; the lane sweep will")

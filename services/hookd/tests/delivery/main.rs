@@ -11,6 +11,7 @@ mod crash;
 mod fanout;
 mod faults;
 mod fifo;
+mod fifo_busy;
 mod fifo_crash;
 mod filters;
 mod ingest_kill;
