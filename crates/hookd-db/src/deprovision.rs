@@ -60,6 +60,11 @@ pub fn step_count() -> usize {
     steps().len()
 }
 
+/// The tables a deprovision deletes from, in its order (labels known before the first batch).
+pub fn tables() -> Vec<&'static str> {
+    steps().into_iter().map(|(table, _)| table).collect()
+}
+
 /// Organizations marked `deleting`, oldest mark first.
 pub async fn pending(client: &impl GenericClient) -> Result<Vec<Uuid>, DbError> {
     Ok(client

@@ -32,6 +32,10 @@ impl DeprovisionMetrics {
         registry
             .register(Box::new(rows_deleted.clone()))
             .expect("register");
+        // Exported from the start, so dashboards and alerts see zeros rather than nothing.
+        for table in hookd_db::deprovision::tables() {
+            rows_deleted.with_label_values(&[table]);
+        }
         let organizations_deleted = IntCounter::with_opts(Opts::new(
             "hookd_deprovision_organizations_deleted_total",
             "Organizations whose data is all removed.",
