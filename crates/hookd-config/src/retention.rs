@@ -13,7 +13,8 @@ pub struct RetentionSettings {
     /// Days after which messages, their deliveries and attempts are deleted; 0 keeps them
     /// forever. Never shorter than an organization's payload retention.
     pub metadata_days: u32,
-    /// How often the router's retention pass runs (at once again while it finds full batches).
+    /// How often the router's retention pass runs (while it finds full batches, again after a
+    /// rest as long as the batch took).
     #[serde(deserialize_with = "de_duration")]
     pub interval: Duration,
     /// Rows changed per statement: short transactions that never hold long locks.

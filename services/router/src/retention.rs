@@ -69,8 +69,8 @@ impl RetentionMetrics {
     }
 }
 
-/// Runs the pass every `settings.interval` until `shutdown`, at once again while a batch was
-/// full.
+/// Runs the pass every `settings.interval` until `shutdown`; while a batch was full, again
+/// after a rest as long as the pass took.
 pub async fn run(
     pool: Pool,
     settings: RetentionSettings,
