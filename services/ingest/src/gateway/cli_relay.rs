@@ -135,39 +135,7 @@ fn event_line(state: &AppState, h: &GatewayHandout, signing: &hookd_bus::Gateway
         attempt = h.attempt(), trigger = %e.trigger);
     let span = hookd_bus::continue_trace(span, r.traceparent.as_deref());
     let _step = span.enter();
-    let strip = hookd_bus::sealed_credential_headers(
-        &state.cipher,
-        r.verification_type.as_deref(),
-        r.verification_configs.as_deref(),
-    );
-    let job = hookd_bus::gateway_delivery_job(
-        &hookd_bus::GatewayTry {
-            event_id: e.id,
-            request_id: r.id,
-            organization_id: r.organization_id,
-            attempt: h.attempt() as u32,
-            trigger: &e.trigger,
-            signing_revision: e.signing_revision,
-            accepted_at_micros: r.created_at.timestamp_micros(),
-        },
-        &hookd_bus::GatewayRequest {
-            method: &r.method,
-            data: &r.data,
-            body: &r.body,
-            source_name: &r.source_name,
-            verified: r.verified,
-            credential_headers: &strip,
-        },
-        &hookd_bus::GatewayDestination {
-            id: d.id,
-            url: &h.cli_path,
-            http_method: d.http_method.as_deref(),
-            path_forwarding_disabled: d.path_forwarding_disabled,
-            rate_limit: d.rate_limit,
-            rate_limit_period: d.rate_limit_period.as_deref(),
-            revision: d.revision,
-        },
-    );
+    let job = hookd_service::gateway_job_of(e, &h.cli_path, &state.cipher);
     let gw = job.gateway.as_ref().expect("a gateway job");
     let headers: BTreeMap<String, String> = hookd_bus::gateway_headers(&job, gw, signing)
         .into_iter()
