@@ -68,8 +68,33 @@ pub fn line(l: &impl Serialize) -> Bytes {
     Bytes::from(bytes)
 }
 
+/// The NDJSON response of a relay: each line as soon as it is written, through proxies too.
+pub fn response<F: Feed>(
+    state: web::Data<AppState>,
+    feed: F,
+    span: tracing::Span,
+) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/x-ndjson")
+        .insert_header(("cache-control", "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(start(state, feed, span))
+}
+
+/// The first 4 KiB of a text a CLI reported, cut on a character boundary.
+pub fn first_4k(mut s: String) -> String {
+    if s.len() > 4096 {
+        let mut end = 4096;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
 /// Starts the relay of `feed` in `span`; the stream it feeds ends when the relay does.
-pub fn start<F: Feed>(
+fn start<F: Feed>(
     state: web::Data<AppState>,
     feed: F,
     span: tracing::Span,

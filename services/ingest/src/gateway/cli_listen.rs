@@ -64,12 +64,7 @@ async fn listen_source(
         source_name: source.name,
         organization_id: caller.organization_id,
     };
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        // Each line as soon as it is written, through proxies too.
-        .insert_header(("cache-control", "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(crate::relay::start(state.clone(), feed, span)))
+    Ok(crate::relay::response(state.clone(), feed, span))
 }
 
 /// What became of one forward of an event by `hookctl listen --source`.
@@ -106,18 +101,6 @@ pub struct SourceListenRecorded {
     /// `SUCCESSFUL`, or `FAILED` (with `next_attempt_at` when a retry is due).
     pub status: String,
     pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// The first 4 KiB of a text, cut on a character boundary.
-fn first_4k(mut s: String) -> String {
-    if s.len() > 4096 {
-        let mut end = 4096;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
 }
 
 /// Report one forward of an event: recorded as a gateway attempt; a 2xx makes the event
@@ -172,8 +155,14 @@ async fn report_source_forward(
             succeeded,
             response_status: input.response_status.map(i32::from),
             error_code,
-            body: input.response_body.or(input.error).map(first_4k),
-            requested_url: input.url.map(first_4k).unwrap_or_else(|| "cli:".into()),
+            body: input
+                .response_body
+                .or(input.error)
+                .map(crate::relay::first_4k),
+            requested_url: input
+                .url
+                .map(crate::relay::first_4k)
+                .unwrap_or_else(|| "cli:".into()),
             http_method,
             duration_ms: input.duration_ms.min(i32::MAX as u32) as i32,
         };

@@ -54,18 +54,13 @@ async fn listen(
     if endpoint.status != EndpointStatus::Enabled {
         return Err(ApiError::invalid("the endpoint is disabled"));
     }
-    Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        // Each line as soon as it is written, through proxies too.
-        .insert_header(("cache-control", "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(crate::relay::start(
-            state.clone(),
-            crate::relay_endpoint::EndpointFeed {
-                endpoint_id: endpoint.id,
-            },
-            tracing::info_span!("ingest.cli_relay", endpoint_id = %endpoint.id),
-        )))
+    Ok(crate::relay::response(
+        state.clone(),
+        crate::relay_endpoint::EndpointFeed {
+            endpoint_id: endpoint.id,
+        },
+        tracing::info_span!("ingest.cli_relay", endpoint_id = %endpoint.id),
+    ))
 }
 
 /// What became of one forward by `hookctl listen`.
@@ -95,18 +90,6 @@ pub struct ListenAttemptRecorded {
     /// `succeeded`, `pending` (a retry is scheduled) or `failed` (no tries left).
     pub status: DeliveryStatus,
     pub next_attempt_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// The first 4 KiB of a body, cut on a character boundary.
-fn first_4k(mut s: String) -> String {
-    if s.len() > 4096 {
-        let mut end = 4096;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
 }
 
 /// Report one forward of a `cli` endpoint's delivery: recorded as an attempt; a 2xx delivers
@@ -164,8 +147,8 @@ async fn report(
         endpoint_id: endpoint.id,
         attempt: input.attempt,
         response_status: input.response_status.map(i32::from),
-        response_body: input.response_body.map(first_4k),
-        error: input.error.map(first_4k),
+        response_body: input.response_body.map(crate::relay::first_4k),
+        error: input.error.map(crate::relay::first_4k),
         duration_ms: input.duration_ms.min(i32::MAX as u32) as i32,
         status,
         next_attempt_at,
