@@ -81,6 +81,25 @@ pub fn response<F: Feed>(
         .streaming(start(state, feed, span))
 }
 
+/// A CLI's report of a forward names a try (1 or more) and says what came of it: 422 otherwise.
+pub fn check_report(
+    attempt: i32,
+    response_status: Option<u16>,
+    error: Option<&str>,
+) -> Result<(), crate::error::ApiError> {
+    use crate::body::invalid_field;
+    if attempt < 1 {
+        return Err(invalid_field("attempt", "attempt must be 1 or more"));
+    }
+    if response_status.is_none() && error.is_none() {
+        return Err(invalid_field(
+            "response_status",
+            "response_status or error is required",
+        ));
+    }
+    Ok(())
+}
+
 /// The first 4 KiB of a text a CLI reported, cut on a character boundary.
 pub fn first_4k(mut s: String) -> String {
     if s.len() > 4096 {

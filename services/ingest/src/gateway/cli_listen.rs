@@ -6,7 +6,7 @@
 use super::cli_relay::SourceFeed;
 use super::ids::{self, EVENT, SOURCE};
 use crate::auth::Caller;
-use crate::body::{self, invalid_field};
+use crate::body;
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
 use crate::state::AppState;
@@ -119,15 +119,7 @@ async fn report_source_forward(
     body: body::Json<SourceListenAttempt>,
 ) -> Result<web::Json<SourceListenRecorded>, ApiError> {
     let input = body.0;
-    if input.attempt < 1 {
-        return Err(invalid_field("attempt", "attempt must be 1 or more"));
-    }
-    if input.response_status.is_none() && input.error.is_none() {
-        return Err(invalid_field(
-            "response_status",
-            "response_status or error is required",
-        ));
-    }
+    crate::relay::check_report(input.attempt, input.response_status, input.error.as_deref())?;
     let event_id =
         ids::parse(EVENT, &input.event_id).ok_or_else(|| ApiError::not_found("event"))?;
     let source = source(&state, &caller, &raw).await?;

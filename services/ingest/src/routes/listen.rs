@@ -3,7 +3,7 @@
 //! normal retry schedule).
 
 use crate::auth::Caller;
-use crate::body::{self, invalid_field};
+use crate::body;
 use crate::error::ApiError;
 use crate::openapi::ErrorBody;
 use crate::state::AppState;
@@ -106,15 +106,7 @@ async fn report(
     body: body::Json<ListenAttempt>,
 ) -> Result<web::Json<ListenAttemptRecorded>, ApiError> {
     let input = body.0;
-    if input.attempt < 1 {
-        return Err(invalid_field("attempt", "attempt must be 1 or more"));
-    }
-    if input.response_status.is_none() && input.error.is_none() {
-        return Err(invalid_field(
-            "response_status",
-            "response_status or error is required",
-        ));
-    }
+    crate::relay::check_report(input.attempt, input.response_status, input.error.as_deref())?;
     let endpoint = cli_endpoint(&state, &caller, *id).await?;
     let client = state.client().await?;
     let (message_id, task_id) =
