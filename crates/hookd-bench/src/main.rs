@@ -29,7 +29,9 @@ message log) and prints one JSON object per scenario on stdout.
   --database NAME    database dropped and recreated per scenario (default hookd_bench)
   --amqp URL         RabbitMQ URL (default amqp://guest:guest@127.0.0.1:5672/%2f)
   --prefix P         broker name prefix, its queues deleted per scenario (default bench.)
-  --port-base N      ports N, N+1, N+2 for ingest, router, delivery (default 39180; scripts/fuzz.sh uses 18080)
+  --port-base N      ports N, N+1, N+2 for ingest, router, delivery (default 19180: below
+                     Linux's ephemeral ports 32768-60999, which the generator's own connections
+                     may hold; scripts/fuzz.sh uses 18080)
   --log-dir DIR      the services' output, one file per scenario and service (default target/bench)
   --write-md FILE    also write the table into FILE between the bench markers
   --command TEXT     the command named in FILE (default: this command line)";
@@ -54,7 +56,7 @@ fn parse_args() -> Result<Args> {
             database: "hookd_bench".into(),
             amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
             amqp_prefix: "bench.".into(),
-            ports: [39180, 39181, 39182],
+            ports: [19180, 19181, 19182],
             log_dir: "target/bench".into(),
         },
         write_md: None,

@@ -49,7 +49,7 @@ pub async fn recorded(
 ) -> Result<bool, DbError> {
     let row = client
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM attempts WHERE delivery_id = $1 AND attempt = $2)",
+            &client.prepare_cached("SELECT EXISTS (SELECT 1 FROM attempts WHERE delivery_id = $1 AND attempt = $2)").await?,
             &[&delivery_id, &attempt],
         )
         .await?;

@@ -20,8 +20,8 @@ pub async fn park(
 ) -> Result<bool, DbError> {
     let n = client
         .execute(
-            "UPDATE deliveries SET queued = false, next_attempt_at = NULL, updated_at = now()
-             WHERE id = $1 AND status = 'pending' AND queued AND attempt_count < $2",
+            &client.prepare_cached("UPDATE deliveries SET queued = false, next_attempt_at = NULL, updated_at = now()
+             WHERE id = $1 AND status = 'pending' AND queued AND attempt_count < $2").await?,
             &[&delivery_id, &attempt],
         )
         .await?;
@@ -51,7 +51,9 @@ pub async fn claim(
 ) -> Result<Vec<Handout>, DbError> {
     let rows = client
         .query(
-            "WITH due AS (
+            &client
+                .prepare_cached(
+                    "WITH due AS (
                 SELECT d.id FROM deliveries d
                 WHERE d.endpoint_id = $1 AND d.status = 'pending' AND NOT d.waiting
                     AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
@@ -68,6 +70,8 @@ pub async fn claim(
                 m.task_id
              FROM claimed c JOIN messages m ON m.id = c.message_id
              ORDER BY c.delivery_created",
+                )
+                .await?,
             &[&endpoint_id, &limit, &lease_until],
         )
         .await?;
@@ -91,10 +95,14 @@ pub async fn release(client: &impl GenericClient, held: &[Handout]) -> Result<u6
     let leases: Vec<DateTime<Utc>> = held.iter().map(|h| h.lease_until).collect();
     Ok(client
         .execute(
-            "UPDATE deliveries d SET next_attempt_at = NULL, updated_at = now()
+            &client
+                .prepare_cached(
+                    "UPDATE deliveries d SET next_attempt_at = NULL, updated_at = now()
              FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS h(id, attempt_count, lease)
              WHERE d.id = h.id AND d.status = 'pending' AND NOT d.queued
                 AND d.attempt_count = h.attempt_count AND d.next_attempt_at = h.lease",
+                )
+                .await?,
             &[&ids, &counts, &leases],
         )
         .await?)
@@ -109,9 +117,13 @@ pub async fn reported(
 ) -> Result<Option<(Uuid, Option<Uuid>)>, DbError> {
     let row = client
         .query_opt(
-            "SELECT d.message_id, m.task_id FROM deliveries d
+            &client
+                .prepare_cached(
+                    "SELECT d.message_id, m.task_id FROM deliveries d
              JOIN messages m ON m.id = d.message_id
              WHERE d.id = $1 AND d.endpoint_id = $2",
+                )
+                .await?,
             &[&delivery_id, &endpoint_id],
         )
         .await?;
@@ -128,11 +140,15 @@ pub async fn still_held(
     let leases: Vec<DateTime<Utc>> = held.iter().map(|h| h.lease_until).collect();
     let rows = client
         .query(
-            "SELECT d.id FROM deliveries d
+            &client
+                .prepare_cached(
+                    "SELECT d.id FROM deliveries d
              JOIN unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS h(id, attempt_count, lease)
                 ON d.id = h.id
              WHERE d.status = 'pending' AND NOT d.queued
                 AND d.attempt_count = h.attempt_count AND d.next_attempt_at = h.lease",
+                )
+                .await?,
             &[&ids, &counts, &leases],
         )
         .await?;

@@ -64,7 +64,9 @@ pub async fn record_attempts(
     let next: Vec<Option<DateTime<Utc>>> = records.iter().map(|r| r.next_attempt_at).collect();
     let rows = client
         .query(
-            "WITH r AS (
+            &client
+                .prepare_cached(
+                    "WITH r AS (
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[],
                     $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::timestamptz[])
                 AS r(id, delivery_id, message_id, endpoint_id, attempt, response_status,
@@ -95,6 +97,8 @@ pub async fn record_attempts(
              FROM r
              WHERE d.id = r.delivery_id AND d.status = 'pending' AND d.attempt_count < r.attempt
              RETURNING d.id, d.status, d.endpoint_id, d.lane",
+                )
+                .await?,
             &[
                 &ids,
                 &deliveries,
@@ -193,8 +197,9 @@ pub async fn claim_due(
 ) -> Result<Vec<Due>, DbError> {
     let rows = client
         .query(
-            &format!(
-                "WITH due AS (
+            &client
+                .prepare_cached(&format!(
+                    "WITH due AS (
                     SELECT id FROM deliveries
                     WHERE status = 'pending' AND next_attempt_at <= now() AND NOT waiting
                     ORDER BY next_attempt_at LIMIT $1
@@ -206,7 +211,8 @@ pub async fn claim_due(
                         d.lane, d.traceparent
                  )
                  {DUE_SELECT}"
-            ),
+                ))
+                .await?,
             &[&limit, &lease_until],
         )
         .await?;
@@ -218,9 +224,9 @@ pub async fn claim_due(
 pub async fn fail(client: &impl GenericClient, ids: &[Uuid]) -> Result<Vec<Lane>, DbError> {
     let rows = client
         .query(
-            "UPDATE deliveries SET status = 'failed', queued = false, next_attempt_at = NULL,
+            &client.prepare_cached("UPDATE deliveries SET status = 'failed', queued = false, next_attempt_at = NULL,
                 updated_at = now() WHERE id = ANY($1) AND status = 'pending'
-             RETURNING endpoint_id, lane",
+             RETURNING endpoint_id, lane").await?,
             &[&ids],
         )
         .await?;
@@ -235,10 +241,12 @@ pub async fn get_in_org(
 ) -> Result<Delivery, DbError> {
     client
         .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM deliveries d JOIN apps a ON a.id = d.app_id
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM deliveries d JOIN apps a ON a.id = d.app_id
                  WHERE d.id = $1 AND a.organization_id = $2"
-            ),
+                ))
+                .await?,
             &[&id, &organization_id],
         )
         .await?
@@ -294,12 +302,14 @@ pub async fn retry(client: &impl GenericClient, id: Uuid) -> Result<Option<Deliv
     // moved it on, and the answer would not be the retry's.
     Ok(client
         .query_opt(
-            &format!(
-                "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
+            &client
+                .prepare_cached(&format!(
+                    "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
                     explicit_retry = true, updated_at = now()
                  WHERE d.id = $1 AND NOT d.queued AND NOT d.waiting AND NOT {EXPUNGED}
                  RETURNING {COLUMNS}"
-            ),
+                ))
+                .await?,
             &[&id],
         )
         .await?
@@ -325,8 +335,9 @@ pub async fn retry_matching(
 ) -> Result<u64, DbError> {
     Ok(client
         .execute(
-            &format!(
-                "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
+            &client
+                .prepare_cached(&format!(
+                    "UPDATE deliveries d SET status = 'pending', next_attempt_at = now(),
                 explicit_retry = true, updated_at = now()
              WHERE app_id = $1 AND NOT queued AND NOT waiting AND NOT {EXPUNGED}
                AND ($2::text IS NULL OR status = $2)
@@ -334,7 +345,8 @@ pub async fn retry_matching(
                AND ($4::text IS NULL OR event_type = $4)
                AND ($5::timestamptz IS NULL OR created_at >= $5)
                AND ($6::timestamptz IS NULL OR created_at <= $6)"
-            ),
+                ))
+                .await?,
             &[
                 &app_id,
                 &f.status.map(|s| s.as_str()),
@@ -357,8 +369,12 @@ pub async fn postpone(
 ) -> Result<(), DbError> {
     client
         .execute(
-            "UPDATE deliveries SET next_attempt_at = $3, queued = false, updated_at = now()
+            &client
+                .prepare_cached(
+                    "UPDATE deliveries SET next_attempt_at = $3, queued = false, updated_at = now()
              WHERE id = $1 AND status = 'pending' AND attempt_count < $2",
+                )
+                .await?,
             &[&id, &attempt, &at],
         )
         .await?;

@@ -70,7 +70,9 @@ pub async fn fan_out_many(
     let all_messages: Vec<Uuid> = batch.iter().map(|f| f.message_id).collect();
     let rows = client
         .query(
-            "WITH d AS (
+            &client
+                .prepare_cached(
+                    "WITH d AS (
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
                     $8::text[], $9::text[])
                 AS d(id, message_id, endpoint_id, app_id, event_type, lane, traceparent)
@@ -88,6 +90,8 @@ pub async fn fan_out_many(
                 UPDATE messages SET routed_at = now() WHERE id = ANY($7) AND routed_at IS NULL
              )
              SELECT id, message_id, endpoint_id, lane FROM ins",
+                )
+                .await?,
             &[
                 &ids,
                 &messages,

@@ -46,13 +46,15 @@ pub async fn insert(
 ) -> Result<(Message, bool), DbError> {
     let inserted = client
         .query_opt(
-            &format!(
-                "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
+            &client
+                .prepare_cached(&format!(
+                    "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
                     endpoint_id, task_id, created_at, traceparent)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
                  RETURNING {COLUMNS}"
-            ),
+                ))
+                .await?,
             &[
                 &m.id,
                 &m.app_id,
@@ -72,7 +74,11 @@ pub async fn insert(
     }
     let row = client
         .query_one(
-            &format!("SELECT {COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.event_id = $2"),
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.event_id = $2"
+                ))
+                .await?,
             &[&m.app_id, &m.event_id],
         )
         .await?;
@@ -86,10 +92,12 @@ pub async fn get(
 ) -> Result<Message, DbError> {
     client
         .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM messages m JOIN apps a ON a.id = m.app_id
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM messages m JOIN apps a ON a.id = m.app_id
                  WHERE m.id = $1 AND a.organization_id = $2"
-            ),
+                ))
+                .await?,
             &[&id, &organization_id],
         )
         .await?
@@ -135,11 +143,13 @@ pub async fn unrouted(
 ) -> Result<Vec<Unrouted>, DbError> {
     let rows = client
         .query(
-            &format!(
-                "SELECT {COLUMNS}, {UNROUTED_COLUMNS}
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS}, {UNROUTED_COLUMNS}
                  FROM messages m WHERE m.routed_at IS NULL AND m.created_at < $1
                  ORDER BY m.created_at LIMIT $2"
-            ),
+                ))
+                .await?,
             &[&before, &limit],
         )
         .await?;
@@ -167,10 +177,12 @@ pub async fn unrouted_among(
 ) -> Result<Vec<Unrouted>, DbError> {
     let rows = client
         .query(
-            &format!(
-                "SELECT {COLUMNS}, {UNROUTED_COLUMNS} FROM messages m
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS}, {UNROUTED_COLUMNS} FROM messages m
                  WHERE m.id = ANY($1) AND m.routed_at IS NULL ORDER BY m.id"
-            ),
+                ))
+                .await?,
             &[&ids],
         )
         .await?;
@@ -196,12 +208,16 @@ pub async fn insert_many(
     let traces: Vec<Option<&str>> = batch.iter().map(|m| m.traceparent.as_deref()).collect();
     let inserted: std::collections::HashSet<Uuid> = client
         .query(
-            "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
+            &client
+                .prepare_cached(
+                    "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
                 endpoint_id, task_id, created_at, traceparent)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
                 $6::jsonb[], $7::uuid[], $8::uuid[], $9::timestamptz[], $10::text[])
              ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
              RETURNING m.id",
+                )
+                .await?,
             &[
                 &ids, &apps, &types, &versions, &event_ids, &data, &endpoints, &tasks, &times,
                 &traces,
@@ -230,9 +246,11 @@ pub async fn insert_many(
             // Not inserted: its event_id is taken, so the stored message is the answer.
             let row = client
                 .query_one(
-                    &format!(
+                    &client
+                        .prepare_cached(&format!(
                         "SELECT {COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.event_id = $2"
-                    ),
+                    ))
+                        .await?,
                     &[&m.app_id, &m.event_id],
                 )
                 .await?;

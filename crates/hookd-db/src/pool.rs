@@ -21,10 +21,16 @@ pub fn connect_relaxed(url: &str, size: usize) -> Result<Pool, DbError> {
 
 fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
     let Target { mut config, tls } = crate::tls::target(url)?;
+    // Hot statements are prepared once per connection (`prepare_cached`: one round trip and
+    // no parse per call), but planned per call: a generic plan made while a table is small
+    // (a fresh install) kept its sequential scans as the table grew until the next ANALYZE,
+    // which made the fan-out and the attempt record 3-4x slower in the bench (BENCHMARKS.md).
+    let mut options = config.get_options().unwrap_or_default().to_owned();
+    options.push_str(" -c plan_cache_mode=force_custom_plan");
     if relaxed {
-        let options = config.get_options().unwrap_or_default().to_owned();
-        config.options(format!("{options} -c synchronous_commit=off").trim());
+        options.push_str(" -c synchronous_commit=off");
     }
+    config.options(options.trim());
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
     };

@@ -42,11 +42,13 @@ pub struct NewTask {
 pub async fn create(client: &impl GenericClient, t: &NewTask) -> Result<Task, DbError> {
     let row = client
         .query_one(
-            &format!(
-                "INSERT INTO tasks AS t (id, app_id, event_type, data, scheduled_run_time)
+            &client
+                .prepare_cached(&format!(
+                    "INSERT INTO tasks AS t (id, app_id, event_type, data, scheduled_run_time)
                  VALUES ($1, $2, $3, $4, COALESCE($5, now()))
                  RETURNING {COLUMNS}"
-            ),
+                ))
+                .await?,
             &[
                 &new_id(),
                 &t.app_id,
@@ -67,10 +69,12 @@ pub async fn get(
 ) -> Result<Task, DbError> {
     client
         .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM tasks t JOIN apps a ON a.id = t.app_id
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM tasks t JOIN apps a ON a.id = t.app_id
                  WHERE t.id = $1 AND a.organization_id = $2"
-            ),
+                ))
+                .await?,
             &[&id, &organization_id],
         )
         .await?
@@ -115,13 +119,15 @@ pub async fn cancel(
 ) -> Result<Cancel, DbError> {
     let cancelled = client
         .query_opt(
-            &format!(
-                "UPDATE tasks t SET status = 'cancelled', updated_at = now()
+            &client
+                .prepare_cached(&format!(
+                    "UPDATE tasks t SET status = 'cancelled', updated_at = now()
                  FROM apps a
                  WHERE t.id = $1 AND a.id = t.app_id AND a.organization_id = $2
                    AND t.status IS NULL
                  RETURNING {COLUMNS}"
-            ),
+                ))
+                .await?,
             &[&id, &organization_id],
         )
         .await?;
@@ -149,11 +155,14 @@ pub struct Claimed {
 pub async fn claim_due(tx: &Transaction<'_>, limit: i64) -> Result<Vec<Claimed>, DbError> {
     let due = tx
         .query(
-            "SELECT id, app_id, event_type, data FROM tasks
+            &tx.prepare_cached(
+                "SELECT id, app_id, event_type, data FROM tasks
              WHERE status IS NULL AND scheduled_run_time <= now()
              ORDER BY scheduled_run_time
              LIMIT $1
              FOR UPDATE SKIP LOCKED",
+            )
+            .await?,
             &[&limit],
         )
         .await?;
@@ -187,9 +196,12 @@ pub async fn claim_due(tx: &Transaction<'_>, limit: i64) -> Result<Vec<Claimed>,
     let task_ids: Vec<Uuid> = news.iter().filter_map(|m| m.task_id).collect();
     let message_ids: Vec<Uuid> = news.iter().map(|m| m.id).collect();
     tx.execute(
-        "UPDATE tasks t SET status = 'running', message_id = u.message_id, updated_at = now()
+        &tx.prepare_cached(
+            "UPDATE tasks t SET status = 'running', message_id = u.message_id, updated_at = now()
          FROM unnest($1::uuid[], $2::uuid[]) AS u(id, message_id)
          WHERE t.id = u.id",
+        )
+        .await?,
         &[&task_ids, &message_ids],
     )
     .await?;
@@ -217,7 +229,9 @@ pub async fn mark_routed(
 ) -> Result<(), DbError> {
     client
         .execute(
-            "UPDATE tasks t SET endpoint_id = COALESCE(t.endpoint_id, first.endpoint_id),
+            &client
+                .prepare_cached(
+                    "UPDATE tasks t SET endpoint_id = COALESCE(t.endpoint_id, first.endpoint_id),
                 status = CASE WHEN first.endpoint_id IS NULL THEN 'failed' ELSE t.status END,
                 updated_at = now()
              FROM tasks k
@@ -227,6 +241,8 @@ pub async fn mark_routed(
                 LIMIT 1
              ) first ON true
              WHERE t.id = $1 AND k.id = $1 AND t.status = 'running'",
+                )
+                .await?,
             &[&task_id, &first_endpoint],
         )
         .await?;
@@ -238,14 +254,14 @@ pub async fn mark_routed(
 pub async fn settle(client: &impl GenericClient, task_id: Uuid) -> Result<(), DbError> {
     client
         .execute(
-            "UPDATE tasks t SET status = CASE WHEN EXISTS (
+            &client.prepare_cached("UPDATE tasks t SET status = CASE WHEN EXISTS (
                     SELECT 1 FROM deliveries d WHERE d.message_id = t.message_id AND d.status = 'failed')
                 THEN 'failed' ELSE 'completed' END,
                 updated_at = now()
              WHERE t.id = $1 AND t.status = 'running'
                AND EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = t.message_id)
                AND NOT EXISTS (SELECT 1 FROM deliveries d
-                    WHERE d.message_id = t.message_id AND d.status = 'pending')",
+                    WHERE d.message_id = t.message_id AND d.status = 'pending')").await?,
             &[&task_id],
         )
         .await?;
@@ -263,7 +279,7 @@ pub async fn settle_stale(
 ) -> Result<u64, DbError> {
     Ok(client
         .execute(
-            "WITH stale AS (
+            &client.prepare_cached("WITH stale AS (
                 SELECT t.id FROM tasks t JOIN messages m ON m.id = t.message_id
                 WHERE t.status = 'running' AND t.updated_at < $1 AND m.routed_at IS NOT NULL
                   AND NOT EXISTS (SELECT 1 FROM deliveries d
@@ -276,7 +292,7 @@ pub async fn settle_stale(
                     OR NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = t.message_id)
                 THEN 'failed' ELSE 'completed' END,
                 updated_at = now()
-             FROM stale WHERE t.id = stale.id AND t.status = 'running'",
+             FROM stale WHERE t.id = stale.id AND t.status = 'running'").await?,
             &[&before, &limit],
         )
         .await?)

@@ -29,8 +29,8 @@ pub async fn park(
 ) -> Result<bool, DbError> {
     let n = client
         .execute(
-            "UPDATE gw_events SET queued = false, next_attempt_at = NULL, updated_at = now()
-             WHERE id = $1 AND status = 'QUEUED' AND queued AND attempts < $2",
+            &client.prepare_cached("UPDATE gw_events SET queued = false, next_attempt_at = NULL, updated_at = now()
+             WHERE id = $1 AND status = 'QUEUED' AND queued AND attempts < $2").await?,
             &[&event_id, &attempt],
         )
         .await?;
@@ -64,8 +64,9 @@ pub async fn claim(
 ) -> Result<Vec<GatewayHandout>, DbError> {
     let rows = client
         .query(
-            &format!(
-                "WITH parked AS (
+            &client
+                .prepare_cached(&format!(
+                    "WITH parked AS (
                     SELECT e.id FROM gw_events e
                     JOIN gw_destinations d ON d.id = e.destination_id
                     JOIN gw_connections c ON c.id = e.connection_id
@@ -89,7 +90,8 @@ pub async fn claim(
                  JOIN gw_destinations d ON d.id = k.destination_id
                  LEFT JOIN gw_signing_secrets g ON g.organization_id = r.organization_id
                  ORDER BY k.event_created_at"
-            ),
+                ))
+                .await?,
             &[&source_id, &limit, &lease_until],
         )
         .await?;
@@ -124,10 +126,14 @@ pub async fn release(client: &impl GenericClient, held: &[GatewayHandout]) -> Re
     let (ids, attempts, leases) = keys(held);
     Ok(client
         .execute(
-            "UPDATE gw_events e SET next_attempt_at = NULL, updated_at = now()
+            &client
+                .prepare_cached(
+                    "UPDATE gw_events e SET next_attempt_at = NULL, updated_at = now()
              FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS h(id, attempts, lease)
              WHERE e.id = h.id AND e.status = 'QUEUED' AND NOT e.queued
                 AND e.attempts = h.attempts AND e.next_attempt_at = h.lease",
+                )
+                .await?,
             &[&ids, &attempts, &leases],
         )
         .await?)
@@ -141,11 +147,15 @@ pub async fn still_held(
     let (ids, attempts, leases) = keys(held);
     let rows = client
         .query(
-            "SELECT e.id FROM gw_events e
+            &client
+                .prepare_cached(
+                    "SELECT e.id FROM gw_events e
              JOIN unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS h(id, attempts, lease)
                 ON e.id = h.id
              WHERE e.status = 'QUEUED' AND NOT e.queued
                 AND e.attempts = h.attempts AND e.next_attempt_at = h.lease",
+                )
+                .await?,
             &[&ids, &attempts, &leases],
         )
         .await?;
@@ -164,12 +174,16 @@ pub async fn reported(
 ) -> Result<Option<(Uuid, String, String)>, DbError> {
     let row = client
         .query_opt(
-            "SELECT e.destination_id, e.next_trigger, COALESCE(d.http_method, r.method)
+            &client
+                .prepare_cached(
+                    "SELECT e.destination_id, e.next_trigger, COALESCE(d.http_method, r.method)
              FROM gw_events e
              JOIN gw_destinations d ON d.id = e.destination_id
              JOIN gw_requests r ON r.id = e.request_id
              WHERE e.id = $1 AND e.source_id = $2 AND e.status = 'QUEUED'
                AND e.attempts = $3 - 1 AND d.url IS NULL",
+                )
+                .await?,
             &[&event_id, &source_id, &attempt],
         )
         .await?;

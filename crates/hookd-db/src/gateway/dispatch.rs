@@ -35,28 +35,29 @@ pub async fn claim_due(
     // Held, not claimed: pause raced a due event, or a failed one's retry came due.
     client
         .execute(
-            "UPDATE gw_events e SET status = 'HOLD', queued = false, next_attempt_at = NULL,
+            &client.prepare_cached("UPDATE gw_events e SET status = 'HOLD', queued = false, next_attempt_at = NULL,
                 updated_at = now()
              FROM gw_connections c
              WHERE c.id = e.connection_id AND c.paused_at IS NOT NULL
                AND e.next_attempt_at IS NOT NULL AND e.next_attempt_at <= now()
                AND e.status IN ('SCHEDULED', 'QUEUED', 'FAILED')
-               AND e.next_trigger NOT IN ('MANUAL', 'BULK_RETRY')",
+               AND e.next_trigger NOT IN ('MANUAL', 'BULK_RETRY')").await?,
             &[],
         )
         .await?;
     client
         .execute(
-            "UPDATE gw_events SET next_attempt_at = NULL, queued = false, updated_at = now()
+            &client.prepare_cached("UPDATE gw_events SET next_attempt_at = NULL, queued = false, updated_at = now()
              WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= now()
-               AND status = 'FAILED' AND muted_at IS NOT NULL AND next_trigger = 'AUTOMATIC'",
+               AND status = 'FAILED' AND muted_at IS NOT NULL AND next_trigger = 'AUTOMATIC'").await?,
             &[],
         )
         .await?;
     let rows = client
         .query(
-            &format!(
-                "WITH due AS (
+            &client
+                .prepare_cached(&format!(
+                    "WITH due AS (
                     SELECT id FROM gw_events
                     WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= now()
                       AND status IN ('SCHEDULED', 'QUEUED', 'FAILED')
@@ -75,7 +76,8 @@ pub async fn claim_due(
                  JOIN gw_sources s ON s.id = r.source_id
                  JOIN gw_destinations d ON d.id = k.destination_id
                  LEFT JOIN gw_signing_secrets g ON g.organization_id = r.organization_id"
-            ),
+                ))
+                .await?,
             &[&limit, &lease_until],
         )
         .await?;
@@ -96,10 +98,10 @@ pub async fn claim_due(
 pub async fn hold(client: &impl GenericClient, connection_id: Uuid) -> Result<u64, DbError> {
     Ok(client
         .execute(
-            "UPDATE gw_events SET status = 'HOLD', next_attempt_at = NULL, updated_at = now()
+            &client.prepare_cached("UPDATE gw_events SET status = 'HOLD', next_attempt_at = NULL, updated_at = now()
              WHERE connection_id = $1 AND NOT queued
                AND (status IN ('SCHEDULED', 'QUEUED')
-                    OR (status = 'FAILED' AND next_attempt_at IS NOT NULL))",
+                    OR (status = 'FAILED' AND next_attempt_at IS NOT NULL))").await?,
             &[&connection_id],
         )
         .await?)
@@ -109,9 +111,9 @@ pub async fn hold(client: &impl GenericClient, connection_id: Uuid) -> Result<u6
 pub async fn release(client: &impl GenericClient, connection_id: Uuid) -> Result<u64, DbError> {
     Ok(client
         .execute(
-            "UPDATE gw_events SET status = 'QUEUED', next_attempt_at = now(), queued = false,
+            &client.prepare_cached("UPDATE gw_events SET status = 'QUEUED', next_attempt_at = now(), queued = false,
                 next_trigger = 'UNPAUSE', updated_at = now()
-             WHERE connection_id = $1 AND status = 'HOLD'",
+             WHERE connection_id = $1 AND status = 'HOLD'").await?,
             &[&connection_id],
         )
         .await?)
@@ -126,8 +128,12 @@ pub async fn postpone(
 ) -> Result<(), DbError> {
     client
         .execute(
-            "UPDATE gw_events SET next_attempt_at = $2, queued = false, updated_at = now()
+            &client
+                .prepare_cached(
+                    "UPDATE gw_events SET next_attempt_at = $2, queued = false, updated_at = now()
              WHERE id = $1 AND status = 'QUEUED'",
+                )
+                .await?,
             &[&event_id, &at],
         )
         .await?;
@@ -143,8 +149,12 @@ pub async fn tried(
 ) -> Result<bool, DbError> {
     let row = client
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM gw_attempts
+            &client
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM gw_attempts
                 WHERE event_id = $1 AND attempt_number >= $2)",
+                )
+                .await?,
             &[&event_id, &attempt],
         )
         .await?;
@@ -217,10 +227,13 @@ async fn record_distinct(
     // In id order, so concurrent batches cannot deadlock.
     let rows = tx
         .query(
-            "SELECT e.id, e.organization_id, e.attempts, e.automatic_tries,
+            &tx.prepare_cached(
+                "SELECT e.id, e.organization_id, e.attempts, e.automatic_tries,
                 e.muted_at IS NOT NULL AS muted, e.next_bulk_retry_id, c.rules
              FROM gw_events e JOIN gw_connections c ON c.id = e.connection_id
              WHERE e.id = ANY($1) ORDER BY e.id FOR UPDATE OF e",
+            )
+            .await?,
             &[&ids],
         )
         .await?;
@@ -249,12 +262,15 @@ async fn record_distinct(
     }
     if !a.id.is_empty() {
         tx.execute(
-            "INSERT INTO gw_attempts (id, organization_id, event_id, destination_id,
+            &tx.prepare_cached(
+                "INSERT INTO gw_attempts (id, organization_id, event_id, destination_id,
                 attempt_number, trigger, status, response_status, error_code, body,
                 requested_url, http_method, bulk_retry_id, duration_ms)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[],
                 $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[],
                 $12::text[], $13::uuid[], $14::int[])",
+            )
+            .await?,
             &[
                 &a.id,
                 &a.organization_id,
@@ -274,7 +290,8 @@ async fn record_distinct(
         )
         .await?;
         tx.execute(
-            "UPDATE gw_events e SET attempts = u.attempts, automatic_tries = u.automatic_tries,
+            &tx.prepare_cached(
+                "UPDATE gw_events e SET attempts = u.attempts, automatic_tries = u.automatic_tries,
                 last_attempt_at = now(), response_status = u.response_status,
                 error_code = u.error_code,
                 status = CASE WHEN u.succeeded THEN 'SUCCESSFUL' ELSE 'FAILED' END,
@@ -286,6 +303,8 @@ async fn record_distinct(
                 AS u(id, attempts, automatic_tries, response_status, error_code, succeeded,
                     retry_at)
              WHERE e.id = u.id",
+            )
+            .await?,
             &[
                 &a.event_id,
                 &a.attempt_number,
@@ -367,7 +386,11 @@ pub async fn destination_auth(
 ) -> Result<DestinationAuth, DbError> {
     client
         .query_opt(
-            "SELECT auth_type, auth_config, updated_at FROM gw_destinations WHERE id = $1",
+            &client
+                .prepare_cached(
+                    "SELECT auth_type, auth_config, updated_at FROM gw_destinations WHERE id = $1",
+                )
+                .await?,
             &[&destination_id],
         )
         .await?

@@ -84,14 +84,14 @@ pub async fn insert_many(
     let traces: Vec<Option<&str>> = batch.iter().map(|n| n.traceparent.as_deref()).collect();
     client
         .execute(
-            "INSERT INTO gw_requests (id, organization_id, source_id, verified, rejection_cause,
+            &client.prepare_cached("INSERT INTO gw_requests (id, organization_id, source_id, verified, rejection_cause,
                 method, data, body, ingested_at, created_at, updated_at, traceparent)
              SELECT id, organization_id, source_id, verified, rejection_cause, method, data,
                 body, at, at, at, traceparent
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[],
                 $7::jsonb[], $8::bytea[], $9::timestamptz[], $10::text[])
                 AS r(id, organization_id, source_id, verified, rejection_cause, method, data,
-                    body, at, traceparent)",
+                    body, at, traceparent)").await?,
             &[
                 &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at, &traces,
             ],
@@ -116,7 +116,11 @@ pub async fn raw_body(
 ) -> Result<Vec<u8>, DbError> {
     client
         .query_opt(
-            "SELECT body FROM gw_requests WHERE id = $1 AND organization_id = $2",
+            &client
+                .prepare_cached(
+                    "SELECT body FROM gw_requests WHERE id = $1 AND organization_id = $2",
+                )
+                .await?,
             &[&id, &organization_id],
         )
         .await?
@@ -143,7 +147,11 @@ pub async fn data_of(
 ) -> Result<std::collections::HashMap<Uuid, Value>, DbError> {
     Ok(client
         .query(
-            "SELECT id, data FROM gw_requests WHERE organization_id = $1 AND id = ANY($2)",
+            &client
+                .prepare_cached(
+                    "SELECT id, data FROM gw_requests WHERE organization_id = $1 AND id = ANY($2)",
+                )
+                .await?,
             &[&organization_id, &ids],
         )
         .await?
@@ -156,8 +164,12 @@ pub async fn data_of(
 pub async fn add_events(client: &impl GenericClient, id: Uuid, n: i32) -> Result<(), DbError> {
     client
         .execute(
-            "UPDATE gw_requests SET events_count = events_count + $2, updated_at = now()
+            &client
+                .prepare_cached(
+                    "UPDATE gw_requests SET events_count = events_count + $2, updated_at = now()
              WHERE id = $1",
+                )
+                .await?,
             &[&id, &n],
         )
         .await?;

@@ -115,14 +115,16 @@ pub async fn lock_unrouted(
 ) -> Result<(Vec<Inbound>, i64), DbError> {
     let rows = client
         .query(
-            &format!(
-                "SELECT {INBOUND_COLUMNS},
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {INBOUND_COLUMNS},
                     (SELECT version FROM gw_routing_version) AS routing_version
                  FROM gw_requests r JOIN gw_sources s ON s.id = r.source_id
                  WHERE r.id = ANY($1) AND r.routed_at IS NULL AND r.rejection_cause IS NULL
                  ORDER BY r.id
                  FOR UPDATE OF r"
-            ),
+                ))
+                .await?,
             &[&request_ids],
         )
         .await?;
@@ -133,7 +135,12 @@ pub async fn lock_unrouted(
 
 pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {
     Ok(client
-        .query_one("SELECT version FROM gw_routing_version", &[])
+        .query_one(
+            &client
+                .prepare_cached("SELECT version FROM gw_routing_version")
+                .await?,
+            &[],
+        )
         .await?
         .get(0))
 }
@@ -147,12 +154,14 @@ pub async fn load_connections(
     let version = routing_version(client).await?;
     let rows = client
         .query(
-            &format!(
-                "SELECT c.id, c.source_id, c.rules, c.disabled_at IS NOT NULL AS disabled,
+            &client
+                .prepare_cached(&format!(
+                    "SELECT c.id, c.source_id, c.rules, c.disabled_at IS NOT NULL AS disabled,
                     c.paused_at IS NOT NULL AS paused, {DESTINATION_COLUMNS}
                  FROM gw_connections c JOIN gw_destinations d ON d.id = c.destination_id
                  ORDER BY c.created_at, c.id"
-            ),
+                ))
+                .await?,
             &[],
         )
         .await?;
@@ -179,8 +188,12 @@ pub async fn signing_revisions(
 ) -> Result<HashMap<Uuid, i64>, DbError> {
     Ok(client
         .query(
-            "SELECT organization_id, revision FROM gw_signing_secrets
+            &client
+                .prepare_cached(
+                    "SELECT organization_id, revision FROM gw_signing_secrets
              WHERE organization_id = ANY($1)",
+                )
+                .await?,
             &[&organization_ids],
         )
         .await?
@@ -251,7 +264,9 @@ pub async fn record(
     } else {
         client
             .query(
-                "INSERT INTO gw_events (id, organization_id, connection_id, source_id,
+                &client
+                    .prepare_cached(
+                        "INSERT INTO gw_events (id, organization_id, connection_id, source_id,
                     destination_id, request_id, status, next_attempt_at, queued)
                  SELECT id, organization_id, connection_id, source_id, destination_id,
                     request_id, status, next_attempt_at, status = 'QUEUED'
@@ -261,6 +276,8 @@ pub async fn record(
                         request_id, status, next_attempt_at)
                  ON CONFLICT (request_id, connection_id) DO NOTHING
                  RETURNING id",
+                    )
+                    .await?,
                 &[
                     &events.id,
                     &events.organization_id,
@@ -280,9 +297,13 @@ pub async fn record(
     if !ignored.id.is_empty() {
         client
             .execute(
-                "INSERT INTO gw_ignored_events (id, request_id, connection_id, cause, meta)
+                &client
+                    .prepare_cached(
+                        "INSERT INTO gw_ignored_events (id, request_id, connection_id, cause, meta)
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
                     $5::jsonb[])",
+                    )
+                    .await?,
                 &[
                     &ignored.id,
                     &ignored.request_id,
@@ -295,12 +316,16 @@ pub async fn record(
     }
     client
         .execute(
-            "UPDATE gw_requests r SET routed_at = now(), events_count = u.events,
+            &client
+                .prepare_cached(
+                    "UPDATE gw_requests r SET routed_at = now(), events_count = u.events,
                 ignored_count = u.ignored, rejection_cause = coalesce(u.cause, r.rejection_cause),
                 updated_at = now()
              FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[])
                 AS u(id, events, ignored, cause)
              WHERE r.id = u.id",
+                )
+                .await?,
             &[
                 &requests.id,
                 &requests.events,
@@ -320,9 +345,9 @@ pub async fn unrouted(
 ) -> Result<Vec<Unrouted>, DbError> {
     let rows = client
         .query(
-            "SELECT id, source_id, organization_id, created_at, traceparent FROM gw_requests
+            &client.prepare_cached("SELECT id, source_id, organization_id, created_at, traceparent FROM gw_requests
              WHERE routed_at IS NULL AND rejection_cause IS NULL AND created_at < $1
-             ORDER BY created_at LIMIT $2",
+             ORDER BY created_at LIMIT $2").await?,
             &[&before, &limit],
         )
         .await?;
