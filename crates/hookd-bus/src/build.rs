@@ -16,23 +16,49 @@ pub fn now_micros() -> i64 {
 
 /// The body an endpoint receives for `message`; an operational webhook's is Svix's shape.
 pub fn webhook_body(message: &Message) -> Vec<u8> {
-    if message.version == OPERATIONAL_VERSION {
+    let mut body = Vec::new();
+    write_webhook_body(message, &mut body);
+    body
+}
+
+/// The length of `webhook_body(message)`, without holding it: what a job of it is charged
+/// before it is built (hookd-service's `JobBudget`).
+pub fn webhook_body_len(message: &Message) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    write_webhook_body(message, &mut count);
+    count.0
+}
+
+fn write_webhook_body(message: &Message, out: impl std::io::Write) {
+    let written = if message.version == OPERATIONAL_VERSION {
         let body = OperationalBody {
             event_type: &message.event_type,
             timestamp: message.created_at,
             data: &message.data,
         };
-        return serde_json::to_vec(&body).expect("body serialises");
-    }
-    let body = WebhookBody {
-        id: message.id,
-        event_type: &message.event_type,
-        version: &message.version,
-        event_id: message.event_id.as_deref(),
-        created_at: message.created_at,
-        data: &message.data,
+        serde_json::to_writer(out, &body)
+    } else {
+        let body = WebhookBody {
+            id: message.id,
+            event_type: &message.event_type,
+            version: &message.version,
+            event_id: message.event_id.as_deref(),
+            created_at: message.created_at,
+            data: &message.data,
+        };
+        serde_json::to_writer(out, &body)
     };
-    serde_json::to_vec(&body).expect("body serialises")
+    written.expect("body serialises");
 }
 
 /// The `MessageAccepted` envelope of a stored message, its body rendered once here.
@@ -322,6 +348,22 @@ mod tests {
             gateway_url("https://d.example/hook", false, &root),
             "https://d.example/hook"
         );
+    }
+
+    #[test]
+    fn the_body_length_is_the_rendered_body_s() {
+        for version in ["1.0", OPERATIONAL_VERSION] {
+            let message = Message {
+                id: Uuid::nil(),
+                event_type: "user.created".into(),
+                version: version.into(),
+                event_id: Some("e-1".into()),
+                data: json!({"name": "ü", "n": [1, 2, 3]}),
+                created_at: Default::default(),
+                expunged_at: None,
+            };
+            assert_eq!(webhook_body_len(&message), webhook_body(&message).len());
+        }
     }
 
     #[test]

@@ -18,8 +18,8 @@ pub mod envelopes {
 
 pub use build::{
     credential_headers, delivery_job, gateway_delivery_job, gateway_job, gateway_url,
-    message_accepted, now_micros, request_accepted, webhook_body, GatewayDestination,
-    GatewayRequest, GatewayTry, JobMessage, JobTry,
+    message_accepted, now_micros, request_accepted, webhook_body, webhook_body_len,
+    GatewayDestination, GatewayRequest, GatewayTry, JobMessage, JobTry,
 };
 pub use consumer::{consume, Ack, ConsumerConfig};
 pub use error::BusError;

@@ -129,6 +129,9 @@ pub struct RouterSettings {
     pub sweep_interval: Duration,
     #[serde(deserialize_with = "de_duration")]
     pub relay_after: Duration,
+    /// Bytes of delivery jobs the router holds at once, from before each is built until its
+    /// confirm (its payload and URL plus a fixed overhead each).
+    pub publish_budget_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -267,6 +270,9 @@ impl Settings {
         }
         if self.delivery.prefetch == 0 {
             return Err(invalid("delivery.prefetch", "must be at least 1"));
+        }
+        if self.router.publish_budget_bytes == 0 {
+            return Err(invalid("router.publish_budget_bytes", "must be at least 1"));
         }
         if self.amqp.prefetch == 0 {
             return Err(invalid("amqp.prefetch", "must be at least 1"));

@@ -1,7 +1,8 @@
 //! Publishing the jobs of claimed deliveries, and moving fifo lanes on: shared by the retry
 //! scheduler and delivery workers (delivery) and the fan-out and lane sweep (router).
 
-use hookd_bus::{Publisher, Route};
+use crate::JobBudget;
+use hookd_bus::{BusError, Publisher, Route};
 use hookd_db::deliveries::Due;
 use hookd_db::lanes::Lane;
 use hookd_db::{DbError, Pool};
@@ -32,21 +33,61 @@ pub fn job_of(d: &Due) -> (Vec<u8>, tracing::Span) {
     (job, span)
 }
 
-/// Publishes a job for each claimed (leased) delivery, confirms awaited together. Returns how
-/// many the broker confirmed; a lost one is resent when its lease runs out.
-pub async fn publish_due(publisher: &Publisher, due: &[Due]) -> usize {
-    let publishes = due.iter().map(|d| {
-        let (job, span) = job_of(d);
-        async move { publisher.publish(Route::Deliveries, &job).await }.instrument(span)
-    });
+/// Publishes a job for each claimed (leased) delivery, confirms awaited together (within
+/// `budget`, in slices, when one is given). Returns how many the broker confirmed; a lost one
+/// is resent when its lease runs out.
+pub async fn publish_due(publisher: &Publisher, budget: Option<&JobBudget>, due: &[Due]) -> usize {
     let mut published = 0;
-    for result in futures_util::future::join_all(publishes).await {
-        match result {
+    publish_jobs(
+        publisher,
+        budget,
+        due,
+        |d| JobBudget::job_cost(hookd_bus::webhook_body_len(&d.message) + d.endpoint.url.len()),
+        |d| Some(job_of(d)),
+        |result| match result {
             Ok(()) => published += 1,
             Err(e) => tracing::warn!(error = %e, "job publish failed; its lease resends it"),
-        }
-    }
+        },
+    )
+    .await;
     published
+}
+
+/// Publishes the delivery job `build` makes of each of `items`, each under its span, and hands
+/// each outcome to `done`. With a budget, in slices (`JobBudget::next_slice`, charged
+/// `cost`): each slice's bytes are reserved before its jobs are built and held until their
+/// confirms, and the next slice waits for them, so a caller holds at most one slice. Without
+/// one, all at once (for a caller whose items are a bounded batch already). Returns how many
+/// slices it took.
+pub async fn publish_jobs<'a, T, J: AsRef<[u8]>>(
+    publisher: &Publisher,
+    budget: Option<&JobBudget>,
+    items: &'a [T],
+    cost: impl Fn(&T) -> usize,
+    build: impl Fn(&'a T) -> Option<(J, tracing::Span)>,
+    mut done: impl FnMut(Result<(), BusError>),
+) -> usize {
+    let (mut rest, mut slices) = (items, 0);
+    while !rest.is_empty() {
+        let (len, held) = match budget {
+            Some(budget) => {
+                let (len, bytes) = budget.next_slice(rest.iter().map(&cost));
+                (len, Some(budget.reserve(bytes).await))
+            }
+            None => (rest.len(), None),
+        };
+        let (slice, tail) = rest.split_at(len);
+        let publishes = slice.iter().filter_map(&build).map(|(job, span)| {
+            async move { publisher.publish(Route::Deliveries, job.as_ref()).await }.instrument(span)
+        });
+        for result in futures_util::future::join_all(publishes).await {
+            done(result);
+        }
+        drop(held);
+        rest = tail;
+        slices += 1;
+    }
+    slices
 }
 
 /// Moves on those of `lanes` that have no delivery in flight, for a caller that has just
@@ -56,6 +97,7 @@ pub async fn publish_due(publisher: &Publisher, due: &[Due]) -> usize {
 pub async fn advance_idle_lanes(
     pool: &Pool,
     publisher: &Publisher,
+    budget: Option<&JobBudget>,
     lanes: Vec<Lane>,
     lease: Duration,
 ) -> Result<usize, DbError> {
@@ -63,7 +105,7 @@ pub async fn advance_idle_lanes(
         let client = pool.get().await?;
         hookd_db::lanes::idle(&client, &lanes).await?
     };
-    advance_lanes(pool, publisher, idle, lease).await
+    advance_lanes(pool, publisher, budget, idle, lease).await
 }
 
 /// How many heads of disabled endpoints one call fails before leaving the rest to the sweep.
@@ -74,11 +116,12 @@ const MAX_ROUNDS: usize = 64;
 pub async fn advance_lanes(
     pool: &Pool,
     publisher: &Publisher,
+    budget: Option<&JobBudget>,
     lanes: Vec<Lane>,
     lease: Duration,
 ) -> Result<usize, DbError> {
     let due = promote_lanes(pool, lanes, lease).await?;
-    Ok(publish_due(publisher, &due).await)
+    Ok(publish_due(publisher, budget, &due).await)
 }
 
 /// Promotes the next delivery of each lane whose head has settled and returns them, leased,

@@ -32,7 +32,7 @@ impl Worker {
         };
         if self.stopping.is_cancelled() {
             // Stopping: the queue holds the job for whichever worker runs next.
-            hookd_service::publish_due(&self.publisher, &due).await;
+            hookd_service::publish_due(&self.publisher, None, &due).await;
             return;
         }
         for d in due {

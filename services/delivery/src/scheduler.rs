@@ -30,10 +30,10 @@ pub async fn schedule_due(
     };
     drop(client);
     let enabled: Vec<_> = due.iter().filter(|d| d.endpoint.enabled).cloned().collect();
-    let published = hookd_service::publish_due(publisher, &enabled).await;
+    let published = hookd_service::publish_due(publisher, None, &enabled).await;
     metrics.jobs_scheduled.inc_by(published as u64);
     if !settled_lanes.is_empty() {
-        hookd_service::advance_lanes(pool, publisher, settled_lanes, lease).await?;
+        hookd_service::advance_lanes(pool, publisher, None, settled_lanes, lease).await?;
     }
     Ok(due.len())
 }

@@ -23,6 +23,8 @@ pub struct MessageRouted<'a> {
     pub created: usize,
     /// Endpoints left out by their payload filter.
     pub filtered_out: usize,
+    /// Slices its jobs were published in, one after the other (within the job budget).
+    pub slices: usize,
     pub stamps: RouterStamps,
 }
 
@@ -32,6 +34,7 @@ impl MessageRouted<'_> {
         metrics.messages_routed.inc();
         metrics.fanout.observe(self.matched as f64);
         metrics.filtered_out.inc_by(self.filtered_out as u64);
+        metrics.publish_slices.inc_by(self.slices as u64);
         metrics
             .hops
             .observe_micros(Hop::ToRouter, s.consumed - s.accepted);
@@ -48,6 +51,7 @@ impl MessageRouted<'_> {
             message_id = self.message_id,
             matched = self.matched,
             created = self.created,
+            slices = self.slices,
             to_router_us = s.consumed - s.accepted,
             fanout_us = s.recorded - s.consumed,
             publish_us = s.published - s.recorded,

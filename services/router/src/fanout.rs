@@ -2,11 +2,13 @@ use crate::events::{JobPublishFailed, MessageRouted, RouteFailed, RouterStamps};
 use crate::metrics::RouterMetrics;
 use crate::view::RoutingView;
 use hookd_bus::envelopes::MessageAccepted;
-use hookd_bus::{Ack, Publisher, Route};
+use hookd_bus::{Ack, Publisher};
 use hookd_db::deliveries::{FanOut, FannedOut};
 use hookd_db::{Batcher, DbError, Pool};
+use hookd_service::JobBudget;
 use prost::Message as _;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -21,6 +23,20 @@ pub struct Routed {
 
 fn parse_uuid(s: &str) -> Option<Uuid> {
     Uuid::parse_str(s).ok()
+}
+
+/// What routing a message uses, shared by the consumer's handlers.
+#[derive(Clone)]
+pub struct FanOutContext {
+    pub pool: Pool,
+    pub batcher: FanOutBatcher,
+    pub publisher: Arc<Publisher>,
+    pub view: RoutingView,
+    pub metrics: RouterMetrics,
+    /// The lease of each delivery recorded.
+    pub lease: Duration,
+    /// Bounds the jobs held across the router's consumers; a fan-out publishes in its slices.
+    pub budget: JobBudget,
 }
 
 /// Records fan-outs of concurrent messages in one statement.
@@ -74,21 +90,26 @@ pub fn start_batcher(pool: Pool, lease: Duration) -> FanOutBatcher {
 }
 
 /// Fans one `MessageAccepted` out: records a delivery per matching endpoint and publishes a
-/// job for each. The deliveries are leased before their jobs are published, so a job lost
-/// after the commit is sent again by the retry scheduler when the lease runs out. A fifo
+/// job for each, in slices within the router's job budget. The deliveries are leased before
+/// their jobs are published, so a job lost after the commit is sent again by the retry
+/// scheduler when the lease runs out; the envelope is acked only after every slice's publish. A fifo
 /// endpoint's delivery waits in its lane instead, and goes when the lane is promoted: now
 /// when the lane is idle, else when its head settles (or the lane sweep finds it idle).
 #[tracing::instrument(name = "router.fanout", skip_all, fields(message_id = %envelope.message_id,
     matched = tracing::field::Empty, created = tracing::field::Empty))]
 pub async fn route_message(
-    pool: &Pool,
-    batcher: &FanOutBatcher,
-    publisher: &Publisher,
-    view: &RoutingView,
+    ctx: &FanOutContext,
     envelope: &MessageAccepted,
-    metrics: &RouterMetrics,
-    lease: Duration,
 ) -> Result<Routed, DbError> {
+    let FanOutContext {
+        pool,
+        batcher,
+        publisher,
+        view,
+        metrics,
+        lease,
+        budget,
+    } = ctx;
     let consumed = hookd_bus::now_micros();
     let (Some(message_id), Some(app_id)) = (
         parse_uuid(&envelope.message_id),
@@ -141,10 +162,17 @@ pub async fn route_message(
         accepted_at_micros: envelope.accepted_at_micros,
         task_id: envelope.task_id.as_deref().and_then(parse_uuid),
     };
-    let publishes = created
-        .jobs
-        .iter()
-        .filter_map(|(delivery_id, endpoint_id)| {
+    // Each job is charged its payload and URL; the slices' confirms are awaited in turn.
+    let publishing = tracing::info_span!("router.publish", jobs = created.len());
+    let slices = hookd_service::publish_jobs(
+        publisher,
+        Some(budget),
+        &created.jobs,
+        |(_, endpoint_id)| {
+            let url = by_id.get(endpoint_id).map_or(0, |r| r.url.len());
+            JobBudget::job_cost(envelope.payload.len() + url)
+        },
+        |(delivery_id, endpoint_id)| {
             let first = hookd_bus::JobTry {
                 delivery_id: *delivery_id,
                 attempt: 1,
@@ -152,23 +180,20 @@ pub async fn route_message(
                 ordered: false,
             };
             let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?);
-            Some(async move { publisher.publish(Route::Deliveries, &job).await })
-        });
-    // Publishes in flight together; their confirms are awaited concurrently.
-    let publishing = tracing::info_span!("router.publish", jobs = created.len());
-    for result in futures_util::future::join_all(publishes)
-        .instrument(publishing)
-        .await
-    {
-        match result {
+            Some((job, tracing::Span::current()))
+        },
+        |result| match result {
             Ok(()) => metrics.jobs_published.inc(),
             Err(error) => JobPublishFailed { error: &error }.emit(metrics),
-        }
-    }
+        },
+    )
+    .instrument(publishing)
+    .await;
     if !created.lanes.is_empty() {
         // The deliveries are stored: a failure here leaves them to the lane sweep. A lane
         // whose head is in flight is left to that head's settler.
-        match hookd_service::advance_idle_lanes(pool, publisher, created.lanes.clone(), lease).await
+        let lanes = created.lanes.clone();
+        match hookd_service::advance_idle_lanes(pool, publisher, Some(budget), lanes, *lease).await
         {
             Ok(published) => metrics.jobs_published.inc_by(published as u64),
             Err(e) => {
@@ -181,6 +206,7 @@ pub async fn route_message(
         matched: ids.len(),
         created: created.len(),
         filtered_out,
+        slices,
         stamps: RouterStamps {
             accepted: envelope.accepted_at_micros,
             consumed,
@@ -196,15 +222,7 @@ pub async fn route_message(
 }
 
 /// The consumer's decision for one envelope, in a span that continues the message's trace.
-pub async fn handle(
-    pool: &Pool,
-    batcher: &FanOutBatcher,
-    publisher: &Publisher,
-    view: &RoutingView,
-    metrics: &RouterMetrics,
-    bytes: &[u8],
-    lease: Duration,
-) -> Ack {
+pub async fn handle(ctx: &FanOutContext, bytes: &[u8]) -> Ack {
     let Ok(envelope) = MessageAccepted::decode(bytes) else {
         tracing::error!("undecodable MessageAccepted envelope; dead-lettering it");
         return Ack::Reject;
@@ -212,28 +230,18 @@ pub async fn handle(
     let span = tracing::info_span!("router.consume", message_id = %envelope.message_id,
         app_id = %envelope.app_id, event_type = %envelope.event_type);
     let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
-    route_envelope(pool, batcher, publisher, view, metrics, &envelope, lease)
-        .instrument(span)
-        .await
+    route_envelope(ctx, &envelope).instrument(span).await
 }
 
-async fn route_envelope(
-    pool: &Pool,
-    batcher: &FanOutBatcher,
-    publisher: &Publisher,
-    view: &RoutingView,
-    metrics: &RouterMetrics,
-    envelope: &MessageAccepted,
-    lease: Duration,
-) -> Ack {
-    match route_message(pool, batcher, publisher, view, envelope, metrics, lease).await {
+async fn route_envelope(ctx: &FanOutContext, envelope: &MessageAccepted) -> Ack {
+    match route_message(ctx, envelope).await {
         Ok(_) => Ack::Ack,
         Err(error) => {
             RouteFailed {
                 message_id: &envelope.message_id,
                 error: &error,
             }
-            .emit(metrics);
+            .emit(&ctx.metrics);
             // Do not spin on a dead database.
             tokio::time::sleep(Duration::from_millis(500)).await;
             Ack::Requeue

@@ -7,6 +7,7 @@ use hookd_bus::envelopes::RequestAccepted;
 use hookd_bus::{Ack, Publisher, Route};
 use hookd_db::gateway::routing;
 use hookd_db::{Batcher, DbError, Pool};
+use hookd_service::JobBudget;
 use hookd_signing::SecretCipher;
 use hookd_telemetry::prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 use prost::Message as _;
@@ -77,6 +78,8 @@ pub struct GatewayRouter {
     pub metrics: GatewayMetrics,
     pub view: crate::gateway_view::GatewayView,
     batcher: Batcher<ToRoute, Jobs>,
+    /// The router's job budget, shared with the fan-out.
+    budget: JobBudget,
 }
 
 const MAX_BATCH: usize = 128;
@@ -88,6 +91,7 @@ impl GatewayRouter {
         publisher: std::sync::Arc<Publisher>,
         cipher: SecretCipher,
         lease: Duration,
+        budget: JobBudget,
         metrics: GatewayMetrics,
     ) -> Self {
         let view = crate::gateway_view::GatewayView::default();
@@ -103,22 +107,27 @@ impl GatewayRouter {
             publisher,
             metrics,
             view,
+            budget,
         }
     }
 
-    /// Publishes a routed request's jobs; a job whose publish fails is sent again by the
-    /// delivery scheduler when its lease runs out.
+    /// Publishes a routed request's jobs (built with its routing) within the router's job
+    /// budget; a job whose publish fails is sent again by the delivery scheduler when its lease
+    /// runs out.
     async fn publish(&self, jobs: Jobs) {
-        let sends = jobs
-            .iter()
-            .map(|job| self.publisher.publish(Route::Deliveries, job));
-        for result in futures_util::future::join_all(sends).await {
-            match result {
+        hookd_service::publish_jobs(
+            &self.publisher,
+            Some(&self.budget),
+            &jobs,
+            |job| JobBudget::job_cost(job.len()),
+            |job| Some((job.as_slice(), tracing::Span::current())),
+            |result| match result {
                 Ok(()) => self.metrics.jobs_published.inc(),
                 Err(e) => tracing::warn!(error = %e,
                     "gateway job publish failed; the lease will expire and resend it"),
-            }
-        }
+            },
+        )
+        .await;
     }
 
     /// The consumer's decision for one `RequestAccepted`.

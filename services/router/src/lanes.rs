@@ -7,6 +7,7 @@ use hookd_bus::envelopes::MessageAccepted;
 use hookd_bus::Publisher;
 use hookd_db::routing::Route;
 use hookd_db::{DbError, Pool};
+use hookd_service::JobBudget;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,7 @@ const SWEEP_BATCH: i64 = 500;
 pub async fn sweep_once(
     pool: &Pool,
     publisher: &Publisher,
+    budget: &JobBudget,
     lease: Duration,
     metrics: &RouterMetrics,
 ) -> Result<bool, DbError> {
@@ -56,7 +58,8 @@ pub async fn sweep_once(
     if found == 0 {
         return Ok(false);
     }
-    let published = hookd_service::advance_lanes(pool, publisher, stalled, lease).await?;
+    let published =
+        hookd_service::advance_lanes(pool, publisher, Some(budget), stalled, lease).await?;
     metrics.lanes_swept.inc_by(published as u64);
     if published > 0 {
         tracing::info!(

@@ -19,6 +19,6 @@ mod startup;
 pub mod tasks;
 pub mod view;
 
-pub use fanout::{route_message, start_batcher, FanOutBatcher, Routed};
+pub use fanout::{route_message, start_batcher, FanOutBatcher, FanOutContext, Routed};
 pub use startup::Router;
 pub use view::RoutingView;

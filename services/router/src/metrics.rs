@@ -7,6 +7,7 @@ pub struct RouterMetrics {
     pub messages_routed: IntCounter,
     pub fanout: Histogram,
     pub jobs_published: IntCounter,
+    pub publish_slices: IntCounter,
     pub publish_failures: IntCounter,
     pub messages_relayed: IntCounter,
     pub view_endpoints: IntGauge,
@@ -49,6 +50,11 @@ impl RouterMetrics {
         Self {
             messages_routed: counter("hookd_router_messages_routed_total", "Messages fanned out."),
             jobs_published: counter("hookd_router_jobs_published_total", "Delivery jobs published."),
+            publish_slices: counter(
+                "hookd_router_publish_slices_total",
+                "Slices fan-outs published their jobs in, each within the job budget \
+                 (router.publish_budget_bytes) and awaited before the next.",
+            ),
             publish_failures: counter(
                 "hookd_router_publish_failures_total",
                 "Delivery jobs whose publish failed (the retry scheduler sends them after their lease).",

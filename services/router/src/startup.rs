@@ -67,6 +67,8 @@ impl Router {
             health,
         } = self;
         let mut tasks = tokio::task::JoinSet::new();
+        // One bound on the delivery jobs held at once, shared by every path that publishes them.
+        let budget = hookd_service::JobBudget::new(settings.router.publish_budget_bytes);
 
         tasks.spawn(
             health
@@ -147,16 +149,17 @@ impl Router {
         );
         {
             // Fifo lanes left waiting by a crash or a message routed late.
-            let (pool, publisher, metrics, shutdown) = (
+            let (pool, publisher, metrics, shutdown, budget) = (
                 pool.clone(),
                 publisher.clone(),
                 metrics.clone(),
                 shutdown.clone(),
+                budget.clone(),
             );
             let (interval, lease) = (settings.router.sweep_interval, settings.delivery.lease);
             tasks.spawn(async move {
                 hookd_service::periodic("lane sweep", interval, shutdown, || {
-                    crate::lanes::sweep_once(&pool, &publisher, lease, &metrics)
+                    crate::lanes::sweep_once(&pool, &publisher, &budget, lease, &metrics)
                 })
                 .await;
                 Ok(())
@@ -210,29 +213,20 @@ impl Router {
                 tag: "hookd-router".into(),
             };
             let lease = settings.delivery.lease;
-            let (pool, publisher, view, metrics) = (
-                pool.clone(),
-                publisher.clone(),
-                view.clone(),
-                metrics.clone(),
-            );
+            let ctx = crate::fanout::FanOutContext {
+                pool: pool.clone(),
+                batcher: crate::fanout::start_batcher(pool.clone(), lease),
+                publisher: publisher.clone(),
+                view: view.clone(),
+                metrics: metrics.clone(),
+                lease,
+                budget: budget.clone(),
+            };
             let shutdown = shutdown.clone();
-            let batcher = crate::fanout::start_batcher(pool.clone(), lease);
             tasks.spawn(async move {
                 hookd_bus::consume(config, shutdown, move |bytes, _redelivered| {
-                    let (pool, batcher, publisher, view, metrics) = (
-                        pool.clone(),
-                        batcher.clone(),
-                        publisher.clone(),
-                        view.clone(),
-                        metrics.clone(),
-                    );
-                    async move {
-                        crate::fanout::handle(
-                            &pool, &batcher, &publisher, &view, &metrics, &bytes, lease,
-                        )
-                        .await
-                    }
+                    let ctx = ctx.clone();
+                    async move { crate::fanout::handle(&ctx, &bytes).await }
                 })
                 .await;
                 Ok(())
@@ -245,6 +239,7 @@ impl Router {
                 hookd_signing::SecretCipher::new(settings.encryption_key())
                     .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
                 settings.delivery.lease,
+                budget.clone(),
                 crate::gateway::GatewayMetrics::register(&metrics.registry),
             ));
             // The connections view: reloaded on NOTIFY and checked every second.

@@ -9,6 +9,7 @@ mod helpers;
 
 mod crash;
 mod fanout;
+mod fanout_budget;
 mod faults;
 mod fifo;
 mod fifo_busy;

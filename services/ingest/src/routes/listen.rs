@@ -156,7 +156,7 @@ async fn report(
         // A fifo head settled: its lane's next delivery goes now (or the router's sweep does it).
         let lease = state.settings.delivery.lease;
         if let Err(e) =
-            hookd_service::advance_lanes(&state.pool, &state.publisher, lanes, lease).await
+            hookd_service::advance_lanes(&state.pool, &state.publisher, None, lanes, lease).await
         {
             tracing::warn!(delivery_id = %input.delivery_id, error = %e,
                 "could not move the fifo lane on; the sweep will");
