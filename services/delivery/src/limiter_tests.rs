@@ -63,7 +63,10 @@ async fn a_held_job_gets_the_slot_freed_while_it_waits() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert!(third.is_err(), "the hold bound of one let a second job wait");
+    assert!(
+        third.is_err(),
+        "the hold bound of one let a second job wait"
+    );
     drop(first);
     assert!(waiter.await.unwrap(), "the held job got no slot");
 }
@@ -102,21 +105,54 @@ async fn the_bound_over_all_endpoints_caps_what_they_hold_together() {
 async fn jobs_put_off_come_back_at_the_endpoints_pace() {
     let limiter = EndpointLimiter::new(2, 0, 0);
     let a = Uuid::now_v7();
-    let s1 = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.ok().unwrap();
-    let _s2 = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.ok().unwrap();
+    let s1 = limiter
+        .acquire_or_hold(a, NOW, NOW, TRY, MOST)
+        .await
+        .ok()
+        .unwrap();
+    let _s2 = limiter
+        .acquire_or_hold(a, NOW, NOW, TRY, MOST)
+        .await
+        .ok()
+        .unwrap();
     // No try has ended: a round is the worst try (2 s), two tries a round.
-    let d1 = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.err().unwrap();
-    let d2 = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.err().unwrap();
-    assert!(d1 >= Duration::from_millis(2900) && d1 <= Duration::from_secs(3), "{d1:?}");
+    let d1 = limiter
+        .acquire_or_hold(a, NOW, NOW, TRY, MOST)
+        .await
+        .err()
+        .unwrap();
+    let d2 = limiter
+        .acquire_or_hold(a, NOW, NOW, TRY, MOST)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        d1 >= Duration::from_millis(2900) && d1 <= Duration::from_secs(3),
+        "{d1:?}"
+    );
     assert!(d2 >= d1 + Duration::from_millis(900), "{d1:?} then {d2:?}");
     // A try that took 100 ms makes the turns of the jobs put off next 50 ms apart.
     s1.tried(Duration::from_millis(100));
-    let d3 = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.err().unwrap();
-    let d4 = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.err().unwrap();
-    assert!(d4 > d3 && d4 - d3 < Duration::from_millis(100), "{d3:?} then {d4:?}");
+    let d3 = limiter
+        .acquire_or_hold(a, NOW, NOW, TRY, MOST)
+        .await
+        .err()
+        .unwrap();
+    let d4 = limiter
+        .acquire_or_hold(a, NOW, NOW, TRY, MOST)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        d4 > d3 && d4 - d3 < Duration::from_millis(100),
+        "{d3:?} then {d4:?}"
+    );
     for _ in 0..1000 {
         let _ = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await;
     }
     let last = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await;
-    assert!(last.err().is_some_and(|d| d <= MOST), "the turns are capped");
+    assert!(
+        last.err().is_some_and(|d| d <= MOST),
+        "the turns are capped"
+    );
 }

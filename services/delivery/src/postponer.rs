@@ -14,18 +14,23 @@ const FLUSHES: usize = 1;
 const LINGER: Duration = Duration::from_millis(100);
 
 pub fn start(pool: Pool) -> Postponer {
-    Batcher::lingering(MAX_BATCH, FLUSHES, LINGER, move |jobs: Vec<Postponement>| {
-        let pool = pool.clone();
-        async move {
-            let written = async {
-                let client = pool.get().await?;
-                hookd_db::deliveries::postpone(&client, &jobs).await
+    Batcher::lingering(
+        MAX_BATCH,
+        FLUSHES,
+        LINGER,
+        move |jobs: Vec<Postponement>| {
+            let pool = pool.clone();
+            async move {
+                let written = async {
+                    let client = pool.get().await?;
+                    hookd_db::deliveries::postpone(&client, &jobs).await
+                }
+                .await;
+                match written {
+                    Ok(()) => jobs.iter().map(|_| Ok(())).collect(),
+                    Err(e) => hookd_db::all_failed(jobs.len(), &e),
+                }
             }
-            .await;
-            match written {
-                Ok(()) => jobs.iter().map(|_| Ok(())).collect(),
-                Err(e) => hookd_db::all_failed(jobs.len(), &e),
-            }
-        }
-    })
+        },
+    )
 }

@@ -82,7 +82,10 @@ impl Worker {
             attempt,
             at: chrono_after(delay),
         };
-        self.postponer.submit(job).await.map_err(|e| e.to_string())?;
+        self.postponer
+            .submit(job)
+            .await
+            .map_err(|e| e.to_string())?;
         JobPostponed { delivery_id, delay }.emit(&self.metrics);
         Ok(Outcome::Postponed)
     }

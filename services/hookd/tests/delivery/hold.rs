@@ -105,7 +105,11 @@ async fn a_capped_endpoints_jobs_are_held_up_to_a_bound_and_the_rest_put_off_to_
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(left, (0, n - CAP - HELD), "(queued, put off) after the gate opened");
+    assert_eq!(
+        left,
+        (0, n - CAP - HELD),
+        "(queued, put off) after the gate opened"
+    );
     assert_eq!(
         stack.receiver.received_at("/hang").len() as i64,
         CAP + HELD,
