@@ -33,42 +33,50 @@ async fn waits_a_bounded_time_for_a_slot() {
     release.await.unwrap();
 }
 
+/// Waits until `n` jobs of the endpoint are held.
+async fn until_held(limiter: &EndpointLimiter, endpoint: Uuid, n: usize) {
+    for _ in 0..1000 {
+        if limiter.slots.lock().unwrap()[&endpoint].held == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{n} jobs were not held");
+}
+
+/// A job held up to `hold` for a slot of the endpoint, in its own task: whether it got one.
+fn held_job(
+    limiter: &Arc<EndpointLimiter>,
+    endpoint: Uuid,
+    hold: Duration,
+) -> tokio::task::JoinHandle<bool> {
+    let limiter = limiter.clone();
+    tokio::spawn(async move {
+        limiter
+            .acquire_or_hold(endpoint, NOW, hold, TRY, MOST)
+            .await
+            .is_ok()
+    })
+}
+
 #[tokio::test]
 async fn a_held_job_gets_the_slot_freed_while_it_waits() {
     let limiter = EndpointLimiter::new(1, 1, 10);
     let a = Uuid::now_v7();
-    let first = limiter
-        .acquire_or_hold(a, NOW, NOW, TRY, MOST)
-        .await
-        .ok()
-        .unwrap();
-    let waiter = {
-        let limiter = limiter.clone();
-        tokio::spawn(async move {
-            limiter
-                .acquire_or_hold(a, NOW, Duration::from_secs(30), TRY, MOST)
-                .await
-                .is_ok()
-        })
-    };
-    // Held: the bound of one is taken, so a third job is put off at once.
-    let mut third = Ok(());
-    for _ in 0..200 {
-        third = limiter
-            .acquire_or_hold(a, NOW, Duration::from_secs(30), TRY, MOST)
-            .await
-            .map(drop);
-        if third.is_err() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let first = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.ok();
+    let waiter = held_job(&limiter, a, Duration::from_secs(30));
+    until_held(&limiter, a, 1).await;
+    // The bound of one is taken: a third job is put off at once.
+    let third = limiter
+        .acquire_or_hold(a, NOW, Duration::from_secs(30), TRY, MOST)
+        .await;
     assert!(
         third.is_err(),
         "the hold bound of one let a second job wait"
     );
     drop(first);
     assert!(waiter.await.unwrap(), "the held job got no slot");
+    until_held(&limiter, a, 0).await;
 }
 
 #[tokio::test]
@@ -77,28 +85,14 @@ async fn the_bound_over_all_endpoints_caps_what_they_hold_together() {
     let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
     let _sa = limiter.acquire_or_hold(a, NOW, NOW, TRY, MOST).await.ok();
     let _sb = limiter.acquire_or_hold(b, NOW, NOW, TRY, MOST).await.ok();
-    let held = {
-        let limiter = limiter.clone();
-        tokio::spawn(async move {
-            let _ = limiter
-                .acquire_or_hold(a, NOW, Duration::from_secs(30), TRY, MOST)
-                .await;
-        })
-    };
-    let mut b_put_off = false;
-    for _ in 0..200 {
-        let got = limiter
-            .acquire_or_hold(b, NOW, Duration::from_millis(1), TRY, MOST)
-            .await;
-        // Put off without waiting: the one place over all endpoints is a's.
-        if got.is_err() && limiter.slots.lock().unwrap()[&a].held == 1 {
-            b_put_off = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(b_put_off);
-    held.abort();
+    let waiter = held_job(&limiter, a, Duration::from_secs(30));
+    until_held(&limiter, a, 1).await;
+    // b holds nothing, but the one place over all endpoints is a's.
+    let got = limiter
+        .acquire_or_hold(b, NOW, Duration::from_secs(30), TRY, MOST)
+        .await;
+    assert!(got.is_err());
+    waiter.abort();
 }
 
 #[tokio::test]
