@@ -161,7 +161,7 @@ impl EndpointLimiter {
 
     /// When a job put off now should come back: after the tries in flight and the jobs held
     /// and put off before it, `cap` at a time, each round a try's length.
-    fn turn(&self, endpoint: Uuid, worst_try: Duration, most: Duration) -> Duration {
+    pub fn turn(&self, endpoint: Uuid, worst_try: Duration, most: Duration) -> Duration {
         let mut slots = self.slots.lock().expect("limiter lock");
         let now = Instant::now();
         let Some(s) = slots.get_mut(&endpoint) else {

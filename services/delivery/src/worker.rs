@@ -171,9 +171,14 @@ impl Worker {
             }
         };
         if let Gate::Wait(delay) = self.circuit_gate(endpoint_id, job.explicit) {
-            // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
+            // Its circuit is open: the job waits for the probe instead of hammering the endpoint,
+            // and for its turn: the backlog then comes back at the endpoint's pace, not all at
+            // the probe's time (a failed probe would send the whole of it back again).
             Span::current().record("waited", "circuit open");
-            return Err(delay);
+            let turn = self
+                .limiter
+                .turn(endpoint_id, settings.timeout, MOST_PUT_OFF);
+            return Err(delay.max(turn));
         }
         if let Some(rate) = job.rate_limit {
             // Over the endpoint's own rate limit: try again when a token is there.
