@@ -43,7 +43,8 @@ async fn run_s4(suite: &Suite, name: &str, rate: f64, hang: bool) -> Result<Valu
         p.s4_timeout.to_string(),
     )];
     let m = run::against_hookd(&suite.cfg, p, name, &specs, &env, load, &healthy).await?;
-    let t = totals(&m.endpoints_where(|i| i >= first_healthy));
+    let healthy_reports = m.endpoints_where(|i| i >= first_healthy);
+    let t = totals(&healthy_reports);
     let what = if hang {
         format!("1 hangs (timeout {})", p.s4_timeout)
     } else {
@@ -61,6 +62,10 @@ async fn run_s4(suite: &Suite, name: &str, rate: f64, hang: bool) -> Result<Valu
     let accepted_per_s = out["accepted_per_s"].as_f64().unwrap_or(0.0);
     out.insert("healthy_endpoints".into(), json!(healthy.len()));
     t.insert_into(&mut out, &t.e2e);
+    out.insert(
+        "e2e_p99_ms_by_second".into(),
+        json!(p99_by_second(&healthy_reports, rate)),
+    );
     if hang {
         out.insert("hanging_requests".into(), json!(m.endpoints[0].requests));
     }
@@ -94,4 +99,43 @@ async fn run_s4(suite: &Suite, name: &str, rate: f64, hang: bool) -> Result<Valu
     }
     out.insert("targets".into(), json!(targets));
     Ok(Value::Object(out))
+}
+
+/// The healthy endpoints' e2e p99 (ms) of the messages sent in each second of the load: tells a
+/// tail spread over the run from one made in a few seconds (a transient).
+fn p99_by_second(reports: &[&crate::receiver::EndpointReport], rate: f64) -> Vec<f64> {
+    let mut seconds: Vec<Vec<u64>> = Vec::new();
+    for r in reports {
+        for (seq, lat) in r.latency_seqs.iter().zip(&r.latencies_us) {
+            let s = (*seq as f64 / rate.max(1.0)) as usize;
+            if seconds.len() <= s {
+                seconds.resize_with(s + 1, Vec::new);
+            }
+            seconds[s].push(*lat);
+        }
+    }
+    seconds
+        .into_iter()
+        .map(|mut l| {
+            l.sort_unstable();
+            let p99 = crate::stats::percentile(&l, 99.0).unwrap_or(0);
+            round3(p99 as f64 / 1000.0)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receiver::EndpointReport;
+
+    #[test]
+    fn p99_is_taken_per_second_of_sending() {
+        let r = EndpointReport {
+            latencies_us: vec![1_000, 2_000, 50_000, 3_000],
+            latency_seqs: vec![0, 1, 2, 3],
+            ..Default::default()
+        };
+        assert_eq!(p99_by_second(&[&r], 2.0), vec![2.0, 50.0]);
+    }
 }

@@ -143,6 +143,8 @@ pub struct EndpointReport {
     pub unexpected: u64,
     /// End-to-end latency of each expected sequence number's first arrival, microseconds.
     pub latencies_us: Vec<u64>,
+    /// The sequence number of each entry of `latencies_us` (when in the load it was sent).
+    pub latency_seqs: Vec<u64>,
     /// Unix micros of the first and the last first-arrival of a sequence number.
     pub first_arrival_us: Option<u64>,
     pub last_arrival_us: Option<u64>,
@@ -247,6 +249,7 @@ impl Receiver {
                 (true, true) => {
                     r.delivered += 1;
                     r.latencies_us.push(e.latency_us[seq].load(Relaxed));
+                    r.latency_seqs.push(seq as u64);
                 }
                 (true, false) => r.missing += 1,
                 (false, true) => r.unexpected += 1,

@@ -31,6 +31,21 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
         F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<Result<R, DbError>>> + Send + 'static,
     {
+        Self::lingering(max, flushes, std::time::Duration::ZERO, flush)
+    }
+
+    /// As `start`, but a batch waits `linger` after its first item for more: for writes no
+    /// caller is in a hurry for, fewer and larger transactions.
+    pub fn lingering<F, Fut>(
+        max: usize,
+        flushes: usize,
+        linger: std::time::Duration,
+        flush: F,
+    ) -> Self
+    where
+        F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Vec<Result<R, DbError>>> + Send + 'static,
+    {
         let (tx, mut rx) = mpsc::channel::<(T, Reply<R>)>(max * flushes * 4);
         let flush = Arc::new(flush);
         tokio::spawn(async move {
@@ -39,6 +54,9 @@ impl<T: Send + 'static, R: Send + 'static> Batcher<T, R> {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     break;
                 };
+                if !linger.is_zero() {
+                    tokio::time::sleep(linger).await;
+                }
                 let mut batch = vec![first];
                 while batch.len() < max {
                     match rx.try_recv() {

@@ -359,23 +359,31 @@ pub async fn retry_matching(
         .await?)
 }
 
-/// Puts a job off without counting a try (its endpoint's in-flight cap was full): the
-/// scheduler publishes it again at `at`.
-pub async fn postpone(
-    client: &impl GenericClient,
-    id: Uuid,
-    attempt: i32,
-    at: DateTime<Utc>,
-) -> Result<(), DbError> {
+/// One job put off: its delivery, the attempt it was to make and when it is due again.
+#[derive(Debug, Clone)]
+pub struct Postponement {
+    pub id: Uuid,
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+}
+
+/// Puts jobs off without counting a try (their endpoint was at its cap, its circuit open or
+/// over its rate limit): each is due again at its `at` and no longer queued, so the retry
+/// scheduler sends it then. One statement for the lot.
+pub async fn postpone(client: &impl GenericClient, jobs: &[Postponement]) -> Result<(), DbError> {
+    let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
+    let attempts: Vec<i32> = jobs.iter().map(|j| j.attempt).collect();
+    let ats: Vec<DateTime<Utc>> = jobs.iter().map(|j| j.at).collect();
     client
         .execute(
             &client
                 .prepare_cached(
-                    "UPDATE deliveries SET next_attempt_at = $3, queued = false, updated_at = now()
-             WHERE id = $1 AND status = 'pending' AND attempt_count < $2",
+                    "UPDATE deliveries d SET next_attempt_at = p.at, queued = false, updated_at = now()
+             FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS p(id, attempt, at)
+             WHERE d.id = p.id AND d.status = 'pending' AND d.attempt_count < p.attempt",
                 )
                 .await?,
-            &[&id, &attempt, &at],
+            &[&ids, &attempts, &ats],
         )
         .await?;
     Ok(())

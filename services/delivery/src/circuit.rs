@@ -42,6 +42,8 @@ pub enum Transition {
 pub struct Circuits {
     failures: u32,
     cooldown: Duration,
+    /// How long a probe's answer can take (the try timeout): the jobs behind it wait that long.
+    probe_answer: Duration,
     map: Mutex<HashMap<Uuid, Circuit>>,
 }
 
@@ -50,8 +52,16 @@ impl Circuits {
         Self {
             failures: failures.max(1),
             cooldown,
+            probe_answer: Duration::from_secs(1),
             map: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Jobs behind a probe wait up to `timeout` for its answer, rather than come back every
+    /// second while it hangs (each time a write and a publish per job of the backlog).
+    pub fn probes_answered_within(mut self, timeout: Duration) -> Self {
+        self.probe_answer = timeout;
+        self
     }
 
     pub fn gate(&self, endpoint: Uuid) -> Gate {
@@ -65,9 +75,14 @@ impl Circuits {
                 let now = Instant::now();
                 if now < until {
                     Gate::Wait(until - now)
-                } else if c.probing.is_some_and(|at| at.elapsed() < self.cooldown) {
-                    // A probe is out; the others wait for its answer.
-                    Gate::Wait(self.cooldown.min(Duration::from_secs(1)))
+                } else if let Some(age) = c
+                    .probing
+                    .map(|at| at.elapsed())
+                    .filter(|age| *age < self.cooldown)
+                {
+                    // A probe is out; the others wait for its answer (at least a second).
+                    let answer = self.probe_answer.saturating_sub(age);
+                    Gate::Wait(answer.max(Duration::from_secs(1)).min(self.cooldown))
                 } else {
                     c.probing = Some(now);
                     Gate::Probe
@@ -157,6 +172,26 @@ mod tests {
         assert!(matches!(c.gate(e), Gate::Wait(_)), "others still wait");
         assert_eq!(c.record(e, true), Transition::Recovered);
         assert_eq!(c.gate(e), Gate::Pass);
+    }
+
+    #[test]
+    fn jobs_behind_a_probe_wait_for_its_answer() {
+        let c = Circuits::new(1, Duration::from_millis(100))
+            .probes_answered_within(Duration::from_secs(20));
+        let e = Uuid::now_v7();
+        assert_eq!(c.record(e, false), Transition::Opened);
+        std::thread::sleep(Duration::from_millis(150));
+        assert_eq!(c.gate(e), Gate::Probe);
+        // The cooldown bounds the wait: the probe is forgotten after it.
+        assert!(matches!(c.gate(e), Gate::Wait(d) if d <= Duration::from_millis(100)));
+        let c = Circuits::new(1, Duration::from_secs(60))
+            .probes_answered_within(Duration::from_secs(20));
+        assert_eq!(c.record(e, false), Transition::Opened);
+        assert_eq!(c.probe_now(e), Gate::Probe);
+        match c.gate(e) {
+            Gate::Wait(d) => assert!(d > Duration::from_secs(15), "waited {d:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod lane_chain;
 mod limiter;
 mod metrics;
 mod pacer;
+mod postponer;
 mod recorder;
 mod scheduler;
 mod signing;

@@ -42,8 +42,16 @@ impl DeliveryWorker {
         .map_err(|e| anyhow::anyhow!("delivery.extra_ca_file: {e}"))?;
         let metrics = DeliveryMetrics::new();
         let worker = Arc::new(Worker {
-            limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
+            // Jobs held waiting for their endpoint's cap: four rounds of its tries, and a
+            // quarter of the prefetch over all endpoints, so stuck endpoints leave the rest to
+            // the others.
+            limiter: EndpointLimiter::new(
+                settings.delivery.per_endpoint_concurrency,
+                settings.delivery.per_endpoint_concurrency * 4,
+                usize::from(settings.delivery.prefetch) / 4,
+            ),
             recorder: crate::recorder::start(pool.clone()),
+            postponer: crate::postponer::start(pool.clone()),
             gw_recorder: crate::gw_recorder::start(
                 pool.clone(),
                 settings.delivery.retry_schedule.clone(),
@@ -53,7 +61,8 @@ impl DeliveryWorker {
             circuits: crate::circuit::Circuits::new(
                 settings.delivery.circuit_failures,
                 settings.delivery.circuit_cooldown,
-            ),
+            )
+            .probes_answered_within(settings.delivery.timeout),
             gateway: crate::gw_secrets::GatewaySecrets::new(
                 pool.clone(),
                 hookd_signing::SecretCipher::new(settings.encryption_key())

@@ -25,8 +25,10 @@ pub struct Worker {
     pub settings: Arc<Settings>,
     pub pool: Pool,
     pub client: OutboundClient,
-    pub limiter: EndpointLimiter,
+    pub limiter: Arc<EndpointLimiter>,
     pub recorder: Recorder,
+    /// Jobs put off, written in batches.
+    pub postponer: crate::postponer::Postponer,
     pub metrics: DeliveryMetrics,
     pub global: Arc<tokio::sync::Semaphore>,
     pub signing: crate::signing::SigningCache,
@@ -44,8 +46,11 @@ pub struct Worker {
     pub stopping: tokio_util::sync::CancellationToken,
 }
 
-/// How long a job waits for its endpoint's in-flight cap before it is put off.
+/// How long a job waits for its endpoint's in-flight cap before it is held or put off.
 const SLOT_WAIT: Duration = Duration::from_millis(250);
+/// The longest a job put off by its endpoint's cap waits before its turn comes: a hanging
+/// endpoint's backlog is spread over this at most.
+const MOST_PUT_OFF: Duration = Duration::from_secs(30);
 
 /// What became of one job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,8 +77,13 @@ impl Worker {
         attempt: i32,
         delay: Duration,
     ) -> Result<Outcome, String> {
-        let client = self.pool.get().await.map_err(|e| e.to_string())?;
-        hookd_db::deliveries::postpone(&client, delivery_id, attempt, chrono_after(delay))
+        let job = hookd_db::deliveries::Postponement {
+            id: delivery_id,
+            attempt,
+            at: chrono_after(delay),
+        };
+        self.postponer
+            .submit(job)
             .await
             .map_err(|e| e.to_string())?;
         JobPostponed { delivery_id, delay }.emit(&self.metrics);
@@ -142,16 +152,33 @@ impl Worker {
         endpoint_id: Uuid,
         signing: &Signing,
     ) -> Result<(TryResult, Transition, i64), Duration> {
-        let Some(slot) = self.limiter.acquire(endpoint_id, SLOT_WAIT).await else {
-            // Its endpoint is at its cap and slow to free a slot: put the job off rather than
-            // hold a consumer slot that other endpoints' jobs need.
-            Span::current().record("waited", "endpoint cap");
-            return Err(self.settings.delivery.timeout.min(Duration::from_secs(5)));
+        let settings = &self.settings.delivery;
+        // A job held for a slot stays unacked with its delivery leased: it is let go well
+        // within the lease, so no second copy goes out meanwhile.
+        let hold = settings.timeout.min(settings.lease / 4);
+        let slot = match self
+            .limiter
+            .acquire_or_hold(endpoint_id, SLOT_WAIT, hold, settings.timeout, MOST_PUT_OFF)
+            .await
+        {
+            Ok(slot) => slot,
+            Err(turn) => {
+                // Its endpoint is at its cap and slow to free a slot, and holds as many jobs
+                // as it may: put the job off to its turn rather than take a consumer slot
+                // that other endpoints' jobs need, or send it back every few seconds.
+                Span::current().record("waited", "endpoint cap");
+                return Err(turn);
+            }
         };
         if let Gate::Wait(delay) = self.circuit_gate(endpoint_id, job.explicit) {
-            // Its circuit is open: the job waits for the probe instead of hammering the endpoint.
+            // Its circuit is open: the job waits for the probe instead of hammering the endpoint,
+            // and for its turn: the backlog then comes back at the endpoint's pace, not all at
+            // the probe's time (a failed probe would send the whole of it back again).
             Span::current().record("waited", "circuit open");
-            return Err(delay);
+            let turn = self
+                .limiter
+                .turn(endpoint_id, settings.timeout, MOST_PUT_OFF);
+            return Err(delay.max(turn));
         }
         if let Some(rate) = job.rate_limit {
             // Over the endpoint's own rate limit: try again when a token is there.
@@ -161,6 +188,7 @@ impl Worker {
         let global = self.global.acquire().await.ok();
         let started = hookd_bus::now_micros();
         let result = try_once(&self.client, job, signing).await;
+        slot.tried(result.duration);
         if let Some(status) = result.status {
             Span::current().record("status", status);
         }

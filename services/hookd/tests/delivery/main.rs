@@ -15,6 +15,7 @@ mod fifo;
 mod fifo_busy;
 mod fifo_crash;
 mod filters;
+mod hold;
 mod ingest_kill;
 mod outbox;
 mod redelivery;
