@@ -7,6 +7,9 @@ mod periodic;
 mod readiness;
 
 pub use gateway_jobs::gateway_job_of;
-pub use jobs::{advance_idle_lanes, advance_lanes, job_of, promote_lanes, publish_due};
+pub use jobs::{
+    advance_idle_lanes, advance_lanes, job_of, lease_until, past_disabled, promote_lanes,
+    publish_due,
+};
 pub use periodic::run as periodic;
 pub use readiness::{dependencies_ready, readiness, Unready};

@@ -43,7 +43,7 @@ impl DeliveryWorker {
         let metrics = DeliveryMetrics::new();
         let worker = Arc::new(Worker {
             limiter: EndpointLimiter::new(settings.delivery.per_endpoint_concurrency),
-            recorder: crate::recorder::start(pool.clone()),
+            recorder: crate::recorder::start(pool.clone(), settings.delivery.lease),
             gw_recorder: crate::gw_recorder::start(
                 pool.clone(),
                 settings.delivery.retry_schedule.clone(),

@@ -13,6 +13,7 @@ mod faults;
 mod fifo;
 mod fifo_busy;
 mod fifo_crash;
+mod fifo_settle;
 mod filters;
 mod ingest_kill;
 mod outbox;
