@@ -40,25 +40,13 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
         "the head never reached the receiver"
     );
     let mut db = stack.db().await;
-    // The lane's three deliveries, in message order, once all are routed.
-    let lane_rows = |db: &hookd_db::Client| {
-        let db = &**db;
-        async move {
-            db.query(
-                "SELECT id, message_id, waiting, status, xmin::text::bigint AS tx FROM deliveries
-                 WHERE endpoint_id = $1 ORDER BY message_id",
-                &[&endpoint_id],
-            )
-            .await
-            .unwrap()
-        }
-    };
+    // The lane's three deliveries, once all are routed.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while lane_rows(&db).await.len() < 3 {
+    while lane_rows(&db, endpoint_id).await.len() < 3 {
         assert!(std::time::Instant::now() < deadline, "not all routed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let rows = lane_rows(&db).await;
+    let rows = lane_rows(&db, endpoint_id).await;
     let (head, next, last): (Uuid, Uuid, Uuid) = (rows[0].get(0), rows[1].get(0), rows[2].get(0));
     assert!(!rows[0].get::<_, bool>("waiting"), "the head is not in flight");
     assert!(rows[1].get::<_, bool>("waiting"));
@@ -92,7 +80,7 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
     assert_eq!(due[0].delivery_id, next);
     assert_eq!(due[0].lane.as_ref(), Some(&lane));
 
-    let rows = lane_rows(&db).await;
+    let rows = lane_rows(&db, endpoint_id).await;
     assert_eq!(rows[0].get::<_, &str>("status"), "succeeded");
     assert!(!rows[1].get::<_, bool>("waiting"), "the next is not leased");
     assert_eq!(
@@ -115,4 +103,15 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
     let got = arrivals(&stack.receiver.received(), "/held");
     assert_eq!(got[""], vec![0, 1, 2]);
     stack.stop().await;
+}
+
+/// The endpoint's deliveries in message order, with the transaction that last wrote each.
+async fn lane_rows(db: &hookd_db::Client, endpoint_id: Uuid) -> Vec<hookd_db::tokio_postgres::Row> {
+    db.query(
+        "SELECT id, message_id, waiting, status, xmin::text::bigint AS tx FROM deliveries
+         WHERE endpoint_id = $1 ORDER BY message_id",
+        &[&endpoint_id],
+    )
+    .await
+    .unwrap()
 }
