@@ -58,8 +58,10 @@ pub async fn promote(
 
 /// Records the attempts of fifo lanes' deliveries and, for each head that reached a final
 /// status, promotes its lane's next delivery (leased until `lease_until`), in one transaction
-/// with one synchronous commit: a crash leaves both or neither, so a lane is never moved on by
-/// a settle that is not durable, and the settle costs one commit rather than two. The attempt
+/// with one commit: a crash leaves both or neither. That commit waits for its WAL flush
+/// (`synchronous_commit = on`, whatever the connection's default), and only then does the
+/// next message go: a settle lost to a PostgreSQL crash after its successor was sent would
+/// send the head again after it, out of order for a receiver that keeps duplicates. The attempt
 /// record locks its deliveries' rows before the lanes' advisory locks are taken; no promoter
 /// waits for a row of a head in flight while it holds a lane's lock (it only updates a waiting
 /// delivery), so the two lock orders cannot meet in a cycle.
@@ -91,19 +93,19 @@ async fn promote_in(
 ) -> Result<Vec<Due>, DbError> {
     let endpoints: Vec<Uuid> = lanes.iter().map(|l| l.endpoint_id).collect();
     let keys: Vec<&str> = lanes.iter().map(|l| l.lane.as_str()).collect();
-    // In one order, so two promoters of overlapping lanes cannot deadlock. A synchronous
-    // caller keeps the server's setting (which may ask for more than `on`: a standby's).
+    // In one order, so two promoters of overlapping lanes cannot deadlock. The commit setting
+    // is the transaction's own: the delivery worker's connections default to `off`.
     let lock = tx
         .prepare_cached(
-            "SELECT set_config('synchronous_commit',
-                    CASE WHEN $3::bool THEN current_setting('synchronous_commit') ELSE 'off' END,
+            "SELECT set_config('synchronous_commit', CASE WHEN $3::bool THEN 'on' ELSE 'off' END,
                     true),
                 pg_advisory_xact_lock(k)
              FROM (SELECT DISTINCT hashtextextended(e::text || '/' || l, 18) AS k
                    FROM unnest($1::uuid[], $2::text[]) AS x(e, l) ORDER BY k) s",
         )
         .await?;
-    tx.execute(&lock, &[&endpoints, &keys, &synchronous]).await?;
+    tx.execute(&lock, &[&endpoints, &keys, &synchronous])
+        .await?;
     let next = tx
         .prepare_cached(&format!(
             "WITH lanes AS (

@@ -3,10 +3,10 @@
 
 use hookd_bus::envelopes::DeliveryJob;
 use hookd_bus::{Publisher, Route};
-use prost::Message as _;
 use hookd_db::deliveries::Due;
 use hookd_db::lanes::Lane;
 use hookd_db::{DbError, Pool};
+use prost::Message as _;
 use std::time::Duration;
 use tracing::Instrument;
 

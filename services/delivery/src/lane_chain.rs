@@ -25,7 +25,12 @@ impl Worker {
     /// delivery routed while the record committed saw the head still in flight, so the router
     /// left the lane to this settler (`lanes::idle`). Should it fail (or the process die
     /// here), the router's lane sweep moves the lane on.
-    pub(crate) async fn move_lane_on(self: &Arc<Self>, lane: Lane, next: Option<Due>, settled: Uuid) {
+    pub(crate) async fn move_lane_on(
+        self: &Arc<Self>,
+        lane: Lane,
+        next: Option<Due>,
+        settled: Uuid,
+    ) {
         let lease = self.settings.delivery.lease;
         let due = match next {
             // Its endpoint may have been disabled meanwhile.

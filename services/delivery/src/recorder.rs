@@ -89,7 +89,10 @@ fn answers(
     records
         .iter()
         .map(|r| {
-            let settled = settled.iter().find(|s| s.delivery_id == r.delivery_id).cloned();
+            let settled = settled
+                .iter()
+                .find(|s| s.delivery_id == r.delivery_id)
+                .cloned();
             let lane = settled.as_ref().and_then(|s| s.lane.as_ref());
             let next = lane.and_then(|lane| {
                 due.iter_mut()

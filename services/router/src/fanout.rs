@@ -151,8 +151,8 @@ pub async fn route_message(
                 explicit: false,
                 ordered: false,
             };
-            let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?)
-                .encode_to_vec();
+            let job =
+                hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?).encode_to_vec();
             Some(async move { publisher.publish(Route::Deliveries, &job).await })
         });
     // Publishes in flight together; their confirms are awaited concurrently.

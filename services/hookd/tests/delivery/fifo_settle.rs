@@ -48,7 +48,10 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
     }
     let rows = lane_rows(&db, endpoint_id).await;
     let (head, next, last): (Uuid, Uuid, Uuid) = (rows[0].get(0), rows[1].get(0), rows[2].get(0));
-    assert!(!rows[0].get::<_, bool>("waiting"), "the head is not in flight");
+    assert!(
+        !rows[0].get::<_, bool>("waiting"),
+        "the head is not in flight"
+    );
     assert!(rows[1].get::<_, bool>("waiting"));
 
     // Settle the head as its worker would (that worker's own record, once the gate opens, is a
