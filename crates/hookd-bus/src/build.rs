@@ -108,7 +108,7 @@ pub struct JobTry {
 /// The one builder of a `DeliveryJob`: try `t` from `message` to `endpoint`. The router's
 /// fan-out and the delivery scheduler both call it. The job carries ids, the URL and the
 /// payload, never a secret or a custom header.
-pub fn delivery_job(t: JobTry, message: &JobMessage<'_>, endpoint: &EndpointRoute) -> Vec<u8> {
+pub fn delivery_job(t: JobTry, message: &JobMessage<'_>, endpoint: &EndpointRoute) -> DeliveryJob {
     DeliveryJob {
         delivery_id: t.delivery_id.to_string(),
         message_id: message.id.to_string(),
@@ -127,7 +127,6 @@ pub fn delivery_job(t: JobTry, message: &JobMessage<'_>, endpoint: &EndpointRout
         // Built right before its publish.
         published_at_micros: now_micros(),
     }
-    .encode_to_vec()
 }
 
 /// The `RequestAccepted` envelope of a stored inbound request: ids only.

@@ -142,8 +142,8 @@ pub struct Due {
     pub endpoint: Route,
     /// A retry someone asked for: it goes past an open circuit, as its probe.
     pub explicit: bool,
-    /// Of a fifo lane.
-    pub ordered: bool,
+    /// Its fifo lane, if its endpoint is ordered.
+    pub lane: Option<Lane>,
     /// The W3C `traceparent` its fan-out ran in: the job continues that trace.
     pub traceparent: Option<String>,
 }
@@ -151,7 +151,7 @@ pub struct Due {
 /// What a claim returns of the deliveries in the CTE `claimed` (id, message_id, endpoint_id,
 /// attempt_count, explicit_retry, lane, traceparent): each with its message and endpoint, for `due_from_row`.
 pub(crate) const DUE_SELECT: &str = "SELECT c.id AS delivery_id, c.attempt_count, c.explicit_retry,
-        c.lane IS NOT NULL AS ordered, c.traceparent,
+        c.lane, c.traceparent,
         m.id, m.event_type, m.version, m.event_id, m.data, m.created_at, m.expunged_at,
         m.task_id,
         n.id AS endpoint_id, n.app_id, n.url, n.version AS endpoint_version, n.status,
@@ -167,7 +167,7 @@ pub(crate) fn due_from_row(r: &Row) -> Due {
         message: crate::messages::from_row(r),
         task_id: r.get("task_id"),
         explicit: r.get("explicit_retry"),
-        ordered: r.get("ordered"),
+        lane: Lane::from_row(r),
         traceparent: r.get("traceparent"),
         endpoint: Route {
             id: r.get("endpoint_id"),

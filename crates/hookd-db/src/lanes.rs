@@ -4,10 +4,10 @@
 //! fan-out that adds to a lane, after the head settles, and in a periodic sweep (the backstop
 //! for a crash between a head's final status and the promotion of the next).
 
-use crate::deliveries::{due_from_row, Due, DUE_SELECT};
+use crate::deliveries::{due_from_row, AttemptRecord, Due, Settled, DUE_SELECT};
 use crate::DbError;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Client, GenericClient};
+use deadpool_postgres::{Client, GenericClient, Transaction};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -37,12 +37,11 @@ impl Lane {
 /// replicas settling or sweeping the same lane never promote two heads.
 ///
 /// The transaction commits without waiting for its WAL flush (`synchronous_commit = off`): a
-/// lane's rate is one round trip per message, and the flush was a third of it. A promotion lost
-/// to a PostgreSQL crash leaves the delivery waiting again (the sweep promotes it anew: a
-/// duplicate, never a skip); and a promotion cannot be lost once anything after it is durable,
-/// since WAL is flushed in order: the promoted job's own attempt record flushes it. Both
-/// statements are prepared once per connection (the head lookup's planning cost more than
-/// running it).
+/// promotion lost to a PostgreSQL crash leaves the delivery waiting again (the sweep promotes
+/// it anew: a duplicate, never a skip); and a promotion cannot be lost once anything after it
+/// is durable, since WAL is flushed in order: the promoted job's own attempt record flushes
+/// it. Both statements are prepared once per connection (the head lookup's planning cost more
+/// than running it).
 pub async fn promote(
     client: &mut Client,
     lanes: &[Lane],
@@ -51,22 +50,66 @@ pub async fn promote(
     if lanes.is_empty() {
         return Ok(Vec::new());
     }
+    let tx = client.transaction().await?;
+    let due = promote_in(&tx, lanes, lease_until, false).await?;
+    tx.commit().await?;
+    Ok(due)
+}
+
+/// Records the attempts of fifo lanes' deliveries and, for each head that reached a final
+/// status, promotes its lane's next delivery (leased until `lease_until`), in one transaction
+/// with one commit: a crash leaves both or neither. That commit waits for its WAL flush
+/// (`synchronous_commit = on`, whatever the connection's default), and only then does the
+/// next message go: a settle lost to a PostgreSQL crash after its successor was sent would
+/// send the head again after it, out of order for a receiver that keeps duplicates. The attempt
+/// record locks its deliveries' rows before the lanes' advisory locks are taken; no promoter
+/// waits for a row of a head in flight while it holds a lane's lock (it only updates a waiting
+/// delivery), so the two lock orders cannot meet in a cycle.
+pub async fn settle_and_promote(
+    client: &mut Client,
+    records: &[AttemptRecord],
+    lease_until: DateTime<Utc>,
+) -> Result<(Vec<Settled>, Vec<Due>), DbError> {
+    let tx = client.transaction().await?;
+    let settled = crate::deliveries::record_attempts(&tx, records).await?;
+    let lanes: Vec<Lane> = settled.iter().filter_map(|s| s.lane.clone()).collect();
+    let due = if lanes.is_empty() {
+        Vec::new()
+    } else {
+        promote_in(&tx, &lanes, lease_until, true).await?
+    };
+    tx.commit().await?;
+    Ok((settled, due))
+}
+
+/// The promotion's two statements in the caller's transaction: the lanes' locks (and the
+/// transaction's `synchronous_commit`, in the same round trip), then the claim of each lane's
+/// next delivery.
+async fn promote_in(
+    tx: &Transaction<'_>,
+    lanes: &[Lane],
+    lease_until: DateTime<Utc>,
+    synchronous: bool,
+) -> Result<Vec<Due>, DbError> {
     let endpoints: Vec<Uuid> = lanes.iter().map(|l| l.endpoint_id).collect();
     let keys: Vec<&str> = lanes.iter().map(|l| l.lane.as_str()).collect();
-    let tx = client.transaction().await?;
-    // In one order, so two promoters of overlapping lanes cannot deadlock. The promotion's
-    // plan is kept (`auto`, against the pool's per-call planning): planning it cost more than
-    // running it, and its generic plan reads deliveries by the lane index even when made on an
-    // empty database (EXPLAIN, 2026-12-02).
+    // In one order, so two promoters of overlapping lanes cannot deadlock. The commit setting
+    // is the transaction's own: the delivery worker's connections default to `off`. The
+    // promotion's plan is kept (`auto`, against the pool's per-call planning): planning it cost
+    // more than running it, and its generic plan reads deliveries by the lane index even when
+    // made on an empty database (EXPLAIN, 2026-12-02).
     let lock = tx
         .prepare_cached(
-            "SELECT set_config('synchronous_commit', 'off', true),
-                    set_config('plan_cache_mode', 'auto', true), pg_advisory_xact_lock(k)
+            "SELECT set_config('synchronous_commit', CASE WHEN $3::bool THEN 'on' ELSE 'off' END,
+                    true),
+                set_config('plan_cache_mode', 'auto', true),
+                pg_advisory_xact_lock(k)
              FROM (SELECT DISTINCT hashtextextended(e::text || '/' || l, 18) AS k
                    FROM unnest($1::uuid[], $2::text[]) AS x(e, l) ORDER BY k) s",
         )
         .await?;
-    tx.execute(&lock, &[&endpoints, &keys]).await?;
+    tx.execute(&lock, &[&endpoints, &keys, &synchronous])
+        .await?;
     let next = tx
         .prepare_cached(&format!(
             "WITH lanes AS (
@@ -96,7 +139,6 @@ pub async fn promote(
         ))
         .await?;
     let rows = tx.query(&next, &[&endpoints, &keys, &lease_until]).await?;
-    tx.commit().await?;
     Ok(rows.iter().map(due_from_row).collect())
 }
 

@@ -2,17 +2,20 @@
 //! scheduler and delivery workers (delivery) and the fan-out and lane sweep (router).
 
 use crate::JobBudget;
+use hookd_bus::envelopes::DeliveryJob;
 use hookd_bus::{BusError, Publisher, Route};
 use hookd_db::deliveries::Due;
 use hookd_db::lanes::Lane;
 use hookd_db::{DbError, Pool};
+use prost::Message as _;
 use std::time::Duration;
 use tracing::Instrument;
 
 /// The job of a claimed (leased) delivery, built in a step of the delivery's own trace
 /// (`delivery.schedule`), so a retry's (or a promoted fifo job's) spans join the trace of the
-/// message it comes from; with that span, for the step that sends or runs it.
-pub fn job_of(d: &Due) -> (Vec<u8>, tracing::Span) {
+/// message it comes from; with that span, for the step that sends or runs it. Not encoded:
+/// a publisher encodes it, a worker running a promoted fifo job in-process uses it as is.
+pub fn job_of(d: &Due) -> (DeliveryJob, tracing::Span) {
     let payload = hookd_bus::webhook_body(&d.message);
     let message = hookd_bus::JobMessage {
         id: d.message.id,
@@ -24,7 +27,7 @@ pub fn job_of(d: &Due) -> (Vec<u8>, tracing::Span) {
         delivery_id: d.delivery_id,
         attempt: d.attempt as u32,
         explicit: d.explicit,
-        ordered: d.ordered,
+        ordered: d.lane.is_some(),
     };
     let span = tracing::info_span!("delivery.schedule", delivery_id = %d.delivery_id,
         message_id = %d.message.id, attempt = d.attempt);
@@ -43,7 +46,10 @@ pub async fn publish_due(publisher: &Publisher, budget: Option<&JobBudget>, due:
         budget,
         due,
         |d| JobBudget::job_cost(hookd_bus::webhook_body_len(&d.message) + d.endpoint.url.len()),
-        |d| Some(job_of(d)),
+        |d| {
+            let (job, span) = job_of(d);
+            Some((job.encode_to_vec(), span))
+        },
         |result| match result {
             Ok(()) => published += 1,
             Err(e) => tracing::warn!(error = %e, "job publish failed; its lease resends it"),
@@ -125,8 +131,7 @@ pub async fn advance_lanes(
 }
 
 /// Promotes the next delivery of each lane whose head has settled and returns them, leased,
-/// for the caller to publish or run. The head of a disabled endpoint fails at once (as the
-/// scheduler fails any job of one) and its lane moves on again.
+/// for the caller to publish or run (see `past_disabled`).
 pub async fn promote_lanes(
     pool: &Pool,
     mut lanes: Vec<Lane>,
@@ -140,28 +145,44 @@ pub async fn promote_lanes(
         promoted = tracing::field::Empty
     );
     async move {
-        let mut promoted = Vec::new();
-        for _ in 0..MAX_ROUNDS {
-            if lanes.is_empty() {
-                break;
-            }
-            let lease_until =
-                chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default();
+        let due = if lanes.is_empty() {
+            Vec::new()
+        } else {
             let mut client = pool.get().await?;
-            let due = hookd_db::lanes::promote(&mut client, &lanes, lease_until).await?;
-            let (enabled, disabled): (Vec<Due>, Vec<Due>) =
-                due.into_iter().partition(|d| d.endpoint.enabled);
-            promoted.extend(enabled);
-            lanes = if disabled.is_empty() {
-                Vec::new()
-            } else {
-                let ids: Vec<_> = disabled.iter().map(|d| d.delivery_id).collect();
-                hookd_db::deliveries::fail(&client, &ids).await?
-            };
-        }
+            hookd_db::lanes::promote(&mut client, &lanes, lease_until(lease)).await?
+        };
+        let promoted = past_disabled(pool, due, lease).await?;
         tracing::Span::current().record("promoted", promoted.len());
         Ok(promoted)
     }
     .instrument(span)
     .await
+}
+
+/// Of promoted deliveries, those to send: the head of a disabled endpoint fails at once (as
+/// the scheduler fails any job of one) and its lane is promoted again.
+pub async fn past_disabled(
+    pool: &Pool,
+    mut due: Vec<Due>,
+    lease: Duration,
+) -> Result<Vec<Due>, DbError> {
+    let mut promoted = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        let (enabled, disabled): (Vec<Due>, Vec<Due>) =
+            due.into_iter().partition(|d| d.endpoint.enabled);
+        promoted.extend(enabled);
+        if disabled.is_empty() {
+            return Ok(promoted);
+        }
+        let ids: Vec<_> = disabled.iter().map(|d| d.delivery_id).collect();
+        let mut client = pool.get().await?;
+        let lanes = hookd_db::deliveries::fail(&client, &ids).await?;
+        due = hookd_db::lanes::promote(&mut client, &lanes, lease_until(lease)).await?;
+    }
+    Ok(promoted)
+}
+
+/// The lease of a job promoted or claimed now.
+pub fn lease_until(lease: Duration) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default()
 }

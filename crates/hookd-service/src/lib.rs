@@ -10,7 +10,8 @@ mod readiness;
 pub use budget::{Held, JobBudget, JOB_OVERHEAD_BYTES, MAX_SLICE};
 pub use gateway_jobs::gateway_job_of;
 pub use jobs::{
-    advance_idle_lanes, advance_lanes, job_of, promote_lanes, publish_due, publish_jobs,
+    advance_idle_lanes, advance_lanes, job_of, lease_until, past_disabled, promote_lanes,
+    publish_due, publish_jobs,
 };
 pub use periodic::run as periodic;
 pub use readiness::{dependencies_ready, readiness, Unready};

@@ -50,7 +50,7 @@ impl DeliveryWorker {
                 settings.delivery.per_endpoint_concurrency * 4,
                 usize::from(settings.delivery.prefetch) / 4,
             ),
-            recorder: crate::recorder::start(pool.clone()),
+            recorder: crate::recorder::start(pool.clone(), settings.delivery.lease),
             postponer: crate::postponer::start(pool.clone()),
             gw_recorder: crate::gw_recorder::start(
                 pool.clone(),

@@ -362,16 +362,16 @@ impl Worker {
             next_attempt_at: next,
         };
         let recorded = tracing::info_span!("delivery.record", status = ?record.status);
-        let settled = self
+        let recorded = self
             .recorder
-            .submit(record)
+            .submit(record, job.ordered)
             .instrument(recorded)
             .await
             .map_err(|e| e.to_string())?;
-        let finished = settled.is_some();
-        if let Some(lane) = settled.and_then(|s| s.lane) {
+        let finished = recorded.settled.is_some();
+        if let Some(lane) = recorded.settled.and_then(|s| s.lane) {
             // A fifo head settled: its lane's next delivery goes now.
-            self.move_lane_on(lane, delivery_id).await;
+            self.move_lane_on(lane, recorded.next, delivery_id).await;
         }
         AttemptRecorded {
             delivery_id: &job.delivery_id,

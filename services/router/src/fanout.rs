@@ -180,7 +180,7 @@ pub async fn route_message(
                 ordered: false,
             };
             let job = hookd_bus::delivery_job(first, &message, by_id.get(endpoint_id)?);
-            Some((job, tracing::Span::current()))
+            Some((job.encode_to_vec(), tracing::Span::current()))
         },
         |result| match result {
             Ok(()) => metrics.jobs_published.inc(),
