@@ -231,21 +231,32 @@ impl Worker {
             (Some(n), Some("concurrent")) => n as usize,
             _ => self.settings.delivery.per_endpoint_concurrency,
         };
-        let Some(slot) = self
+        // As for endpoints (`Worker::send`): held a while at the cap, else put off to its turn
+        // at the destination's pace; turned back by an open circuit, also to its turn.
+        let timeout = self.settings.delivery.timeout;
+        let slot = self
             .limiter
-            .acquire_capped(destination_id, cap, SLOT_WAIT)
-            .await
-        else {
-            return Err(self.settings.delivery.timeout.min(Duration::from_secs(5)));
-        };
+            .acquire_or_hold_capped(
+                destination_id,
+                cap,
+                SLOT_WAIT,
+                self.hold_limit(),
+                timeout,
+                crate::worker::MOST_PUT_OFF,
+            )
+            .await?;
         if let Gate::Wait(delay) = self.circuit_gate(destination_id, explicit) {
-            return Err(delay);
+            let turn = self
+                .limiter
+                .turn(destination_id, timeout, crate::worker::MOST_PUT_OFF);
+            return Err(delay.max(turn));
         }
         if let (Some(n), Some(p)) = (gw.rate_limit, period(gw.rate_limit_period.as_deref())) {
             self.pacer.take_per(destination_id, n, p)?;
         }
         let global = self.global.acquire().await.ok();
         let result = crate::attempt::send_once(&self.client, req).await;
+        slot.tried(result.duration);
         self.metrics
             .attempt_duration
             .observe(result.duration.as_secs_f64());

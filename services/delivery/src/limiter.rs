@@ -96,7 +96,23 @@ impl EndpointLimiter {
         worst_try: Duration,
         most: Duration,
     ) -> Result<Slot, Duration> {
-        let semaphore = self.semaphore(endpoint, self.per_endpoint);
+        let cap = self.per_endpoint;
+        self.acquire_or_hold_capped(endpoint, cap, wait, hold, worst_try, most)
+            .await
+    }
+
+    /// As `acquire_or_hold`, with the endpoint's own cap (a gateway destination's `concurrent`
+    /// rate limit). A changed cap takes effect for slots taken after it.
+    pub async fn acquire_or_hold_capped(
+        self: &Arc<Self>,
+        endpoint: Uuid,
+        cap: usize,
+        wait: Duration,
+        hold: Duration,
+        worst_try: Duration,
+        most: Duration,
+    ) -> Result<Slot, Duration> {
+        let semaphore = self.semaphore(endpoint, cap.max(1));
         let slot = |permit| Slot {
             _permit: permit,
             endpoint,
@@ -125,8 +141,8 @@ impl EndpointLimiter {
         self.acquire_capped(endpoint, self.per_endpoint, wait).await
     }
 
-    /// As `acquire`, with the endpoint's own cap (a gateway destination's `concurrent` rate
-    /// limit). A changed cap takes effect for slots taken after it.
+    /// As `acquire`, with the endpoint's own cap.
+    #[cfg(test)]
     pub async fn acquire_capped(
         &self,
         endpoint: Uuid,

@@ -50,7 +50,7 @@ pub struct Worker {
 const SLOT_WAIT: Duration = Duration::from_millis(250);
 /// The longest a job put off by its endpoint's cap waits before its turn comes: a hanging
 /// endpoint's backlog is spread over this at most.
-const MOST_PUT_OFF: Duration = Duration::from_secs(30);
+pub(crate) const MOST_PUT_OFF: Duration = Duration::from_secs(30);
 
 /// What became of one job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,13 @@ impl Worker {
             .map_err(|e| e.to_string())?;
         JobPostponed { delivery_id, delay }.emit(&self.metrics);
         Ok(Outcome::Postponed)
+    }
+
+    /// How long a job may be held for its endpoint's slot. A held job stays unacked with its
+    /// delivery leased: it is let go well within the lease, so no second copy goes out meanwhile.
+    pub(crate) fn hold_limit(&self) -> Duration {
+        let settings = &self.settings.delivery;
+        settings.timeout.min(settings.lease / 4)
     }
 
     /// Writes what a circuit transition means, and only then: the start of a run of failures,
@@ -153,12 +160,15 @@ impl Worker {
         signing: &Signing,
     ) -> Result<(TryResult, Transition, i64), Duration> {
         let settings = &self.settings.delivery;
-        // A job held for a slot stays unacked with its delivery leased: it is let go well
-        // within the lease, so no second copy goes out meanwhile.
-        let hold = settings.timeout.min(settings.lease / 4);
         let slot = match self
             .limiter
-            .acquire_or_hold(endpoint_id, SLOT_WAIT, hold, settings.timeout, MOST_PUT_OFF)
+            .acquire_or_hold(
+                endpoint_id,
+                SLOT_WAIT,
+                self.hold_limit(),
+                settings.timeout,
+                MOST_PUT_OFF,
+            )
             .await
         {
             Ok(slot) => slot,
