@@ -1,6 +1,7 @@
+use crate::acks::{AckCounts, Acks};
 use crate::{connect, BusError, Route, Topology};
 use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::options::{BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use std::future::Future;
 use std::sync::Arc;
@@ -31,10 +32,13 @@ pub struct ConsumerConfig {
     pub route: Route,
     pub prefetch: u16,
     pub tag: String,
+    /// What the consumer acked, and in how many frames (acks are coalesced: `acks.rs`).
+    pub acks: Arc<AckCounts>,
 }
 
 /// Consumes `route`'s queue until `shutdown`: each envelope is handled on its own task (up to
-/// `prefetch` at once) and acked manually after the handler returns. Reconnects with backoff
+/// `prefetch` at once) and acked manually after the handler returns (acks of consecutive
+/// envelopes coalesced into one `multiple` ack, see `acks.rs`). Reconnects with backoff
 /// when the broker goes away; on shutdown it stops taking envelopes and waits for the handlers
 /// in flight, whose unacked envelopes the broker hands out again if they do not finish.
 pub async fn consume<H, F>(config: ConsumerConfig, shutdown: CancellationToken, handler: H)
@@ -89,6 +93,7 @@ where
             .await?;
         Ok::<_, BusError>((conn, ch, stream))
     };
+    let (acks, acking) = Acks::start(config.acks.clone());
     // Bounded and given up on shutdown: over a link cut mid-handshake lapin can wait for a
     // reply for good.
     let (conn, ch, mut stream) = tokio::select! {
@@ -106,6 +111,8 @@ where
         };
         let handler = handler.clone();
         let stopping = shutdown.clone();
+        acks.started(delivery.delivery_tag);
+        let acks = acks.clone();
         tracker.spawn(async move {
             // Past shutdown a handler has DRAIN_TIMEOUT to finish; one held up longer (by a
             // lost broker) is dropped unacked, and the broker hands its envelope out again.
@@ -114,7 +121,7 @@ where
                 tokio::time::sleep(DRAIN_TIMEOUT).await;
             };
             tokio::select! {
-                _ = handle_one(handler.as_ref(), delivery) => {}
+                _ = handle_one(handler.as_ref(), delivery, &acks) => {}
                 _ = deadline => tracing::warn!("shutdown: a handler did not finish; its envelope will be redelivered"),
             }
         });
@@ -123,6 +130,9 @@ where
     tracker.close();
     tracker.wait().await;
     tracker.reopen();
+    // The last acks go out before the channel closes.
+    drop(acks);
+    let _ = acking.await;
     // A courtesy to the broker, bounded: after a lost link lapin's close can wait for an
     // answer that never comes, and would hold the service's shutdown.
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, ch.close(200, "shutdown".into())).await;
@@ -130,24 +140,12 @@ where
     Ok(())
 }
 
-/// Runs the handler on one envelope and acks it as the handler decided.
-async fn handle_one<H, F>(handler: &H, delivery: lapin::message::Delivery)
+/// Runs the handler on one envelope and reports what it decided to the channel's acks.
+async fn handle_one<H, F>(handler: &H, delivery: lapin::message::Delivery, acks: &Acks)
 where
     H: Fn(Vec<u8>, bool) -> F,
     F: Future<Output = Ack>,
 {
     let outcome = handler(delivery.data, delivery.redelivered).await;
-    let options = |requeue| BasicNackOptions {
-        requeue,
-        ..Default::default()
-    };
-    let result = match outcome {
-        Ack::Ack => delivery.acker.ack(BasicAckOptions::default()).await,
-        Ack::Requeue => delivery.acker.nack(options(true)).await,
-        Ack::Reject => delivery.acker.nack(options(false)).await,
-    };
-    if let Err(e) = result {
-        // The broker hands the envelope out again; handlers are idempotent.
-        tracing::debug!(error = %e, "ack failed");
-    }
+    acks.finished(delivery.acker, delivery.delivery_tag, outcome);
 }

@@ -1,6 +1,7 @@
 //! The message bus: protobuf envelopes (with the W3C trace context of their message), the RabbitMQ topology, a publisher that awaits
 //! confirms, and a consumer loop with manual acks.
 
+mod acks;
 mod build;
 mod consumer;
 mod error;
@@ -16,6 +17,7 @@ pub mod envelopes {
     include!(concat!(env!("OUT_DIR"), "/hookd.v1.rs"));
 }
 
+pub use acks::AckCounts;
 pub use build::{
     credential_headers, delivery_job, gateway_delivery_job, gateway_job, gateway_url,
     message_accepted, now_micros, request_accepted, webhook_body, webhook_body_len,

@@ -176,6 +176,7 @@ impl DeliveryWorker {
                 route: Route::Deliveries,
                 prefetch: settings.delivery.prefetch,
                 tag: "hookd-delivery".into(),
+                acks: Default::default(),
             };
             let (worker, shutdown) = (worker.clone(), shutdown.clone());
             tasks.spawn(async move {

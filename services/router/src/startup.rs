@@ -211,6 +211,7 @@ impl Router {
                 route: Route::Messages,
                 prefetch: settings.amqp.prefetch,
                 tag: "hookd-router".into(),
+                acks: Default::default(),
             };
             let lease = settings.delivery.lease;
             let ctx = crate::fanout::FanOutContext {
@@ -274,6 +275,7 @@ impl Router {
                 route: Route::Requests,
                 prefetch: settings.amqp.prefetch,
                 tag: "hookd-router-gateway".into(),
+                acks: Default::default(),
             };
             let (consumer, consumer_shutdown) = (gateway.clone(), shutdown.clone());
             tasks.spawn(async move {
