@@ -1,5 +1,5 @@
 //! S2O and S2OK (issue 18): an open-loop load of 500 msg/s for S2's duration to two endpoints
-//! whose receiver answers after `sleep(1 ms)`: one fifo and one unordered beside it.
+//! whose receiver answers after 1 ms: one fifo and one unordered beside it.
 //!
 //! - S2O: the fifo endpoint has no `ordering_key`, so it is a single lane, the hardest case:
 //!   every message waits for the one before it.
@@ -10,9 +10,10 @@
 //! kept its order (arrivals at the receiver against hookd's message ids), the unordered one's
 //! end-to-end latency against S2's, and CPU per delivery.
 //!
-//! "Answers in 1 ms" is tokio's `sleep(1 ms)` in the receiver, which waits longer: its timer
-//! ticks in whole milliseconds and rounds the deadline up, so the answer comes ~2 ms after the
-//! request (measured in BENCHMARKS.md's S2O section). The targets keep the name "~1 ms".
+//! "Answers in 1 ms": the receiver waits 1 ms on a blocking-pool thread (`Behavior::After`),
+//! ~1.1 ms in fact. Until 2026-12-02 it used tokio's `sleep(1 ms)`, which waits ~2.1 ms (its
+//! timer ticks in whole milliseconds and rounds the deadline up), so S2O's figures before that
+//! date had a ~2 ms receiver (BENCHMARKS.md, S2O section).
 
 use crate::generator::KEY_FIELD;
 use crate::receiver::{Behavior, EndpointReport};

@@ -151,3 +151,20 @@ async fn ranks_first_arrivals_in_arrival_order_with_their_message_ids() {
     post(&r.url("/a"), webhook(3, sent)).await;
     assert_eq!(r.report("/a", &[true; 4]).message_ids[3], 0);
 }
+
+#[tokio::test]
+async fn answers_after_about_the_time_asked_not_a_timer_tick_more() {
+    let r = Receiver::start(&[spec("/a", Behavior::After(Duration::from_millis(1)), 64)])
+        .await
+        .unwrap();
+    let mut took = Vec::new();
+    for seq in 0..41 {
+        let t = std::time::Instant::now();
+        assert_eq!(post(&r.url("/a"), webhook(seq, unix_micros())).await, 200);
+        took.push(t.elapsed());
+    }
+    took.sort();
+    assert!(took[0] >= Duration::from_millis(1), "{took:?}");
+    // tokio's sleep(1 ms) took ~2.1 ms: the median shows which wait answered.
+    assert!(took[20] < Duration::from_micros(1900), "{took:?}");
+}
