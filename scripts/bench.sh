@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: builds the release binaries, makes sure PostgreSQL and RabbitMQ run, runs the
-# benchmark scenarios (L, S1..S5, S3F: S3 with endpoint filters, S2O: S2's load to a fifo endpoint beside an unordered one, G1 and G2: the gateway's inbound, and C: the console's message
-# log) against the real stack, prints one JSON object per scenario and writes the table into BENCHMARKS.md (between its
+# benchmark scenarios (L, S1..S5, S3F: S3 with endpoint filters, S2O: S2's load to a fifo
+# endpoint beside an unordered one, S2OK: the same with the fifo endpoint keyed into 32 lanes,
+# G1 and G2: the gateway's inbound, and C: the console's message log) against the real stack,
+# prints one JSON object per scenario and writes the table into BENCHMARKS.md (between its
 # bench markers; the prose stays).
 #
 # Arguments go to hookd-bench, e.g. `scripts/bench.sh --quick --only S1,S2` (see

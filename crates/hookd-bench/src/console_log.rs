@@ -203,7 +203,7 @@ pub async fn run(cfg: &StackConfig, plan: &Plan) -> Result<Value> {
         "C",
         &["http://127.0.0.1:9/never".to_owned()],
         None,
-        &[],
+        setup::Fifo::default(),
     )
     .await?;
     let seeding = Instant::now();

@@ -51,6 +51,7 @@ pub async fn s3f(suite: &mut Suite) -> Result<Value> {
         awaited: &all,
         endpoint_filter: Some(&filter),
         fifo: &[],
+        key_values: None,
         seed_sql: None,
         probe_sql: None,
     };

@@ -38,6 +38,7 @@ fn source_run<'a>(name: &'a str, specs: &'a [crate::receiver::EndpointSpec]) -> 
         awaited: &[0],
         endpoint_filter: None,
         fifo: &[],
+        key_values: None,
         seed_sql: None,
         probe_sql: None,
     }

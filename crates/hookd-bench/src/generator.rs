@@ -1,6 +1,7 @@
 //! The load generator: POSTs messages whose `data` carries a sequence number `seq` and the send
-//! time `sent_at_us`, over one keep-alive pooled hyper client, either closed loop (a fixed
-//! number of requests in flight) or open loop (a fixed rate, whatever the answers).
+//! time `sent_at_us` (keyed fifo scenarios add an ordering key value, [`KEY_FIELD`]), over one
+//! keep-alive pooled hyper client, either closed loop (a fixed number of requests in flight) or
+//! open loop (a fixed rate, whatever the answers).
 //!
 //! Results live in one slot per sequence number (atomics), so the senders share no lock.
 
@@ -31,7 +32,13 @@ pub struct Target {
     /// Sent as `Authorization: Bearer <key>` when set.
     pub api_key: Option<String>,
     pub event_type: String,
+    /// `Some(n)`: `data` also carries [`KEY_FIELD`] = `seq % n` (S2OK's ordering key), so
+    /// message `seq` goes in lane `seq % n`. `None`: no such field.
+    pub key_values: Option<u64>,
 }
+
+/// The field of `data` that keyed scenarios give their fifo endpoint as `ordering_key`.
+pub const KEY_FIELD: &str = "customer";
 
 /// How much load, and how it is paced.
 #[derive(Debug, Clone, Copy)]
@@ -101,10 +108,15 @@ impl Generator {
         Self { client }
     }
 
-    /// The JSON body of message `seq`, stamped with the current time.
-    pub fn body(event_type: &str, seq: u64) -> String {
+    /// The JSON body of message `seq`, stamped with the current time; with `key_values`, its
+    /// `data` also carries the key value `seq % key_values`.
+    pub fn body(event_type: &str, seq: u64, key_values: Option<u64>) -> String {
+        let key = match key_values {
+            Some(n) => format!(r#","{KEY_FIELD}":{}"#, seq % n.max(1)),
+            None => String::new(),
+        };
         format!(
-            r#"{{"event_type":"{event_type}","version":"1.0","data":{{"seq":{seq},"sent_at_us":{}}}}}"#,
+            r#"{{"event_type":"{event_type}","version":"1.0","data":{{"seq":{seq},"sent_at_us":{}{key}}}}}"#,
             unix_micros()
         )
     }
@@ -239,7 +251,7 @@ impl Generator {
     }
 
     async fn send_into(&self, target: &Target, seq: u64, slots: &Slots) {
-        let body = Self::body(&target.event_type, seq);
+        let body = Self::body(&target.event_type, seq, target.key_values);
         let t = Instant::now();
         let status = self.post(target, body).await;
         let i = seq as usize;
@@ -258,6 +270,7 @@ mod tests {
             url: r.url(path),
             api_key: Some("k".into()),
             event_type: "bench.event".into(),
+            key_values: None,
         }
     }
 
@@ -307,9 +320,18 @@ mod tests {
     fn body_carries_seq_and_send_time() {
         let before = unix_micros();
         let body: serde_json::Value =
-            serde_json::from_str(&Generator::body("user.created", 42)).unwrap();
+            serde_json::from_str(&Generator::body("user.created", 42, None)).unwrap();
         assert_eq!(body["event_type"], "user.created");
         assert_eq!(body["data"]["seq"], 42);
         assert!(body["data"]["sent_at_us"].as_u64().unwrap() >= before);
+        assert_eq!(
+            body["data"].as_object().unwrap().len(),
+            2,
+            "no key field: {body}"
+        );
+        let keyed: serde_json::Value =
+            serde_json::from_str(&Generator::body("user.created", 42, Some(32))).unwrap();
+        assert_eq!(keyed["data"]["seq"], 42);
+        assert_eq!(keyed["data"][KEY_FIELD], 10);
     }
 }

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod procstat;
 pub mod receiver;
 pub mod report;
+pub mod report_notes;
 pub mod retention_bench;
 pub mod run;
 pub mod scenarios;

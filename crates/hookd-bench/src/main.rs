@@ -14,9 +14,9 @@ const USAGE: &str = "\
 usage: hookd-bench [options]
 
 Starts the hookd stack (release binaries) on a dedicated database and broker prefix, runs the
-scenarios L, S1..S5 (with S2H: S2 at 500 msg/s, S2O: S2's load to a fifo endpoint, S2R: S2
-while retention expunges a backlog, S4B: S4 without its hanging endpoint, S4C: S4 at 1,000
-msg/s), S3F, G1 and G2 (S1's and S2's loads into a gateway source URL) and C (the console's
+scenarios L, S1..S5 (with S2H: S2 at 500 msg/s, S2O: 500 msg/s to a fifo endpoint, S2OK: the
+same with the fifo endpoint keyed into 32 lanes, S2R: S2 while retention expunges a backlog,
+S4B: S4 without its hanging endpoint, S4C: S4 at 1,000 msg/s), S3F, G1 and G2 (S1's and S2's loads into a gateway source URL) and C (the console's
 message log) and prints one JSON object per scenario on stdout.
 
   --quick            smaller counts and durations (S1 5,000 messages, S2 10 s, ...)

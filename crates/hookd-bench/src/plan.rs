@@ -5,11 +5,13 @@ use std::time::Duration;
 /// Scenario names, in run order.
 /// G1 and G2 are S1 and S2 sent to a gateway source instead of the messages API.
 /// S3F is S3 with a payload filter on every endpoint, S2O S2's load to a fifo endpoint beside
-/// an unordered one (issue 18); S2R is S2 while the retention pass expunges a backlog (issue 17).
+/// an unordered one (issue 18), S2OK the same with the fifo endpoint keyed (32 lanes); S2R is S2
+/// while the retention pass expunges a backlog (issue 17).
 /// S2H is S2 at a moderate rate; S4B is S4 without the hanging endpoint (S4's yardstick); S4C is
 /// S4 at S2's rate, more than the machine delivers: capacity, not isolation (issue 13).
-pub const SCENARIOS: [&str; 15] = [
-    "L", "S1", "S2", "S2H", "S2O", "S2R", "S3", "S3F", "S4B", "S4", "S4C", "S5", "G1", "G2", "C",
+pub const SCENARIOS: [&str; 16] = [
+    "L", "S1", "S2", "S2H", "S2O", "S2OK", "S2R", "S3", "S3F", "S4B", "S4", "S4C", "S5", "G1",
+    "G2", "C",
 ];
 
 #[derive(Debug, Clone)]
@@ -159,6 +161,8 @@ mod tests {
         assert_eq!(select(Some("G1,G2")).unwrap(), vec!["L", "S1", "G1", "G2"]);
         assert_eq!(select(Some("s4")).unwrap(), vec!["L", "S4B", "S4"]);
         assert_eq!(select(Some("S2H,S4C")).unwrap(), vec!["L", "S2H", "S4C"]);
+        assert_eq!(select(Some("s2ok,S2O")).unwrap(), vec!["L", "S2O", "S2OK"]);
+        assert_eq!(select(Some("S2OK")).unwrap(), vec!["L", "S2OK"]);
         assert!(select(Some("S9")).is_err());
         assert!(select(Some(",")).is_err());
     }

@@ -1,6 +1,7 @@
 //! The benchmark's webhook receiver: an HTTP/1 server on 127.0.0.1 that stands in for many
-//! endpoints (one per path) and records, per endpoint, how often each sequence number arrived
-//! and the end-to-end latency of its first arrival.
+//! endpoints (one per path) and records, per endpoint, how often each sequence number arrived,
+//! the end-to-end latency of its first arrival, that arrival's place in the endpoint's arrival
+//! order and hookd's message id (fifo's order), so a fifo scenario can check order per lane.
 //!
 //! Unlike `hookd_testkit::Receiver`, which keeps every request under one lock for assertions,
 //! the hot path here takes no lock: the endpoints are fixed at start, and each keeps one atomic
@@ -35,7 +36,8 @@ pub enum Behavior {
     /// 500 for this long after [`Receiver::start_clock`], then 200. Before the clock starts
     /// (set-up and warm-up) it answers 200.
     FailFor(Duration),
-    /// 200 after this long: a receiver that does a little work per webhook.
+    /// 200 after this long: a receiver that does a little work per webhook. Waited on a
+    /// blocking-pool thread, see [`answer_after`].
     After(Duration),
 }
 
@@ -56,8 +58,17 @@ pub struct EndpointSpec {
 /// The part of a request body the receiver reads: hookd's webhook body and the generator's
 /// message body both carry the generator's fields in `data`.
 #[derive(Deserialize)]
-struct Body {
+struct Body<'a> {
+    /// hookd's message id (a UUID v7, the order fifo keeps); absent in the generator's body.
+    #[serde(default, borrow)]
+    id: Option<&'a str>,
     data: Data,
+}
+
+/// A UUID's 128 bits, or 0 when `id` is not one (the ids are compared, not shown).
+fn id_bits(id: Option<&str>) -> u128 {
+    id.and_then(|id| u128::from_str_radix(&id.replace('-', ""), 16).ok())
+        .unwrap_or(0)
 }
 
 #[derive(Deserialize)]
@@ -76,6 +87,13 @@ struct Endpoint {
     arrivals: Box<[AtomicU32]>,
     /// End-to-end latency of the first 2xx arrival, in microseconds.
     latency_us: Box<[AtomicU64]>,
+    /// The first 2xx arrival's rank: the `next_rank` it drew when its request came in.
+    rank: Box<[AtomicU64]>,
+    /// Ranks drawn by requests, in the order they came in.
+    next_rank: AtomicU64,
+    /// The first 2xx arrival's message id ([`id_bits`]), high and low halves.
+    id_hi: Box<[AtomicU64]>,
+    id_lo: Box<[AtomicU64]>,
     /// Sequence numbers that arrived at least once.
     unique: AtomicU64,
     /// Every request, whatever the answer (warm-ups included).
@@ -94,6 +112,10 @@ impl Endpoint {
             behavior: spec.behavior,
             arrivals: (0..spec.capacity).map(|_| AtomicU32::new(0)).collect(),
             latency_us: (0..spec.capacity).map(|_| AtomicU64::new(0)).collect(),
+            rank: (0..spec.capacity).map(|_| AtomicU64::new(0)).collect(),
+            next_rank: AtomicU64::new(0),
+            id_hi: (0..spec.capacity).map(|_| AtomicU64::new(0)).collect(),
+            id_lo: (0..spec.capacity).map(|_| AtomicU64::new(0)).collect(),
             unique: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             warmups: AtomicU64::new(0),
@@ -104,13 +126,16 @@ impl Endpoint {
         }
     }
 
-    fn record(&self, seq: u64, sent_at_us: u64, now_us: u64) {
+    fn record(&self, seq: u64, sent_at_us: u64, now_us: u64, rank: u64, id: u128) {
         let Some(slot) = self.arrivals.get(seq as usize) else {
             self.out_of_range.fetch_add(1, Relaxed);
             return;
         };
         if slot.fetch_add(1, Relaxed) == 0 {
             self.latency_us[seq as usize].store(now_us.saturating_sub(sent_at_us), Relaxed);
+            self.rank[seq as usize].store(rank, Relaxed);
+            self.id_hi[seq as usize].store((id >> 64) as u64, Relaxed);
+            self.id_lo[seq as usize].store(id as u64, Relaxed);
             self.unique.fetch_add(1, Relaxed);
             self.first_arrival_us.fetch_min(now_us, Relaxed);
             self.last_arrival_us.fetch_max(now_us, Relaxed);
@@ -145,6 +170,10 @@ pub struct EndpointReport {
     pub latencies_us: Vec<u64>,
     /// The sequence number of each entry of `latencies_us` (when in the load it was sent).
     pub latency_seqs: Vec<u64>,
+    /// The arrival rank of each entry of `latencies_us`: lower arrived earlier.
+    pub arrival_ranks: Vec<u64>,
+    /// hookd's message id of each entry of `latencies_us` as bits (0: none in the body).
+    pub message_ids: Vec<u128>,
     /// Unix micros of the first and the last first-arrival of a sequence number.
     pub first_arrival_us: Option<u64>,
     pub last_arrival_us: Option<u64>,
@@ -250,6 +279,9 @@ impl Receiver {
                     r.delivered += 1;
                     r.latencies_us.push(e.latency_us[seq].load(Relaxed));
                     r.latency_seqs.push(seq as u64);
+                    r.arrival_ranks.push(e.rank[seq].load(Relaxed));
+                    let (hi, lo) = (e.id_hi[seq].load(Relaxed), e.id_lo[seq].load(Relaxed));
+                    r.message_ids.push(u128::from(hi) << 64 | u128::from(lo));
                 }
                 (true, false) => r.missing += 1,
                 (false, true) => r.unexpected += 1,
@@ -309,6 +341,13 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     }
 }
 
+/// `After`'s wait. Not `tokio::time::sleep`: its timer rounds a deadline up to the next
+/// whole-millisecond tick and parks in whole milliseconds, so `sleep(1 ms)` waited 2.1 ms (p50)
+/// on the bench machine; `std::thread::sleep` (nanosleep) on a blocking-pool thread, ~1.1 ms.
+async fn answer_after(d: Duration) {
+    let _ = tokio::task::spawn_blocking(move || std::thread::sleep(d)).await;
+}
+
 fn answer(status: StatusCode) -> Response<Empty<Bytes>> {
     let mut r = Response::new(Empty::new());
     *r.status_mut() = status;
@@ -331,6 +370,8 @@ async fn handle(
     if parsed.as_ref().is_some_and(|b| b.data.warmup) {
         endpoint.warmups.fetch_add(1, Relaxed);
     }
+    // Drawn on arrival, before any answer delay: the order hookd sent in.
+    let rank = endpoint.next_rank.fetch_add(1, Relaxed);
     match endpoint.behavior {
         Behavior::Ok => {}
         Behavior::Hang => {
@@ -340,7 +381,7 @@ async fn handle(
             }
             return Ok(answer(StatusCode::SERVICE_UNAVAILABLE));
         }
-        Behavior::After(d) => tokio::time::sleep(d).await,
+        Behavior::After(d) => answer_after(d).await,
         Behavior::FailFor(period) => {
             let start = state.clock_start_us.load(Relaxed);
             if start != 0 && now_us < start + period.as_micros() as u64 {
@@ -350,13 +391,14 @@ async fn handle(
     }
     match parsed {
         Some(Body {
+            id,
             data:
                 Data {
                     seq: Some(seq),
                     sent_at_us,
                     warmup: false,
                 },
-        }) => endpoint.record(seq, sent_at_us, now_us),
+        }) => endpoint.record(seq, sent_at_us, now_us, rank, id_bits(id)),
         Some(b) if b.data.warmup => {}
         _ => {
             endpoint.unparseable.fetch_add(1, Relaxed);

@@ -128,3 +128,43 @@ async fn hanging_endpoint_holds_until_stopped_and_records_nothing() {
         .await
         .expect("the hanging request ends when the receiver stops");
 }
+
+#[tokio::test]
+async fn ranks_first_arrivals_in_arrival_order_with_their_message_ids() {
+    let r = Receiver::start(&[spec("/a", Behavior::Ok, 4)])
+        .await
+        .unwrap();
+    let sent = unix_micros();
+    let id = |n: u8| format!("01938c2e-7d1a-7000-8000-0000000000{n:02x}");
+    // 2 comes first, then 0, a duplicate of 2 (not its first arrival), then 1; 3 never.
+    for (seq, n) in [(2, 1), (0, 2), (2, 3), (1, 4)] {
+        let body = webhook(seq, sent).replace(r#""id":"m""#, &format!(r#""id":"{}""#, id(n)));
+        assert_eq!(post(&r.url("/a"), body).await, 200);
+    }
+    let rep = r.report("/a", &[true; 4]);
+    assert_eq!(rep.latency_seqs, vec![0, 1, 2]);
+    // Ranks follow arrivals: 0 came second, 1 fourth, 2 first; the duplicate kept its first.
+    assert_eq!(rep.arrival_ranks, vec![1, 3, 0]);
+    let base = 0x01938c2e_7d1a_7000_8000_000000000000_u128;
+    assert_eq!(rep.message_ids, vec![base + 2, base + 4, base + 1]);
+    // A body without a UUID id (the generator's own) records 0.
+    post(&r.url("/a"), webhook(3, sent)).await;
+    assert_eq!(r.report("/a", &[true; 4]).message_ids[3], 0);
+}
+
+#[tokio::test]
+async fn answers_after_about_the_time_asked_not_a_timer_tick_more() {
+    let r = Receiver::start(&[spec("/a", Behavior::After(Duration::from_millis(1)), 64)])
+        .await
+        .unwrap();
+    let mut took = Vec::new();
+    for seq in 0..41 {
+        let t = std::time::Instant::now();
+        assert_eq!(post(&r.url("/a"), webhook(seq, unix_micros())).await, 200);
+        took.push(t.elapsed());
+    }
+    took.sort();
+    assert!(took[0] >= Duration::from_millis(1), "{took:?}");
+    // tokio's sleep(1 ms) took ~2.1 ms: the median shows which wait answered.
+    assert!(took[20] < Duration::from_micros(1900), "{took:?}");
+}

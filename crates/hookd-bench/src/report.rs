@@ -50,7 +50,7 @@ fn mem_total_gib(meminfo: &str) -> Option<f64> {
 }
 
 /// A number as a table shows it: three significant figures or so.
-fn num(v: &Value) -> String {
+pub(crate) fn num(v: &Value) -> String {
     if let Some(i) = v.as_u64() {
         return i.to_string();
     }
@@ -72,7 +72,7 @@ fn with_ratio(v: &Value, r: &Value) -> String {
     }
 }
 
-fn latencies(s: &Value, keys: &[&str]) -> String {
+pub(crate) fn latencies(s: &Value, keys: &[&str]) -> String {
     if s.is_null() {
         return "–".into();
     }
@@ -144,86 +144,6 @@ fn row(v: &Value) -> String {
     format!("| {} |", cells.join(" | "))
 }
 
-/// Scenario-specific figures that have no column.
-fn notes(results: &[Value]) -> Vec<String> {
-    let mut out = Vec::new();
-    for v in results {
-        match v["scenario"].as_str() {
-            Some("S4") => out.push(format!(
-                "- S4: healthy endpoints' e2e p99 {} ms against S4B's (no endpoint hanging) {} ms ({}×); the hanging endpoint took {} requests; healthy missing {}.",
-                num(&v["e2e_ms"]["p99_ms"]),
-                num(&v["s4b_e2e_p99_ms"]),
-                num(&v["e2e_p99_vs_s4b"]),
-                num(&v["hanging_requests"]),
-                num(&v["missing"]),
-            )),
-            Some("S5") => out.push(format!(
-                "- S5: the failing endpoints' backlog drained {} s after they recovered ({} s after the load began); {} failed attempts; failing endpoints' e2e p50/p99 {} ms; healthy endpoints' e2e p99 meanwhile {} ms; missing {}.",
-                num(&v["drain_after_recovery_s"]),
-                num(&v["backlog_drained_after_s"]),
-                num(&v["failed_attempts"]),
-                latencies(&v["failing_e2e_ms"], &["p50_ms", "p99_ms"]),
-                num(&v["e2e_ms"]["p99_ms"]),
-                num(&v["missing"]),
-            )),
-            Some("S2R") if v["error"].is_null() => out.push(format!(
-                "- S2R: S2 while the retention pass expunged {} of {} expired messages ({} rows/s, {} left at the end); e2e p99 {} ms against S2's {} ms ({}×); missing {}.",
-                num(&v["rows_expunged"]),
-                num(&v["backlog_seeded"]),
-                num(&v["expunged_per_s"]),
-                num(&v["backlog_left"]),
-                num(&v["e2e_ms"]["p99_ms"]),
-                num(&v["s2_e2e_p99_ms"]),
-                num(&v["e2e_p99_vs_s2"]),
-                num(&v["missing"]),
-            )),
-            Some("S3F") if v["error"].is_null() => out.push(format!(
-                "- S3F: every endpoint filters (all pass); CPU {} ms per delivery (router {}) against S3's {} ({}) in this run.",
-                num(&v["cpu_ms_per_delivery"]),
-                num(&v["router_cpu_ms_per_delivery"]),
-                num(&v["s3_cpu_ms_per_delivery"]),
-                num(&v["s3_router_cpu_ms_per_delivery"]),
-            )),
-            Some("S2O") if v["error"].is_null() => out.push(format!(
-                "- S2O: fifo endpoint (one lane, receiver ~1 ms) {} deliveries/s, e2e p50/p99 {} ms; the unordered one beside it e2e p50/p99 {} ms (S2's p99 {}); CPU {} ms per delivery; missing {}.",
-                num(&v["fifo_deliveries_per_s"]),
-                latencies(&v["fifo_e2e_ms"], &["p50_ms", "p99_ms"]),
-                latencies(&v["unordered_e2e_ms"], &["p50_ms", "p99_ms"]),
-                num(&v["s2_e2e_p99_ms"]),
-                num(&v["cpu_ms_per_delivery"]),
-                num(&v["missing"]),
-            )),
-            Some(g @ ("G1" | "G2")) if v["error"].is_null() => out.push(format!(
-                "- {g}: inbound to a gateway source, one connection; CPU {} ms per accepted request (services, PostgreSQL, RabbitMQ); missing {}, duplicates {}{}.",
-                num(&v["cpu_ms_per_request"]),
-                num(&v["missing"]),
-                num(&v["duplicates"]),
-                match g {
-                    "G1" => format!("; S1's accepted/s in this run {}", num(&v["s1_accepted_per_s"])),
-                    _ => format!("; S2's e2e p99 in this run {} ms", num(&v["s2_e2e_p99_ms"])),
-                },
-            )),
-            Some("C") if v["error"].is_null() => out.push(format!(
-                "- C: console message log with {} messages: server time p50/p99 {} ms (client {} ms) over {} pages (first page, the whole keyset walk of {} pages, four filters); first page alone p99 {} ms.",
-                num(&v["messages"]),
-                latencies(&v["all_pages"]["server_ms"], &["p50_ms", "p99_ms"]),
-                latencies(&v["all_pages"]["client_ms"], &["p50_ms", "p99_ms"]),
-                num(&v["pages_fetched"]),
-                num(&v["full_walk_pages"]),
-                num(&v["first_page"]["server_ms"]["p99_ms"]),
-            )),
-            _ => {}
-        }
-        if v["drained"] == false {
-            out.push(format!(
-                "- {}: deliveries were still missing when the bounded wait ended.",
-                v["scenario"].as_str().unwrap_or("?")
-            ));
-        }
-    }
-    out
-}
-
 /// The section between the markers: command, machine, date, the table, the targets.
 pub fn render(results: &[Value], machine: &Machine, command: &str, date: &str) -> String {
     let mut s = vec![
@@ -261,7 +181,7 @@ pub fn render(results: &[Value], machine: &Machine, command: &str, date: &str) -
         }
         s.push(String::new());
     }
-    let notes = notes(results);
+    let notes = crate::report_notes::notes(results);
     if !notes.is_empty() {
         s.extend(notes);
         s.push(String::new());

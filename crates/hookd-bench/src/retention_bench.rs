@@ -94,6 +94,7 @@ pub async fn s2r(suite: &mut Suite) -> Result<Value> {
         seed_sql: Some(&seed),
         probe_sql: Some(PROBE_SQL),
         fifo: &[],
+        key_values: None,
     };
     let m = run::against(&suite.cfg, p, &run, load).await?;
     let t = totals(&m.endpoints_where(|_| true));

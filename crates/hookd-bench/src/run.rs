@@ -2,7 +2,7 @@
 //! settings, app and endpoints created, warm-up, load, bounded wait for the deliveries, then
 //! what every endpoint got and what every process used.
 
-use crate::generator::{GenReport, Generator, Load, Target};
+use crate::generator::{GenReport, Generator, Load, Target, KEY_FIELD};
 use crate::plan::Plan;
 use crate::procstat::{self, ProcSample, Usage};
 use crate::receiver::{EndpointReport, EndpointSpec, Receiver};
@@ -102,6 +102,7 @@ pub async fn against_hookd(
         awaited,
         endpoint_filter: None,
         fifo: &[],
+        key_values: None,
         seed_sql: None,
         probe_sql: None,
     };
@@ -120,6 +121,9 @@ pub struct Scenario<'a> {
     pub endpoint_filter: Option<&'a serde_json::Value>,
     /// Indexes of the endpoints created with `"ordering": "fifo"` (messages entry only).
     pub fifo: &'a [usize],
+    /// `Some(n)`: the fifo endpoints get `ordering_key` [`KEY_FIELD`] and the messages carry
+    /// `n` values of it (`seq % n`): `n` lanes. `None`: one lane per fifo endpoint.
+    pub key_values: Option<u64>,
     /// SQL run on the stack's database after the setup, before the warm-up (S2R's backlog).
     pub seed_sql: Option<&'a str>,
     /// SQL whose one row's first column (JSON text) is kept in `Measured::probe`.
@@ -140,11 +144,16 @@ pub async fn against(
     let urls: Vec<String> = specs.iter().map(|s| receiver.url(&s.path)).collect();
     let target = match run.entry {
         Entry::Messages => {
-            let setup = setup::create(&api, scenario, &urls, run.endpoint_filter, run.fifo).await?;
+            let fifo = setup::Fifo {
+                endpoints: run.fifo,
+                key: run.key_values.map(|_| KEY_FIELD),
+            };
+            let setup = setup::create(&api, scenario, &urls, run.endpoint_filter, fifo).await?;
             Target {
                 url: format!("{}{}", cfg.api_base(), setup.messages_path()),
                 api_key: Some(BOOTSTRAP_KEY.into()),
                 event_type: EVENT_TYPE.into(),
+                key_values: run.key_values,
             }
         }
         Entry::Source => Target {
@@ -156,6 +165,7 @@ pub async fn against(
             // Inbound needs no key; none is sent, so none is forwarded to the destination.
             api_key: None,
             event_type: EVENT_TYPE.into(),
+            key_values: None,
         },
     };
     if let Some(sql) = run.seed_sql {
@@ -384,6 +394,7 @@ pub async fn loopback(plan: &Plan) -> Result<(GenReport, EndpointReport, f64)> {
         url: receiver.url("/l"),
         api_key: Some(BOOTSTRAP_KEY.into()),
         event_type: EVENT_TYPE.into(),
+        key_values: None,
     };
     let gen = Generator::new(plan.concurrency);
     let _ = gen.warmup(&target).await;

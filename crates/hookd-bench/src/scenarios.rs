@@ -155,6 +155,7 @@ impl Suite {
             "S3" => self.s3().await,
             "S3F" => crate::fanout_filters::s3f(self).await,
             "S2O" => crate::ordered::s2o(self).await,
+            "S2OK" => crate::ordered::s2ok(self).await,
             "S2R" => crate::retention_bench::s2r(self).await,
             "S4B" => crate::isolation::s4b(self).await,
             "S4" => crate::isolation::s4(self).await,

@@ -32,14 +32,23 @@ fn id_of(r: &ApiResponse, what: &str) -> Result<String> {
         .with_context(|| format!("creating {what}: no id in {}", r.text))
 }
 
+/// Which endpoints are ordered, and by what.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fifo<'a> {
+    /// Indexes of the endpoints created with `"ordering": "fifo"`.
+    pub endpoints: &'a [usize],
+    /// Their `ordering_key` (a path into `data`); `None`: one lane per endpoint.
+    pub key: Option<&'a str>,
+}
+
 /// One subscription per endpoint URL, as separate subscribers would have; every endpoint with
-/// `filter` when one is given, and those of `fifo` (indexes) ordered.
+/// `filter` when one is given, and those of `fifo` ordered.
 pub async fn create(
     api: &ApiClient,
     scenario: &str,
     endpoint_urls: &[String],
     filter: Option<&serde_json::Value>,
-    fifo: &[usize],
+    fifo: Fifo<'_>,
 ) -> Result<Setup> {
     let app = api
         .post(
@@ -66,13 +75,15 @@ pub async fn create(
             )
             .await;
         let sub_id = id_of(&sub, "a subscription")?;
+        let ordered = fifo.endpoints.contains(&i);
+        let mut body = json!({ "url": url, "version": "1.0", "event_types": [EVENT_TYPE],
+                               "filter": filter,
+                               "ordering": if ordered { "fifo" } else { "none" } });
+        if let (true, Some(key)) = (ordered, fifo.key) {
+            body["ordering_key"] = json!(key);
+        }
         let ep = api
-            .post(
-                &format!("/api/v1/subscriptions/{sub_id}/endpoints"),
-                &json!({ "url": url, "version": "1.0", "event_types": [EVENT_TYPE],
-                         "filter": filter,
-                         "ordering": if fifo.contains(&i) { "fifo" } else { "none" } }),
-            )
+            .post(&format!("/api/v1/subscriptions/{sub_id}/endpoints"), &body)
             .await;
         endpoint_ids.push(id_of(&ep, "an endpoint")?);
     }
