@@ -44,8 +44,8 @@ async fn seed(cfg: &StackConfig, app_id: &str, endpoint_id: &str, count: u64) ->
                        ELSE 'succeeded' END AS status,
                   CASE WHEN i % 10 = 0 THEN '{OTHER_TYPE}' ELSE '{event}' END AS event_type
            FROM generate_series(1, {count}) AS i;
-         INSERT INTO messages (id, app_id, event_type, version, data, created_at, routed_at)
-           SELECT mid, '{app_id}', event_type, '1.0', jsonb_build_object('seq', i), at, at
+         INSERT INTO messages (id, app_id, event_type, version, data, created_at)
+           SELECT mid, '{app_id}', event_type, '1.0', jsonb_build_object('seq', i), at
            FROM seed;
          INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type, status,
                                  attempt_count, next_attempt_at, created_at, updated_at)

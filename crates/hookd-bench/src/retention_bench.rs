@@ -30,9 +30,9 @@ fn seed_sql(n: i64) -> String {
             FROM generate_series(1, {n}) g,
                 (SELECT id FROM apps ORDER BY created_at DESC LIMIT 1) a,
                 LATERAL (SELECT id FROM endpoints WHERE app_id = a.id LIMIT 1) e;
-         INSERT INTO messages (id, app_id, event_type, version, data, created_at, routed_at)
+         INSERT INTO messages (id, app_id, event_type, version, data, created_at)
             SELECT id, app_id, '{et}', '1.0',
-                jsonb_build_object('seq', -n, 'pad', repeat('x', 256)), at, at FROM seed;
+                jsonb_build_object('seq', -n, 'pad', repeat('x', 256)), at FROM seed;
          INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type, status,
                 attempt_count, created_at, updated_at)
             SELECT delivery_id, id, endpoint_id, app_id, '{et}', 'succeeded', 1, at, at FROM seed;

@@ -87,7 +87,8 @@ pub async fn fan_out_many(
                 ON CONFLICT (message_id, endpoint_id) DO NOTHING
                 RETURNING id, message_id, endpoint_id, lane
              ), routed AS (
-                UPDATE messages SET routed_at = now() WHERE id = ANY($7) AND routed_at IS NULL
+                -- Out of the outbox: the message row itself is never written by routing.
+                DELETE FROM message_outbox WHERE id = ANY($7)
              )
              SELECT id, message_id, endpoint_id, lane FROM ins",
                 )

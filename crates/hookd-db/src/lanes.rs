@@ -125,9 +125,8 @@ async fn promote_in(
                  ), next AS (
                     SELECT h.id FROM head h
                     WHERE h.waiting AND NOT EXISTS (
-                        SELECT 1 FROM messages m
-                        WHERE m.routed_at IS NULL AND m.app_id = h.app_id
-                          AND m.id < h.message_id)
+                        SELECT 1 FROM message_outbox o
+                        WHERE o.app_id = h.app_id AND o.id < h.message_id)
                  ), claimed AS (
                     UPDATE deliveries d SET waiting = false, queued = true, next_attempt_at = $3,
                         updated_at = now()

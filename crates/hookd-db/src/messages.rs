@@ -38,6 +38,12 @@ pub struct NewMessage {
     pub traceparent: Option<String>,
 }
 
+/// The CTE that puts the messages a CTE `m` inserted (id, app_id, created_at) in the outbox:
+/// in the statement that stores them, so a stored message is never missing from it.
+const OUTBOX_INSERT: &str = "outbox AS (
+    INSERT INTO message_outbox (id, app_id, created_at) SELECT m.id, m.app_id, m.created_at FROM m
+)";
+
 /// Stores the message unless the app already has one with its `event_id`: then returns that
 /// one and `false`. Concurrent sends of one `event_id` serialise on the unique index.
 pub async fn insert(
@@ -48,11 +54,14 @@ pub async fn insert(
         .query_opt(
             &client
                 .prepare_cached(&format!(
-                    "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
-                    endpoint_id, task_id, created_at, traceparent)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-                 RETURNING {COLUMNS}"
+                    "WITH m AS (
+                    INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
+                        endpoint_id, task_id, created_at, traceparent)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                    ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+                    RETURNING {COLUMNS}, m.app_id
+                 ), {OUTBOX_INSERT}
+                 SELECT {COLUMNS} FROM m"
                 ))
                 .await?,
             &[
@@ -135,7 +144,8 @@ pub struct Unrouted {
 }
 
 /// Messages stored before `before` and still not routed: their bus notification was lost (or
-/// is still queued behind a backlog; routing them twice is harmless).
+/// is still queued behind a backlog; routing them twice is harmless). Oldest first by id (time
+/// ordered): the outbox's primary key, so a pass reads `limit` rows however long it is.
 pub async fn unrouted(
     client: &impl GenericClient,
     before: DateTime<Utc>,
@@ -146,8 +156,8 @@ pub async fn unrouted(
             &client
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS}, {UNROUTED_COLUMNS}
-                 FROM messages m WHERE m.routed_at IS NULL AND m.created_at < $1
-                 ORDER BY m.created_at LIMIT $2"
+                 FROM message_outbox o JOIN messages m ON m.id = o.id WHERE o.created_at < $1
+                 ORDER BY o.id LIMIT $2"
                 ))
                 .await?,
             &[&before, &limit],
@@ -179,8 +189,9 @@ pub async fn unrouted_among(
         .query(
             &client
                 .prepare_cached(&format!(
-                    "SELECT {COLUMNS}, {UNROUTED_COLUMNS} FROM messages m
-                 WHERE m.id = ANY($1) AND m.routed_at IS NULL ORDER BY m.id"
+                    "SELECT {COLUMNS}, {UNROUTED_COLUMNS}
+                 FROM message_outbox o JOIN messages m ON m.id = o.id
+                 WHERE o.id = ANY($1) ORDER BY m.id"
                 ))
                 .await?,
             &[&ids],
@@ -209,14 +220,17 @@ pub async fn insert_many(
     let inserted: std::collections::HashSet<Uuid> = client
         .query(
             &client
-                .prepare_cached(
-                    "INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
-                endpoint_id, task_id, created_at, traceparent)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-                $6::jsonb[], $7::uuid[], $8::uuid[], $9::timestamptz[], $10::text[])
-             ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-             RETURNING m.id",
-                )
+                .prepare_cached(&format!(
+                    "WITH m AS (
+                INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
+                    endpoint_id, task_id, created_at, traceparent)
+                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                    $6::jsonb[], $7::uuid[], $8::uuid[], $9::timestamptz[], $10::text[])
+                ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+                RETURNING m.id, m.app_id, m.created_at
+             ), {OUTBOX_INSERT}
+             SELECT m.id FROM m"
+                ))
                 .await?,
             &[
                 &ids, &apps, &types, &versions, &event_ids, &data, &endpoints, &tasks, &times,

@@ -76,6 +76,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0023_operational_transitions",
         include_str!("../migrations/0023_operational_transitions.sql"),
     ),
+    (
+        "0024_message_outbox",
+        include_str!("../migrations/0024_message_outbox.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

@@ -121,7 +121,8 @@ async fn missing_page(
                AND m.created_at >= $4 AND ($5::timestamptz IS NULL OR m.created_at <= $5)
                AND ($6::timestamptz IS NULL OR (m.created_at, m.id) > ($6, $7))
                AND (m.endpoint_id IS NULL OR m.endpoint_id = $8)
-               AND m.task_id IS NULL AND m.routed_at IS NOT NULL AND m.expunged_at IS NULL
+               AND m.task_id IS NULL AND m.expunged_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM message_outbox o WHERE o.id = m.id)
                AND NOT EXISTS (SELECT 1 FROM deliveries d
                                WHERE d.message_id = m.id AND d.endpoint_id = $8)
              ORDER BY m.created_at, m.id

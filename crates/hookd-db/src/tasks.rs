@@ -281,7 +281,8 @@ pub async fn settle_stale(
         .execute(
             &client.prepare_cached("WITH stale AS (
                 SELECT t.id FROM tasks t JOIN messages m ON m.id = t.message_id
-                WHERE t.status = 'running' AND t.updated_at < $1 AND m.routed_at IS NOT NULL
+                WHERE t.status = 'running' AND t.updated_at < $1
+                  AND NOT EXISTS (SELECT 1 FROM message_outbox o WHERE o.id = t.message_id)
                   AND NOT EXISTS (SELECT 1 FROM deliveries d
                         WHERE d.message_id = t.message_id AND d.status = 'pending')
                 LIMIT $2

@@ -162,8 +162,13 @@ async fn a_direct_send_is_in_its_portal_before_it_is_routed() {
         .db()
         .await
         .execute(
-            "INSERT INTO messages (id, app_id, event_type, version, data, endpoint_id, created_at)
-             VALUES ($1, $2, 'user.created', '1.0', '{\"direct\": true}', $3, now())",
+            "WITH m AS (
+                INSERT INTO messages (id, app_id, event_type, version, data, endpoint_id,
+                    created_at)
+                VALUES ($1, $2, 'user.created', '1.0', '{\"direct\": true}', $3, now())
+                RETURNING id, app_id, created_at
+             )
+             INSERT INTO message_outbox SELECT * FROM m",
             &[&id, &app, &endpoint],
         )
         .await

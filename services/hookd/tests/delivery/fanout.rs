@@ -92,7 +92,7 @@ async fn a_message_without_endpoints_is_stored_with_no_deliveries() {
     for _ in 0..100 {
         let row = client
             .query_one(
-                "SELECT routed_at IS NOT NULL FROM messages WHERE id = $1::text::uuid",
+                "SELECT NOT EXISTS (SELECT 1 FROM message_outbox WHERE id = $1::text::uuid)",
                 &[&id],
             )
             .await

@@ -14,6 +14,7 @@ mod faults;
 mod fifo;
 mod fifo_busy;
 mod fifo_crash;
+mod fifo_late;
 mod fifo_settle;
 mod filters;
 mod hold;

@@ -15,10 +15,10 @@ async fn seed(stack: &TestStack, app_id: &str, n: i64) {
         .db()
         .await
         .execute(
-            "INSERT INTO messages (id, app_id, event_type, version, data, created_at, routed_at)
+            "INSERT INTO messages (id, app_id, event_type, version, data, created_at)
              SELECT gen_random_uuid(), $1, 'user.created', '1.0',
                  jsonb_build_object('n', g, 'pad', repeat('x', 420)),
-                 now() - interval '1 day' + g * interval '1 ms', now()
+                 now() - interval '1 day' + g * interval '1 ms'
              FROM generate_series(1, $2::bigint) g",
             &[&app, &n],
         )

@@ -83,7 +83,7 @@ async fn wait_routed(stack: &TestStack, ids: &[&str]) {
     loop {
         let unrouted: i64 = db
             .query_one(
-                "SELECT count(*) FROM messages WHERE id = ANY($1) AND routed_at IS NULL",
+                "SELECT count(*) FROM message_outbox WHERE id = ANY($1)",
                 &[&ids],
             )
             .await

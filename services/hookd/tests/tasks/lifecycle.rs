@@ -39,7 +39,8 @@ async fn a_task_without_a_time_runs_now_once_and_completes() {
     assert_eq!(messages_of(&db, id).await, 1);
     let row = db
         .query_one(
-            "SELECT m.id, m.version, m.routed_at IS NOT NULL FROM messages m
+            "SELECT m.id, m.version,
+                NOT EXISTS (SELECT 1 FROM message_outbox o WHERE o.id = m.id) FROM messages m
              JOIN tasks t ON t.message_id = m.id WHERE t.id = $1",
             &[&id],
         )
@@ -156,7 +157,8 @@ async fn a_task_no_endpoint_takes_fails() {
     let db = stack.db().await;
     let row = db
         .query_one(
-            "SELECT m.routed_at IS NOT NULL, (SELECT count(*) FROM deliveries d WHERE d.message_id = m.id)
+            "SELECT NOT EXISTS (SELECT 1 FROM message_outbox o WHERE o.id = m.id),
+                (SELECT count(*) FROM deliveries d WHERE d.message_id = m.id)
              FROM messages m WHERE m.task_id = $1",
             &[&id_of(&task)],
         )

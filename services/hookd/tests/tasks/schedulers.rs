@@ -108,7 +108,8 @@ async fn concurrent_claims_take_each_due_task_exactly_once() {
     let client = db.pool.get().await.unwrap();
     let rows = client
         .query(
-            "SELECT t.id, t.status, t.data = m.data, m.version, m.routed_at IS NULL,
+            "SELECT t.id, t.status, t.data = m.data, m.version,
+                EXISTS (SELECT 1 FROM message_outbox o WHERE o.id = m.id),
                 (SELECT count(*) FROM messages x WHERE x.task_id = t.id)
              FROM tasks t JOIN messages m ON m.id = t.message_id AND m.task_id = t.id",
             &[],

@@ -287,8 +287,13 @@ async fn a_message_and_an_inbound_request_are_each_one_trace_across_the_services
         .db()
         .await
         .execute(
-            "INSERT INTO messages (id, app_id, event_type, version, data, created_at, traceparent)
-             VALUES ($1, $2, 'user.created', '1.0', '{}', now() - interval '1 minute', $3)",
+            "WITH m AS (
+                INSERT INTO messages (id, app_id, event_type, version, data, created_at,
+                    traceparent)
+                VALUES ($1, $2, 'user.created', '1.0', '{}', now() - interval '1 minute', $3)
+                RETURNING id, app_id, created_at
+             )
+             INSERT INTO message_outbox SELECT * FROM m",
             &[
                 &lost,
                 &app,
