@@ -6,10 +6,13 @@
 -- ingest inserts the message and its outbox row in one statement, and the fan-out deletes the
 -- outbox row in the statement that records the deliveries: the message row is written once.
 --
--- Stop the old ingest and router replicas before this runs: an old ingest's message gets no
--- outbox row (only its bus notification routes it), an old router's fan-out fails.
+-- Rolling upgrade (the chart runs this before it replaces any replica): `routed_at` stays, no
+-- longer read or indexed, so an old router's fan-out still works (its update is now HOT); a
+-- later migration drops it. An old ingest's message gets no outbox row: its bus notification
+-- routes it as usual, but if that publish failed, no relay would find it. Scale ingest's old
+-- replicas down with the upgrade when the broker is not healthy (README, Upgrading).
 
--- No message is stored or routed between the backfill and the column's drop.
+-- No message is stored or routed between the backfill and the indexes' drop.
 LOCK TABLE messages IN ACCESS EXCLUSIVE MODE;
 
 -- `app_id` and `created_at` are copies of the message's, for the readers: a fifo lane (an
@@ -28,7 +31,7 @@ SELECT id, app_id, created_at FROM messages WHERE routed_at IS NULL;
 
 DROP INDEX messages_unrouted;
 DROP INDEX messages_unrouted_app;
-ALTER TABLE messages DROP COLUMN routed_at;
+COMMENT ON COLUMN messages.routed_at IS 'unused since 0024 (message_outbox); kept for routers of earlier versions during a rolling upgrade';
 
 -- Operational events are stored with their outbox row too (0023's function otherwise).
 CREATE OR REPLACE FUNCTION operational_emit(p_app uuid, p_type text, p_data jsonb) RETURNS void
