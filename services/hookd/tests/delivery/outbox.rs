@@ -96,6 +96,69 @@ async fn routing_does_not_write_the_message_row() {
     stack.stop().await;
 }
 
+/// An unrouted message that is deleted (retention, its app deleted) takes its outbox row with
+/// it: left behind, the row would hold back every fifo lane of its app for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deleted_message_leaves_no_outbox_row() {
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    let client = stack.db().await;
+    let app: uuid::Uuid = f.app_id.parse().unwrap();
+    let in_outbox = |id: uuid::Uuid| {
+        let client = &client;
+        async move {
+            client
+                .query_one("SELECT count(*) FROM message_outbox WHERE id = $1", &[&id])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    let store = |id: uuid::Uuid| {
+        let client = &client;
+        async move {
+            client
+                .execute(
+                    "WITH m AS (
+                        INSERT INTO messages (id, app_id, event_type, version, data, created_at)
+                        VALUES ($1, $2, 'user.created', '1.0', '{}', now())
+                        RETURNING id, app_id, created_at
+                     )
+                     INSERT INTO message_outbox SELECT id, app_id, created_at FROM m",
+                    &[&id, &app],
+                )
+                .await
+                .unwrap();
+        }
+    };
+    // Deleted on its own, as retention deletes.
+    let (one, two) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    store(one).await;
+    assert_eq!(in_outbox(one).await, 1, "stored without its outbox row");
+    client
+        .execute("DELETE FROM messages WHERE id = $1", &[&one])
+        .await
+        .unwrap();
+    assert_eq!(
+        in_outbox(one).await,
+        0,
+        "the deleted message's outbox row stayed"
+    );
+    // Deleted with its app (the cascade from apps).
+    store(two).await;
+    assert_eq!(in_outbox(two).await, 1);
+    client
+        .execute("DELETE FROM apps WHERE id = $1", &[&app])
+        .await
+        .unwrap();
+    assert_eq!(
+        in_outbox(two).await,
+        0,
+        "the deleted app's outbox row stayed"
+    );
+    stack.stop().await;
+}
+
 /// A job lost after its delivery was recorded (router or broker crashed) is sent again when
 /// its lease runs out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
