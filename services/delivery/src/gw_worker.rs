@@ -183,8 +183,7 @@ impl Worker {
         };
         // Shares a transaction with concurrent tries; the retry is decided there.
         let recorded = self
-            .gw_recorder
-            .submit(record)
+            .record_gateway(&record, job.attempt.max(1) as i32)
             .await
             .map_err(|e| e.to_string())?;
         // Destinations have no failing/disabled state to track: the circuit alone guards them.

@@ -11,6 +11,7 @@ mod gw_worker;
 mod lane_chain;
 mod limiter;
 mod metrics;
+mod outage;
 mod pacer;
 mod postponer;
 mod recorder;

@@ -230,9 +230,20 @@ impl Worker {
     async fn handle_job(self: &Arc<Self>, job: &DeliveryJob, redelivered: bool) -> Ack {
         // A fifo job is checked even when fresh: a stale copy of a settled head must not go
         // after the next message of its lane.
-        if (redelivered || job.ordered) && self.already_tried(job).await {
-            self.metrics.redelivered_skipped.inc();
-            return Ack::Ack;
+        if redelivered || job.ordered {
+            match self.already_tried(job).await {
+                Ok(true) => {
+                    self.metrics.redelivered_skipped.inc();
+                    return Ack::Ack;
+                }
+                // A try that could not be recorded must not go: the job waits in the queue.
+                Err(e) => {
+                    tracing::warn!(delivery_id = %job.delivery_id, error = %e,
+                        "cannot tell whether the job was tried; requeueing it unsent");
+                    return Ack::Requeue;
+                }
+                Ok(false) => {}
+            }
         }
         let delivered = match &job.gateway {
             Some(gw) => {
@@ -250,30 +261,6 @@ impl Worker {
                 Ack::Requeue
             }
         }
-    }
-
-    /// Whether the job's try is recorded (its first consumer sent it and only the ack was
-    /// lost): a delivery's attempt, or a gateway event's. When that cannot be told, the job
-    /// goes: a duplicate, never a loss.
-    async fn already_tried(&self, job: &DeliveryJob) -> bool {
-        // A gateway job's delivery id is its event's id.
-        let Ok(id) = Uuid::parse_str(&job.delivery_id) else {
-            return false;
-        };
-        let attempt = job.attempt.max(1) as i32;
-        let Ok(client) = self.pool.get().await else {
-            return false;
-        };
-        let recorded = match job.gateway {
-            Some(_) => hookd_db::gateway::dispatch::tried(&client, id, attempt).await,
-            None => hookd_db::attempts::recorded(&client, id, attempt).await,
-        };
-        let tried = recorded.unwrap_or(false);
-        if tried {
-            tracing::info!(delivery_id = %id, attempt, gateway = job.gateway.is_some(),
-                "redelivered job already tried; not sending it again");
-        }
-        tried
     }
 
     /// Tries the job once and records what happened.
@@ -373,8 +360,7 @@ impl Worker {
         };
         let recorded = tracing::info_span!("delivery.record", status = ?record.status);
         let recorded = self
-            .recorder
-            .submit(record, job.ordered)
+            .record(&record, job.ordered)
             .instrument(recorded)
             .await
             .map_err(|e| e.to_string())?;
