@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make chaos`: builds release binaries, then runs hookd-chaos (kills each service, restarts
 # RabbitMQ and crashes PostgreSQL under steady load; fails on a loss or a service that does
-# not recover) and writes the result into its section of RELIABILITY.md.
+# not recover, or on duplicates above 0.1%) and writes the result into its section of RELIABILITY.md.
 # It restarts the local broker and database: do not run it on a machine that serves anything
 # else. HOOKD_CHAOS_SERVICES_ONLY=1 kills only hookd's own services.
 #
@@ -42,7 +42,7 @@ section=$(mktemp)
     echo "count. Sends refused during an outage (5xx or no connection) were never accepted and are"
     echo "counted apart. \`recovery_s\` is the time from the event until deliveries flowed again."
     echo "\`gateway\` counts the inbound side apart: lost by request id (the 200's \`request_id\`"
-    echo "against \`x-hookdeck-requestid\`), duplicates by \`x-hookdeck-eventid\`; a loss fails the run."
+    echo "against \`x-hookdeck-requestid\`), duplicates by \`x-hookdeck-eventid\`; a loss, or duplicates above 0.1% on either side, fails the run."
   else
     echo "## \`make chaos-cluster\`"
     echo
