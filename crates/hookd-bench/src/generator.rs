@@ -76,6 +76,12 @@ pub struct GenReport {
     pub errors: u64,
     /// Latency of each 2xx-answered request, microseconds.
     pub latencies_us: Vec<u64>,
+    /// `sent_us[seq]`: when the request went, microseconds after the first send.
+    pub sent_us: Vec<u64>,
+    /// `acknowledged_us[seq]`: when its 2xx came, on the same clock (`None`: no 2xx). With
+    /// `sent_us`, which sends overlapped: hookd orders a lane by acceptance only for a client
+    /// that waits for each 202 (docs/design-notes.md, ordered delivery).
+    pub acknowledged_us: Vec<Option<u64>>,
     /// Open loop: sends that started more than 5 ms after their slot.
     pub late: u64,
     pub started_at_us: u64,
@@ -90,7 +96,9 @@ pub struct Generator {
 }
 
 struct Slots {
+    start: Instant,
     status: Box<[AtomicU16]>,
+    sent_us: Box<[AtomicU64]>,
     latency_us: Box<[AtomicU64]>,
 }
 
@@ -168,12 +176,14 @@ impl Generator {
     /// Sends the load to the target and waits for every answer.
     pub async fn run(&self, target: &Target, load: Load) -> GenReport {
         let count = load.count();
-        let slots = Arc::new(Slots {
-            status: (0..count).map(|_| AtomicU16::new(0)).collect(),
-            latency_us: (0..count).map(|_| AtomicU64::new(0)).collect(),
-        });
         let started_at_us = unix_micros();
         let start = Instant::now();
+        let slots = Arc::new(Slots {
+            start,
+            status: (0..count).map(|_| AtomicU16::new(0)).collect(),
+            sent_us: (0..count).map(|_| AtomicU64::new(0)).collect(),
+            latency_us: (0..count).map(|_| AtomicU64::new(0)).collect(),
+        });
         let mut late = 0;
         match load {
             Load::Closed { concurrency, .. } => {
@@ -236,6 +246,11 @@ impl Generator {
             let status = slots.status[seq].load(Relaxed);
             let ok = (200..300).contains(&status);
             report.accepted.push(ok);
+            let sent = slots.sent_us[seq].load(Relaxed);
+            report.sent_us.push(sent);
+            report
+                .acknowledged_us
+                .push(ok.then(|| sent + slots.latency_us[seq].load(Relaxed)));
             match status {
                 0 | NO_ANSWER => report.errors += 1,
                 s => *report.statuses.entry(s).or_default() += 1,
@@ -253,8 +268,9 @@ impl Generator {
     async fn send_into(&self, target: &Target, seq: u64, slots: &Slots) {
         let body = Self::body(&target.event_type, seq, target.key_values);
         let t = Instant::now();
-        let status = self.post(target, body).await;
         let i = seq as usize;
+        slots.sent_us[i].store(t.duration_since(slots.start).as_micros() as u64, Relaxed);
+        let status = self.post(target, body).await;
         slots.latency_us[i].store(t.elapsed().as_micros() as u64, Relaxed);
         slots.status[i].store(status.unwrap_or(NO_ANSWER), Relaxed);
     }

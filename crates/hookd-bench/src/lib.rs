@@ -10,6 +10,7 @@ pub mod generator;
 pub mod hops;
 pub mod isolation;
 pub mod message_scenarios;
+pub mod order_check;
 pub mod ordered;
 pub mod plan;
 pub mod procstat;

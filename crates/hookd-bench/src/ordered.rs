@@ -7,8 +7,9 @@
 //!   of it (`seq % 32`): 32 lanes that run side by side, each still serial.
 //!
 //! Each reports the fifo endpoint's deliveries per second (target >= 500), whether every lane
-//! kept its order (arrivals at the receiver against hookd's message ids), the unordered one's
-//! end-to-end latency against S2's, and CPU per delivery.
+//! kept its order (`order_check`: against the 202s, which is hookd's promise, and against
+//! message ids, which concurrent sends may invert), the unordered one's end-to-end latency
+//! against S2's, and CPU per delivery.
 //!
 //! "Answers in 1 ms": the receiver waits 1 ms on a blocking-pool thread (`Behavior::After`),
 //! ~1.1 ms in fact. Until 2026-12-02 it used tokio's `sleep(1 ms)`, which waits ~2.1 ms (its
@@ -16,6 +17,7 @@
 //! date had a ~2 ms receiver (BENCHMARKS.md, S2O section).
 
 use crate::generator::KEY_FIELD;
+use crate::order_check;
 use crate::receiver::{Behavior, EndpointReport};
 use crate::run::{self, Entry, Scenario};
 use crate::scenarios::{seconds_between, specs, target, totals, Suite};
@@ -37,30 +39,6 @@ pub async fn s2o(suite: &mut Suite) -> Result<Value> {
 
 pub async fn s2ok(suite: &mut Suite) -> Result<Value> {
     fifo_beside_unordered(suite, "S2OK", Some(S2OK_KEYS)).await
-}
-
-/// Deliveries that reached the endpoint before a message of their lane with a smaller message id
-/// (fifo's order): `(checked, out_of_order)`. `lane_of` gives a sequence number's lane; first
-/// arrivals without a message id are not checked.
-pub(crate) fn out_of_order(r: &EndpointReport, lane_of: impl Fn(u64) -> u64) -> (u64, u64) {
-    let mut arrivals: Vec<(u64, u128, u64)> = r
-        .latency_seqs
-        .iter()
-        .zip(&r.message_ids)
-        .zip(&r.arrival_ranks)
-        .filter(|((_, id), _)| **id != 0)
-        .map(|((seq, id), rank)| (lane_of(*seq), *id, *rank))
-        .collect();
-    // By lane, then message id: within a lane the ranks must then rise.
-    arrivals.sort_unstable();
-    let (mut late, mut latest): (u64, Option<(u64, u64)>) = (0, None);
-    for &(lane, _, rank) in &arrivals {
-        match latest {
-            Some((l, max)) if l == lane && rank < max => late += 1,
-            _ => latest = Some((lane, rank)),
-        }
-    }
-    (arrivals.len() as u64, late)
 }
 
 async fn fifo_beside_unordered(
@@ -92,7 +70,10 @@ async fn fifo_beside_unordered(
         seconds_between(m.gen.started_at_us, fifo.last_arrival_us),
     );
     let lanes = keys.unwrap_or(1).max(1);
-    let (order_checked, fifo_out_of_order) = out_of_order(&m.endpoints[0], |seq| seq % lanes);
+    let lane_of = |seq: u64| seq % lanes;
+    let (order_checked, fifo_out_of_order) =
+        order_check::against_acknowledged(&m.endpoints[0], lane_of, &m.gen);
+    let (_, id_inversions) = order_check::id_inversions(&m.endpoints[0], lane_of);
     let all = totals(&m.endpoints_where(|_| true));
     let (cpu_per_delivery, router_per_delivery) =
         crate::fanout_filters::cpu_ms_per_delivery(&m, all.delivered);
@@ -117,6 +98,7 @@ async fn fifo_beside_unordered(
     out.insert("fifo_missing".into(), json!(fifo.missing));
     out.insert("fifo_order_checked".into(), json!(order_checked));
     out.insert("fifo_out_of_order".into(), json!(fifo_out_of_order));
+    out.insert("fifo_id_inversions".into(), json!(id_inversions));
     out.insert("unordered_e2e_ms".into(), json!(unordered.e2e));
     out.insert("unordered_missing".into(), json!(unordered.missing));
     out.insert("cpu_ms_per_delivery".into(), json!(cpu_per_delivery));
@@ -161,46 +143,4 @@ async fn fifo_beside_unordered(
         ]),
     );
     Ok(Value::Object(out))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn report(seqs: &[u64], ids: &[u128], ranks: &[u64]) -> EndpointReport {
-        EndpointReport {
-            latency_seqs: seqs.to_vec(),
-            message_ids: ids.to_vec(),
-            arrival_ranks: ranks.to_vec(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn order_is_checked_per_lane_by_message_id() {
-        // Lanes of seq % 2. Lane 0: seqs 0, 2, 4 with ids 10, 30, 50 arrived 0, 2, 5: in order.
-        // Lane 1: seqs 1, 3, 5 with ids 20, 40, 60 arrived 1, 4, 3: 5 came before 3.
-        let r = report(
-            &[0, 1, 2, 3, 4, 5],
-            &[10, 20, 30, 40, 50, 60],
-            &[0, 1, 2, 4, 5, 3],
-        );
-        assert_eq!(out_of_order(&r, |s| s % 2), (6, 1));
-        // One lane: 5 (rank 3) came before 3 (rank 4) and 4 (rank 5) is after both: still one.
-        assert_eq!(out_of_order(&r, |_| 0), (6, 1));
-        // Lanes interleaving freely is not a violation.
-        let r = report(&[0, 1, 2, 3], &[1, 2, 3, 4], &[1, 0, 3, 2]);
-        assert_eq!(out_of_order(&r, |s| s % 2), (4, 0));
-        assert_eq!(out_of_order(&r, |_| 0), (4, 2));
-    }
-
-    #[test]
-    fn order_follows_message_ids_not_sequence_numbers() {
-        // Ingest gave seq 1 the smaller id (concurrent sends): arriving first is in order.
-        let r = report(&[0, 1], &[20, 10], &[1, 0]);
-        assert_eq!(out_of_order(&r, |_| 0), (2, 0));
-        // Arrivals without an id are not checked.
-        let r = report(&[0, 1, 2], &[0, 10, 20], &[2, 1, 0]);
-        assert_eq!(out_of_order(&r, |_| 0), (2, 1));
-    }
 }

@@ -44,7 +44,7 @@ pub(crate) fn notes(results: &[Value]) -> Vec<String> {
                 num(&v["s3_router_cpu_ms_per_delivery"]),
             )),
             Some(s @ ("S2O" | "S2OK")) if v["error"].is_null() => out.push(format!(
-                "- {s}: fifo endpoint ({}, receiver ~1 ms) {} deliveries/s, e2e p50/p99 {} ms, {} of {} deliveries out of order in their lane; the unordered one beside it e2e p50/p99 {} ms (S2's p99 {}); CPU {} ms per delivery; missing {}.",
+                "- {s}: fifo endpoint ({}, receiver ~1 ms) {} deliveries/s, e2e p50/p99 {} ms, {} of {} deliveries out of order in their lane (after an acknowledged lane-mate; {} against message ids, concurrent sends included); the unordered one beside it e2e p50/p99 {} ms (S2's p99 {}); CPU {} ms per delivery; missing {}.",
                 match v["fifo_lanes"].as_u64() {
                     Some(1) | None => "one lane".to_owned(),
                     Some(n) => format!("{n} lanes"),
@@ -53,6 +53,7 @@ pub(crate) fn notes(results: &[Value]) -> Vec<String> {
                 latencies(&v["fifo_e2e_ms"], &["p50_ms", "p99_ms"]),
                 num(&v["fifo_out_of_order"]),
                 num(&v["fifo_order_checked"]),
+                num(&v["fifo_id_inversions"]),
                 latencies(&v["unordered_e2e_ms"], &["p50_ms", "p99_ms"]),
                 num(&v["s2_e2e_p99_ms"]),
                 num(&v["cpu_ms_per_delivery"]),
@@ -98,13 +99,13 @@ mod tests {
     fn fifo_scenarios_note_their_lanes_and_order() {
         let s2ok = json!({"scenario": "S2OK", "fifo_lanes": 32, "fifo_deliveries_per_s": 498.4,
             "fifo_e2e_ms": {"p50_ms": 4.5, "p99_ms": 20.0}, "fifo_out_of_order": 0,
-            "fifo_order_checked": 15000, "unordered_e2e_ms": {"p50_ms": 3.0, "p99_ms": 12.0},
+            "fifo_id_inversions": 3, "fifo_order_checked": 15000, "unordered_e2e_ms": {"p50_ms": 3.0, "p99_ms": 12.0},
             "s2_e2e_p99_ms": null, "cpu_ms_per_delivery": 1.25, "missing": 0});
         let s2o = json!({"scenario": "S2O", "fifo_lanes": 1, "fifo_deliveries_per_s": 196.0,
             "fifo_out_of_order": 2, "fifo_order_checked": 15000, "missing": 0,
             "drained": false});
         let notes = notes(&[s2ok, s2o]);
-        assert_eq!(notes[0], "- S2OK: fifo endpoint (32 lanes, receiver ~1 ms) 498 deliveries/s, e2e p50/p99 4.50 / 20.0 ms, 0 of 15000 deliveries out of order in their lane; the unordered one beside it e2e p50/p99 3.00 / 12.0 ms (S2's p99 –); CPU 1.25 ms per delivery; missing 0.");
+        assert_eq!(notes[0], "- S2OK: fifo endpoint (32 lanes, receiver ~1 ms) 498 deliveries/s, e2e p50/p99 4.50 / 20.0 ms, 0 of 15000 deliveries out of order in their lane (after an acknowledged lane-mate; 3 against message ids, concurrent sends included); the unordered one beside it e2e p50/p99 3.00 / 12.0 ms (S2's p99 –); CPU 1.25 ms per delivery; missing 0.");
         assert!(notes[1].starts_with("- S2O: fifo endpoint (one lane, receiver ~1 ms) 196 deliveries/s, e2e p50/p99 – ms, 2 of 15000"), "{notes:?}");
         assert_eq!(
             notes[2],
