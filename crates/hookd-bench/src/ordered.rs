@@ -18,7 +18,7 @@
 
 use crate::generator::KEY_FIELD;
 use crate::order_check;
-use crate::receiver::{Behavior, EndpointReport};
+use crate::receiver::Behavior;
 use crate::run::{self, Entry, Scenario};
 use crate::scenarios::{seconds_between, specs, target, totals, Suite};
 use crate::stats::{per_second, ratio};
