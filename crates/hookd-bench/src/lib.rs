@@ -20,6 +20,7 @@ pub mod report_notes;
 pub mod retention_bench;
 pub mod run;
 pub mod scenarios;
+pub mod service_metrics;
 pub mod setup;
 pub mod stack;
 pub mod stats;

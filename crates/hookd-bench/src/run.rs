@@ -33,7 +33,7 @@ pub struct Measured {
     pub clock_start_us: u64,
     /// Every awaited endpoint got every accepted message before the deadline.
     pub drained: bool,
-    /// The services' [`COUNTERS`] at the end of the run.
+    /// The services' [`crate::service_metrics::COUNTERS`] at the end of the run.
     pub counters: BTreeMap<&'static str, f64>,
     /// What the scenario's `probe_sql` read at the end of the run.
     pub probe: Option<serde_json::Value>,
@@ -194,7 +194,7 @@ pub async fn against(
         drained,
     );
     let mut measured = measured;
-    (measured.counters, measured.hops) = save_metrics(&gen, cfg, scenario).await;
+    (measured.counters, measured.hops) = crate::service_metrics::save(&gen, cfg, scenario).await;
     if let Some(sql) = run.probe_sql {
         measured.probe = Some(crate::retention_bench::probe(&cfg.database_url(), sql).await?);
     }
@@ -254,72 +254,6 @@ fn measure(
         probe: None,
         hops: serde_json::Value::Null,
     }
-}
-
-/// Counters of the services that show where work went (warm-up included), kept in the JSON.
-pub const COUNTERS: [&str; 14] = [
-    "hookd_ingest_publish_failures_total",
-    "hookd_router_messages_relayed_total",
-    "hookd_router_jobs_published_total",
-    "hookd_delivery_attempts_total",
-    "hookd_delivery_postponed_total",
-    "hookd_delivery_jobs_scheduled_total",
-    "hookd_delivery_retries_scheduled_total",
-    "hookd_delivery_circuits_opened_total",
-    // The gateway's path (G scenarios).
-    "hookd_gateway_requests_accepted_total",
-    "hookd_gateway_publish_failures_total",
-    "hookd_gateway_requests_relayed_total",
-    "hookd_gateway_events_created_total",
-    "hookd_gateway_jobs_published_total",
-    "hookd_gateway_attempts_total",
-];
-
-/// The sum of every sample of metric `name` (all label sets) in Prometheus text.
-pub fn metric_sum(text: &str, name: &str) -> Option<f64> {
-    let mut found = None;
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some(rest) = line.strip_prefix(name) else {
-            continue;
-        };
-        if !(rest.starts_with(' ') || rest.starts_with('{')) {
-            continue; // a longer name with this prefix
-        }
-        let value = rest.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
-        if let Some(v) = value {
-            *found.get_or_insert(0.0) += v;
-        }
-    }
-    found
-}
-
-/// Keeps each service's Prometheus metrics at the end of the run beside its log
-/// (`<log-dir>/<scenario>-<service>.metrics`), for looking into where the time went, and
-/// returns the [`COUNTERS`] found in them and the per-hop figures.
-async fn save_metrics(
-    gen: &Generator,
-    cfg: &StackConfig,
-    scenario: &str,
-) -> (BTreeMap<&'static str, f64>, serde_json::Value) {
-    let mut counters = BTreeMap::new();
-    let mut texts = Vec::new();
-    for (name, port) in crate::stack::SERVICES.iter().zip(cfg.ports) {
-        let Some((200, body)) = gen.fetch(&format!("http://127.0.0.1:{port}/metrics")).await else {
-            continue;
-        };
-        let path = cfg.log_dir.join(format!("{scenario}-{name}.metrics"));
-        if let Err(e) = std::fs::write(&path, &body) {
-            eprintln!("  could not write {}: {e}", path.display());
-        }
-        let text = String::from_utf8_lossy(&body);
-        for c in COUNTERS {
-            if let Some(v) = metric_sum(&text, c) {
-                counters.insert(c, v);
-            }
-        }
-        texts.push(text.into_owned());
-    }
-    (counters, crate::hops::summarise(&texts))
 }
 
 /// Sends warm-up messages until every endpoint has seen one (30 s at most): the router's view
@@ -413,27 +347,4 @@ pub async fn loopback(plan: &Plan) -> Result<(GenReport, EndpointReport, f64)> {
     receiver.stop().await;
     let cpu = procstat::ticks_to_seconds(after.cpu_ticks - before.cpu_ticks);
     Ok((report, endpoint, cpu))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sums_a_metric_over_its_labels() {
-        let text = "# HELP hookd_delivery_attempts_total x\n\
-            hookd_delivery_attempts_total{outcome=\"ok\"} 120\n\
-            hookd_delivery_attempts_total{outcome=\"error\"} 3\n\
-            hookd_delivery_attempts_total_extra 99\n\
-            hookd_delivery_postponed_total 7\n";
-        assert_eq!(
-            metric_sum(text, "hookd_delivery_attempts_total"),
-            Some(123.0)
-        );
-        assert_eq!(
-            metric_sum(text, "hookd_delivery_postponed_total"),
-            Some(7.0)
-        );
-        assert_eq!(metric_sum(text, "hookd_missing_total"), None);
-    }
 }
