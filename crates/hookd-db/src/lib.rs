@@ -36,6 +36,7 @@ pub mod sealed;
 pub mod stats;
 pub mod subscriptions;
 pub mod tasks;
+pub mod tombstones;
 
 pub use batch::{all_failed, BatchWrite, Batcher};
 pub use deadpool_postgres::{Client, GenericClient, Pool, Transaction};

@@ -57,7 +57,9 @@ pub async fn insert(
                     "WITH m AS (
                     INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
                         endpoint_id, task_id, created_at, traceparent)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+                    -- The app's key is checked by this read, not a foreign key (0025).
+                    WHERE EXISTS (SELECT 1 FROM apps a WHERE a.id = $2)
                     ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
                     RETURNING {COLUMNS}, m.app_id
                  ), {OUTBOX_INSERT}
@@ -81,8 +83,20 @@ pub async fn insert(
     if let Some(row) = inserted {
         return Ok((from_row(&row), true));
     }
-    let row = client
-        .query_one(
+    // Not inserted: its event_id is taken, or its app is gone.
+    let row = stored_with_event_id(client, m)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    Ok((from_row(&row), false))
+}
+
+/// The app's message with `m`'s `event_id`, if any.
+async fn stored_with_event_id(
+    client: &impl GenericClient,
+    m: &NewMessage,
+) -> Result<Option<Row>, DbError> {
+    Ok(client
+        .query_opt(
             &client
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.event_id = $2"
@@ -90,8 +104,7 @@ pub async fn insert(
                 .await?,
             &[&m.app_id, &m.event_id],
         )
-        .await?;
-    Ok((from_row(&row), false))
+        .await?)
 }
 
 pub async fn get(
@@ -226,6 +239,12 @@ pub async fn insert_many(
                     endpoint_id, task_id, created_at, traceparent)
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
                     $6::jsonb[], $7::uuid[], $8::uuid[], $9::timestamptz[], $10::text[])
+                -- The apps' keys are checked by this read, not a foreign key (0025): a batch
+                -- with a message of a missing app stores nothing, and its caller then stores
+                -- the messages one by one.
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM unnest($2::uuid[]) AS x(app_id)
+                    WHERE NOT EXISTS (SELECT 1 FROM apps a WHERE a.id = x.app_id))
                 ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
                 RETURNING m.id, m.app_id, m.created_at
              ), {OUTBOX_INSERT}
@@ -257,17 +276,11 @@ pub async fn insert_many(
                 true,
             ));
         } else {
-            // Not inserted: its event_id is taken, so the stored message is the answer.
-            let row = client
-                .query_one(
-                    &client
-                        .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM messages m WHERE m.app_id = $1 AND m.event_id = $2"
-                    ))
-                        .await?,
-                    &[&m.app_id, &m.event_id],
-                )
-                .await?;
+            // Not inserted: its event_id is taken, so the stored message is the answer; or
+            // an app of the batch is gone, and then the batch stored nothing.
+            let row = stored_with_event_id(client, m)
+                .await?
+                .ok_or(DbError::NotFound)?;
             answers.push((from_row(&row), false));
         }
     }

@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_message_outbox",
         include_str!("../migrations/0024_message_outbox.sql"),
     ),
+    (
+        "0025_hot_parent_keys",
+        include_str!("../migrations/0025_hot_parent_keys.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

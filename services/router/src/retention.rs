@@ -1,6 +1,7 @@
 //! The retention pass (issue 17): expunges the payloads of messages past their organization's
 //! payload retention, and deletes messages past the metadata retention, one small batch per app
-//! and statement; likewise the gateway's inbound requests, per organization. It runs in the router beside the relay and the task scheduler; several
+//! and statement; likewise the gateway's inbound requests, per organization; and it sweeps what
+//! was stored as its app or endpoint was deleted (`hookd_db::tombstones`). It runs in the router beside the relay and the task scheduler; several
 //! routers may run it at once (an expunge is idempotent, deletions skip locked rows).
 
 use hookd_config::RetentionSettings;
@@ -92,7 +93,12 @@ pub async fn run(
     .await;
 }
 
-/// One batch for every app with a limited retention; `true` when some batch was full.
+/// How long after an app's or endpoint's deletion its late children are swept: far longer
+/// than an insert that read the parent can take (migration 0025).
+const TOMBSTONE_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The late children of deleted apps and endpoints, then one batch for every app with a
+/// limited retention; `true` when some batch was full.
 pub async fn pass(
     pool: &Pool,
     settings: &RetentionSettings,
@@ -102,6 +108,20 @@ pub async fn pass(
     let metadata_days = i32::try_from(settings.metadata_days).unwrap_or(i32::MAX);
     let limit = i64::from(settings.batch_size);
     let mut client = pool.get().await?;
+    let swept = hookd_db::tombstones::sweep(&client, TOMBSTONE_GRACE).await?;
+    if swept != Default::default() {
+        tracing::info!(
+            messages = swept.messages,
+            deliveries = swept.deliveries,
+            "deleted what was stored as its app or endpoint was deleted"
+        );
+        for (table, n) in [
+            ("messages", swept.messages),
+            ("deliveries", swept.deliveries),
+        ] {
+            metrics.rows_deleted.with_label_values(&[table]).inc_by(n);
+        }
+    }
     let apps = retention::apps(&client, default_days, metadata_days).await?;
     let mut more = false;
     for app in &apps {

@@ -20,6 +20,7 @@ mod filters;
 mod hold;
 mod ingest_kill;
 mod outbox;
+mod parent_keys;
 mod record_outage;
 mod redelivery;
 mod retries;
