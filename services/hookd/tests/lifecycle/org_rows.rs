@@ -16,13 +16,15 @@ pub struct Known {
     key_hashes: Vec<Vec<u8>>,
 }
 
-/// Tables of the whole installation, holding nothing of one organization: versions, and the
+/// Tables of the whole installation, holding nothing of one organization: versions, the
 /// routers' tombstones of deleted endpoints (an endpoint id and a version, pruned after a day;
-/// routers need them to drop the endpoints from their views).
+/// routers need them to drop the endpoints from their views), and the tombstones of deleted
+/// apps and endpoints (a kind and an id, swept within minutes with any late child: 0025).
 const GLOBAL: &[&str] = &[
     "routing_version",
     "gw_routing_version",
     "routing_tombstones",
+    "deleted_parents",
     "schema_migrations",
 ];
 
