@@ -84,6 +84,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0025_hot_parent_keys",
         include_str!("../migrations/0025_hot_parent_keys.sql"),
     ),
+    (
+        "0026_gateway_org_keys",
+        include_str!("../migrations/0026_gateway_org_keys.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.
