@@ -67,7 +67,7 @@ pub fn message_accepted(
     app_id: Uuid,
     endpoint_id: Option<Uuid>,
     task_id: Option<Uuid>,
-) -> Vec<u8> {
+) -> MessageAccepted {
     MessageAccepted {
         message_id: message.id.to_string(),
         app_id: app_id.to_string(),
@@ -78,8 +78,8 @@ pub fn message_accepted(
         task_id: task_id.map(|t| t.to_string()),
         accepted_at_micros: message.created_at.timestamp_micros(),
         traceparent: current_traceparent(),
+        batched: Vec::new(),
     }
-    .encode_to_vec()
 }
 
 /// The message side of a delivery job.
@@ -135,15 +135,15 @@ pub fn request_accepted(
     source_id: Uuid,
     organization_id: Uuid,
     accepted_at_micros: i64,
-) -> Vec<u8> {
+) -> RequestAccepted {
     RequestAccepted {
         request_id: request_id.to_string(),
         source_id: source_id.to_string(),
         organization_id: organization_id.to_string(),
         accepted_at_micros,
         traceparent: current_traceparent(),
+        batched: Vec::new(),
     }
-    .encode_to_vec()
 }
 
 /// One try of one gateway event, as the router and the scheduler know it.

@@ -25,6 +25,28 @@ pub enum Ack {
     Reject,
 }
 
+impl Ack {
+    /// The decision for envelopes that came in one broker message (`Coalescer`): put back if
+    /// any must be (handling is idempotent, so those done are done again harmlessly),
+    /// dead-lettered if none can ever be handled, else done (one that cannot be handled was
+    /// logged by its handler; the relay finds its row, if it has one).
+    pub fn all(acks: impl IntoIterator<Item = Ack>) -> Ack {
+        let (mut any, mut all_rejected) = (false, true);
+        for ack in acks {
+            if ack == Ack::Requeue {
+                return Ack::Requeue;
+            }
+            any = true;
+            all_rejected &= ack == Ack::Reject;
+        }
+        if any && all_rejected {
+            Ack::Reject
+        } else {
+            Ack::Ack
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
     pub url: String,
@@ -148,4 +170,23 @@ where
 {
     let outcome = handler(delivery.data, delivery.redelivered).await;
     acks.finished(delivery.acker, delivery.delivery_tag, outcome);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ack;
+
+    #[test]
+    fn envelopes_of_one_broker_message_settle_together() {
+        let (ack, requeue, reject) = (Ack::Ack, Ack::Requeue, Ack::Reject);
+        assert_eq!(Ack::all([ack, ack]), ack);
+        assert_eq!(
+            Ack::all([ack, requeue, reject]),
+            requeue,
+            "one to redo redoes all"
+        );
+        assert_eq!(Ack::all([reject, reject]), reject, "nothing can be handled");
+        assert_eq!(Ack::all([ack, reject]), ack, "the handled ones are done");
+        assert_eq!(Ack::all([reject]), reject);
+    }
 }

@@ -3,6 +3,7 @@
 
 mod acks;
 mod build;
+mod coalescer;
 mod consumer;
 mod error;
 mod gateway_headers;
@@ -23,6 +24,7 @@ pub use build::{
     message_accepted, now_micros, request_accepted, webhook_body, webhook_body_len,
     GatewayDestination, GatewayRequest, GatewayTry, JobMessage, JobTry,
 };
+pub use coalescer::{Batchable, Coalescer, CoalescerLimits, OnFailure};
 pub use consumer::{consume, Ack, ConsumerConfig};
 pub use error::BusError;
 pub use gateway_headers::{gateway_headers, sealed_credential_headers, shown_id, GatewaySigning};

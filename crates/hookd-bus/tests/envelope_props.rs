@@ -2,8 +2,20 @@
 //! (another version of hookd, a misconfigured publisher, a corrupted message).
 
 use hookd_bus::envelopes::{DeliveryJob, MessageAccepted};
+use hookd_bus::Batchable;
 use proptest::prelude::*;
 use prost::Message;
+
+/// `MessageAccepted` as a router older than `batched` reads it.
+#[derive(Clone, PartialEq, prost::Message)]
+struct OlderMessageAccepted {
+    #[prost(string, tag = "1")]
+    message_id: String,
+    #[prost(bytes = "vec", tag = "5")]
+    payload: Vec<u8>,
+    #[prost(int64, tag = "8")]
+    accepted_at_micros: i64,
+}
 
 fn message_accepted() -> impl Strategy<Value = MessageAccepted> {
     (
@@ -38,6 +50,7 @@ fn message_accepted() -> impl Strategy<Value = MessageAccepted> {
                     task_id,
                     accepted_at_micros: at,
                     traceparent,
+                    batched: Vec::new(),
                 }
             },
         )
@@ -141,6 +154,23 @@ proptest! {
         let bytes = m.encode_to_vec();
         prop_assert_eq!(bytes.len(), m.encoded_len());
         prop_assert_eq!(MessageAccepted::decode(bytes.as_slice()).unwrap(), m);
+    }
+
+    #[test]
+    fn batches_unnest_to_what_was_nested(
+        first in message_accepted(),
+        rest in prop::collection::vec(message_accepted(), 0..5),
+    ) {
+        let mut all = vec![first.clone()];
+        all.extend(rest.iter().cloned());
+        let bytes = MessageAccepted::nest(first.clone(), rest).encode_to_vec();
+        let decoded = MessageAccepted::decode(bytes.as_slice()).unwrap();
+        prop_assert_eq!(decoded.unnest(), all);
+        // An older router still reads the first envelope whole (its relay sends the rest).
+        let older = OlderMessageAccepted::decode(bytes.as_slice()).unwrap();
+        prop_assert_eq!(older.message_id, first.message_id);
+        prop_assert_eq!(older.payload, first.payload);
+        prop_assert_eq!(older.accepted_at_micros, first.accepted_at_micros);
     }
 
     #[test]

@@ -3,14 +3,13 @@
 
 use hookd_bus::BusError;
 use hookd_telemetry::prometheus::IntCounter;
-use uuid::Uuid;
 
 /// The publish after a commit did not happen; the router's relay sends the envelope later.
 pub enum PublishSkipped<'a> {
     /// The broker refused or did not confirm it.
-    Failed { id: Uuid, error: &'a BusError },
-    /// Too many publishes were already in flight (the broker is slow or down).
-    Saturated { id: Uuid },
+    Failed { id: &'a str, error: &'a BusError },
+    /// Too many envelopes were already waiting for a publish (the broker is slow or down).
+    Saturated { id: &'a str },
 }
 
 impl PublishSkipped<'_> {
@@ -22,7 +21,7 @@ impl PublishSkipped<'_> {
                 tracing::warn!(id = %id, error = %error, "publish failed; the relay will send it")
             }
             Self::Saturated { id } => {
-                tracing::debug!(id = %id, "too many publishes in flight; the relay will send it")
+                tracing::debug!(id = %id, "too many envelopes waiting for a publish; the relay will send it")
             }
         }
     }

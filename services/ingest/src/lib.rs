@@ -1,5 +1,5 @@
 //! The ingest service: hookd's whole HTTP API. It validates, authenticates, stores, and
-//! publishes one bus envelope per accepted message.
+//! publishes a bus envelope for each accepted message (batched with concurrent ones: `publish.rs`).
 
 mod auth;
 mod batcher;
@@ -14,6 +14,7 @@ mod idempotency;
 mod list;
 mod metrics;
 pub mod openapi;
+mod publish;
 mod quotas;
 mod ratelimit;
 mod relay;

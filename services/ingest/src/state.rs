@@ -32,9 +32,10 @@ pub struct AppState {
     pub schemas: TtlCache<(Uuid, String), SchemaEntry>,
     /// Seals endpoint secrets at rest.
     pub cipher: hookd_signing::SecretCipher,
-    /// Bounds the bus publishes in flight behind answered sends (memory stays bounded while the
-    /// broker is down; what is not published is relayed).
-    pub publishes: Arc<tokio::sync::Semaphore>,
+    /// Publishes the envelopes of committed sends (bounded: what it refuses is relayed).
+    pub messages_out: hookd_bus::Coalescer<hookd_bus::envelopes::MessageAccepted>,
+    /// Publishes the envelopes of accepted requests at source URLs (likewise).
+    pub requests_out: hookd_bus::Coalescer<hookd_bus::envelopes::RequestAccepted>,
     /// Groups message inserts of concurrent sends.
     pub batcher: crate::batcher::InsertBatcher,
     /// Groups the inserts of concurrent requests at source URLs.
@@ -70,6 +71,10 @@ impl AppState {
             .map(|k| crate::hash_api_key(k.expose()));
         let metrics = IngestMetrics::new();
         let gateway_metrics = crate::gateway::GatewayMetrics::register(&metrics.registry);
+        let messages_out =
+            crate::publish::messages(publisher.clone(), metrics.publish_failures.clone());
+        let requests_out =
+            crate::publish::requests(publisher.clone(), gateway_metrics.publish_failures.clone());
         Self {
             settings,
             pool,
@@ -87,7 +92,8 @@ impl AppState {
             cipher,
             batcher,
             requests,
-            publishes: Arc::new(tokio::sync::Semaphore::new(4096)),
+            messages_out,
+            requests_out,
             public_url,
             gateway_url: String::new(),
             stopping: tokio_util::sync::CancellationToken::new(),

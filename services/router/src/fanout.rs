@@ -2,6 +2,7 @@ use crate::events::{JobPublishFailed, MessageRouted, RouteFailed, RouterStamps};
 use crate::metrics::RouterMetrics;
 use crate::view::RoutingView;
 use hookd_bus::envelopes::MessageAccepted;
+use hookd_bus::Batchable;
 use hookd_bus::{Ack, Publisher};
 use hookd_db::deliveries::{FanOut, FannedOut};
 use hookd_db::{Batcher, DbError, Pool};
@@ -221,16 +222,21 @@ pub async fn route_message(
     })
 }
 
-/// The consumer's decision for one envelope, in a span that continues the message's trace.
+/// The consumer's decision for one broker message: its envelope and those batched with it,
+/// each routed in a span that continues its own message's trace, concurrently (their fan-outs
+/// share statements).
 pub async fn handle(ctx: &FanOutContext, bytes: &[u8]) -> Ack {
     let Ok(envelope) = MessageAccepted::decode(bytes) else {
         tracing::error!("undecodable MessageAccepted envelope; dead-lettering it");
         return Ack::Reject;
     };
-    let span = tracing::info_span!("router.consume", message_id = %envelope.message_id,
-        app_id = %envelope.app_id, event_type = %envelope.event_type);
-    let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
-    route_envelope(ctx, &envelope).instrument(span).await
+    let routed = envelope.unnest().into_iter().map(|envelope| async move {
+        let span = tracing::info_span!("router.consume", message_id = %envelope.message_id,
+            app_id = %envelope.app_id, event_type = %envelope.event_type);
+        let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
+        route_envelope(ctx, &envelope).instrument(span).await
+    });
+    Ack::all(futures_util::future::join_all(routed).await)
 }
 
 async fn route_envelope(ctx: &FanOutContext, envelope: &MessageAccepted) -> Ack {

@@ -4,6 +4,7 @@
 
 use crate::gateway_route::{Jobs, RouteWriter, ToRoute};
 use hookd_bus::envelopes::RequestAccepted;
+use hookd_bus::Batchable;
 use hookd_bus::{Ack, Publisher, Route};
 use hookd_db::gateway::routing;
 use hookd_db::{Batcher, DbError, Pool};
@@ -130,12 +131,18 @@ impl GatewayRouter {
         .await;
     }
 
-    /// The consumer's decision for one `RequestAccepted`.
+    /// The consumer's decision for one broker message: its `RequestAccepted` and those batched
+    /// with it, routed concurrently (their routing shares transactions).
     pub async fn handle(&self, bytes: &[u8]) -> Ack {
         let Ok(envelope) = RequestAccepted::decode(bytes) else {
             tracing::error!("undecodable RequestAccepted envelope; dead-lettering it");
             return Ack::Reject;
         };
+        let routed = envelope.unnest().into_iter().map(|e| self.route_one(e));
+        Ack::all(futures_util::future::join_all(routed).await)
+    }
+
+    async fn route_one(&self, envelope: RequestAccepted) -> Ack {
         let Ok(request_id) = Uuid::parse_str(&envelope.request_id) else {
             tracing::error!(request_id = %envelope.request_id, "RequestAccepted with a malformed id; dead-lettering it");
             return Ack::Reject;
@@ -190,6 +197,7 @@ impl GatewayRouter {
                     r.organization_id,
                     r.created_at.timestamp_micros(),
                 )
+                .encode_to_vec()
             });
             let sent = self.publisher.publish(Route::Requests, &envelope);
             if sent.instrument(span).await.is_ok() {

@@ -8,6 +8,7 @@
 use crate::metrics::RouterMetrics;
 use hookd_bus::{Publisher, Route};
 use hookd_db::{DbError, Pool};
+use prost::Message as _;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -66,7 +67,8 @@ pub async fn publish(
     drop(client);
     let mut published = 0;
     for u in &unrouted {
-        let envelope = hookd_bus::message_accepted(&u.message, u.app_id, u.endpoint_id, u.task_id);
+        let envelope = hookd_bus::message_accepted(&u.message, u.app_id, u.endpoint_id, u.task_id)
+            .encode_to_vec();
         match publisher.publish(Route::Messages, &envelope).await {
             Ok(_) => published += 1,
             Err(e) => {

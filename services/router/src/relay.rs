@@ -1,6 +1,7 @@
 use crate::metrics::RouterMetrics;
 use hookd_bus::{Publisher, Route};
 use hookd_db::{DbError, Pool};
+use prost::Message as _;
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -33,6 +34,7 @@ pub async fn relay_once(
         let span = hookd_bus::continue_trace(span, u.traceparent.as_deref());
         let envelope = span.in_scope(|| {
             hookd_bus::message_accepted(&u.message, u.app_id, u.endpoint_id, u.task_id)
+                .encode_to_vec()
         });
         if publisher
             .publish(Route::Messages, &envelope)

@@ -7,6 +7,7 @@
 use hookd_bus::{Publisher, Route};
 use hookd_db::{DbError, Pool};
 use hookd_telemetry::prometheus::{IntCounter, Opts, Registry};
+use prost::Message as _;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +74,8 @@ pub async fn start_due(
     // Committed: each task has run as far as the outbox. The publish is the fast path to the
     // fan-out; if it fails the relay publishes the unrouted message after `relay_after`.
     let publishes = claimed.iter().map(|c| async move {
-        let envelope = hookd_bus::message_accepted(&c.message, c.app_id, None, Some(c.task_id));
+        let envelope = hookd_bus::message_accepted(&c.message, c.app_id, None, Some(c.task_id))
+            .encode_to_vec();
         (c, publisher.publish(Route::Messages, &envelope).await)
     });
     for (c, result) in futures_util::future::join_all(publishes).await {

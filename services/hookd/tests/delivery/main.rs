@@ -7,6 +7,7 @@ mod children;
 #[allow(dead_code)]
 mod helpers;
 
+mod batched;
 mod crash;
 mod fanout;
 mod fanout_budget;

@@ -155,20 +155,11 @@ async fn handle(
         source.organization_id,
         created_at.timestamp_micros(),
     );
-    match state.publishes.clone().try_acquire_owned() {
-        Ok(permit) => {
-            let (publisher, metrics) = (state.publisher.clone(), state.gateway_metrics.clone());
-            tokio::spawn(async move {
-                if let Err(e) = publisher
-                    .publish(hookd_bus::Route::Requests, &envelope)
-                    .await
-                {
-                    PublishSkipped::Failed { id, error: &e }.emit(&metrics.publish_failures);
-                }
-                drop(permit);
-            });
+    if let Err(envelope) = state.requests_out.offer(envelope) {
+        PublishSkipped::Saturated {
+            id: &envelope.request_id,
         }
-        Err(_) => PublishSkipped::Saturated { id }.emit(&state.gateway_metrics.publish_failures),
+        .emit(&state.gateway_metrics.publish_failures)
     }
     state.gateway_metrics.requests_accepted.inc();
     Ok(accepted(&source, &request_id))

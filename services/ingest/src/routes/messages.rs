@@ -7,7 +7,6 @@ use crate::openapi::ErrorBody;
 use crate::routes::{check_app, load_subscription};
 use crate::state::AppState;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use hookd_bus::Route;
 use hookd_db::messages::NewMessage;
 use hookd_domain::{new_id, DeliveryStatus, EndpointStatus, Message, DEFAULT_VERSION};
 use serde::Deserialize;
@@ -148,30 +147,17 @@ async fn accept(
         return Ok((message, false));
     }
     // Committed: the 202 holds from here, so the answer does not wait for the broker. The
-    // publish is the fast path to the router; if it fails, or too many are in flight (the
-    // broker is down), the router's relay finds the message unrouted and publishes it.
+    // publish is the fast path to the router, batched with concurrent sends; if it fails, or
+    // too many wait (the broker is down), the router's relay finds the message unrouted.
     // Built in the publish span, so the router's spans continue from it.
     let publishing = tracing::info_span!("ingest.publish", message_id = %message.id);
     let envelope =
         publishing.in_scope(|| hookd_bus::message_accepted(&message, app_id, endpoint_id, None));
-    match state.publishes.clone().try_acquire_owned() {
-        Ok(permit) => {
-            let (publisher, metrics, id) =
-                (state.publisher.clone(), state.metrics.clone(), message.id);
-            tokio::spawn(
-                async move {
-                    if let Err(error) = publisher.publish(Route::Messages, &envelope).await {
-                        PublishSkipped::Failed { id, error: &error }
-                            .emit(&metrics.publish_failures);
-                    }
-                    drop(permit);
-                }
-                .instrument(publishing),
-            );
+    if let Err(envelope) = state.messages_out.offer(envelope) {
+        PublishSkipped::Saturated {
+            id: &envelope.message_id,
         }
-        Err(_) => {
-            PublishSkipped::Saturated { id: message.id }.emit(&state.metrics.publish_failures)
-        }
+        .emit(&state.metrics.publish_failures)
     }
     state.metrics.messages_accepted.inc();
     Ok((message, true))
