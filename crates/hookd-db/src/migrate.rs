@@ -88,6 +88,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0026_gateway_org_keys",
         include_str!("../migrations/0026_gateway_org_keys.sql"),
     ),
+    (
+        "0027_gateway_hot_parent_keys",
+        include_str!("../migrations/0027_gateway_hot_parent_keys.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

@@ -97,7 +97,7 @@ pub async fn run(
 /// than an insert that read the parent can take (migration 0025).
 const TOMBSTONE_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The late children of deleted apps and endpoints, then one batch for every app with a
+/// The late children of deleted apps, endpoints, sources and connections, then one batch for every app with a
 /// limited retention; `true` when some batch was full.
 pub async fn pass(
     pool: &Pool,
@@ -113,11 +113,15 @@ pub async fn pass(
         tracing::info!(
             messages = swept.messages,
             deliveries = swept.deliveries,
-            "deleted what was stored as its app or endpoint was deleted"
+            gw_requests = swept.gw_requests,
+            gw_events = swept.gw_events,
+            "deleted what was stored as its app, endpoint, source or connection was deleted"
         );
         for (table, n) in [
             ("messages", swept.messages),
             ("deliveries", swept.deliveries),
+            ("gw_requests", swept.gw_requests),
+            ("gw_events", swept.gw_events),
         ] {
             metrics.rows_deleted.with_label_values(&[table]).inc_by(n);
         }

@@ -213,8 +213,10 @@ pub async fn insert_due(client: &impl GenericClient, e: &Event) -> Result<Option
             &format!(
                 "INSERT INTO gw_events AS e (id, organization_id, connection_id, source_id,
                     destination_id, request_id, status, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7,
-                    CASE WHEN $7 = 'QUEUED' THEN now() END)
+                 SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5::uuid, $6::uuid, $7::text,
+                    CASE WHEN $7::text = 'QUEUED' THEN now() END
+                 -- The connection's key is checked by this read (0027).
+                 WHERE EXISTS (SELECT 1 FROM gw_connections c WHERE c.id = $3::uuid)
                  ON CONFLICT (request_id, connection_id) DO NOTHING RETURNING {COLUMNS}"
             ),
             &[

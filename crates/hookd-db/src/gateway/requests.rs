@@ -82,7 +82,7 @@ pub async fn insert_many(
     let bodies: Vec<&[u8]> = batch.iter().map(|n| n.body.as_slice()).collect();
     let at: Vec<DateTime<Utc>> = batch.iter().map(|n| n.request.ingested_at).collect();
     let traces: Vec<Option<&str>> = batch.iter().map(|n| n.traceparent.as_deref()).collect();
-    client
+    let stored = client
         .execute(
             &client.prepare_cached("INSERT INTO gw_requests (id, organization_id, source_id, verified, rejection_cause,
                 method, data, body, ingested_at, created_at, updated_at, traceparent)
@@ -91,12 +91,21 @@ pub async fn insert_many(
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[],
                 $7::jsonb[], $8::bytea[], $9::timestamptz[], $10::text[])
                 AS r(id, organization_id, source_id, verified, rejection_cause, method, data,
-                    body, at, traceparent)").await?,
+                    body, at, traceparent)
+             -- The sources' keys are checked by this read, not a foreign key (0027): a batch
+             -- with a request of a missing source stores nothing, and its caller then stores
+             -- the requests one by one.
+             WHERE NOT EXISTS (
+                SELECT 1 FROM unnest($3::uuid[]) AS x(source_id)
+                WHERE NOT EXISTS (SELECT 1 FROM gw_sources s WHERE s.id = x.source_id))").await?,
             &[
                 &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at, &traces,
             ],
         )
         .await?;
+    if stored == 0 && !batch.is_empty() {
+        return Err(DbError::NotFound);
+    }
     Ok(vec![(); batch.len()])
 }
 

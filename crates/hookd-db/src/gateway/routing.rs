@@ -274,6 +274,9 @@ pub async fn record(
                     $6::uuid[], $7::text[], $8::timestamptz[])
                     AS e(id, organization_id, connection_id, source_id, destination_id,
                         request_id, status, next_attempt_at)
+                 -- The connection's key is checked by this read (0027): one deleted since the
+                 -- view was read gets no event.
+                 WHERE EXISTS (SELECT 1 FROM gw_connections c WHERE c.id = e.connection_id)
                  ON CONFLICT (request_id, connection_id) DO NOTHING
                  RETURNING id",
                     )

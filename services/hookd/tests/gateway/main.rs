@@ -21,6 +21,7 @@ mod events;
 mod https;
 mod inbound;
 mod lists;
+mod parent_keys;
 mod ratelimit;
 mod seed;
 mod sources;
