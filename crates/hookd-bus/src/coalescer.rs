@@ -17,31 +17,25 @@ pub trait Batchable: prost::Message + Sized + Send + 'static {
     fn unnest(self) -> Vec<Self>;
 }
 
-impl Batchable for MessageAccepted {
-    fn nest(mut first: Self, rest: Vec<Self>) -> Self {
-        first.batched = rest;
-        first
-    }
+/// The two envelopes published after a commit share the field's name and meaning.
+macro_rules! batchable {
+    ($($envelope:ty),*) => {$(
+        impl Batchable for $envelope {
+            fn nest(mut first: Self, rest: Vec<Self>) -> Self {
+                first.batched = rest;
+                first
+            }
 
-    fn unnest(mut self) -> Vec<Self> {
-        let mut all = std::mem::take(&mut self.batched);
-        all.insert(0, self);
-        all
-    }
+            fn unnest(mut self) -> Vec<Self> {
+                let mut all = std::mem::take(&mut self.batched);
+                all.insert(0, self);
+                all
+            }
+        }
+    )*};
 }
 
-impl Batchable for RequestAccepted {
-    fn nest(mut first: Self, rest: Vec<Self>) -> Self {
-        first.batched = rest;
-        first
-    }
-
-    fn unnest(mut self) -> Vec<Self> {
-        let mut all = std::mem::take(&mut self.batched);
-        all.insert(0, self);
-        all
-    }
-}
+batchable!(MessageAccepted, RequestAccepted);
 
 /// How much a coalescer holds and gathers.
 #[derive(Debug, Clone, Copy)]
