@@ -55,8 +55,9 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
     assert!(rows[1].get::<_, bool>("waiting"));
 
     // Settle the head as its worker would (that worker's own record, once the gate opens, is a
-    // duplicate try and moves nothing). The promoted delivery's lease has run out already, so
-    // the scheduler publishes it, and the lane carries on by itself.
+    // duplicate try and moves nothing). The promoted delivery is leased for an hour, so the
+    // scheduler cannot rewrite its row before the check of who wrote it; its lease is then
+    // expired by hand, the scheduler publishes it, and the lane carries on by itself.
     let record = AttemptRecord {
         delivery_id: head,
         message_id: rows[0].get(1),
@@ -69,7 +70,8 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
         status: DeliveryStatus::Succeeded,
         next_attempt_at: None,
     };
-    let (settled, due) = settle_and_promote(&mut db, &[record], chrono::Utc::now())
+    let lease_until = chrono::Utc::now() + chrono::Duration::hours(1);
+    let (settled, due) = settle_and_promote(&mut db, &[record], lease_until)
         .await
         .unwrap();
     let lane = Lane {
@@ -94,6 +96,12 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
     assert_eq!(rows[2].get::<_, Uuid>(0), last);
     assert!(rows[2].get::<_, bool>("waiting"), "the last went early");
 
+    db.execute(
+        "UPDATE deliveries SET next_attempt_at = now() WHERE id = $1",
+        &[&next],
+    )
+    .await
+    .unwrap();
     gate.open();
     assert!(
         stack
