@@ -97,8 +97,8 @@ pub async fn run(
 /// than an insert that read the parent can take (migration 0025).
 const TOMBSTONE_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The late children of deleted apps, endpoints, sources and connections, then one batch for every app with a
-/// limited retention; `true` when some batch was full.
+/// The late children of deleted apps, endpoints, sources and connections, then one batch for
+/// every app with a limited retention; `true` when some batch was full.
 pub async fn pass(
     pool: &Pool,
     settings: &RetentionSettings,
