@@ -15,11 +15,13 @@ pub trait Batchable: prost::Message + Sized + Send + 'static {
     fn nest(first: Self, rest: Vec<Self>) -> Self;
     /// The envelope and those beside it, each alone.
     fn unnest(self) -> Vec<Self>;
+    /// The id of what the envelope announces, for logs.
+    fn id(&self) -> &str;
 }
 
 /// The two envelopes published after a commit share the field's name and meaning.
 macro_rules! batchable {
-    ($($envelope:ty),*) => {$(
+    ($($envelope:ty => $id:ident),*) => {$(
         impl Batchable for $envelope {
             fn nest(mut first: Self, rest: Vec<Self>) -> Self {
                 first.batched = rest;
@@ -31,11 +33,15 @@ macro_rules! batchable {
                 all.insert(0, self);
                 all
             }
+
+            fn id(&self) -> &str {
+                &self.$id
+            }
         }
     )*};
 }
 
-batchable!(MessageAccepted, RequestAccepted);
+batchable!(MessageAccepted => message_id, RequestAccepted => request_id);
 
 /// How much a coalescer holds and gathers.
 #[derive(Debug, Clone, Copy)]

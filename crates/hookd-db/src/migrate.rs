@@ -92,6 +92,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0027_gateway_hot_parent_keys",
         include_str!("../migrations/0027_gateway_hot_parent_keys.sql"),
     ),
+    (
+        "0028_gateway_request_outbox",
+        include_str!("../migrations/0028_gateway_request_outbox.sql"),
+    ),
 ];
 
 /// Any number for the advisory lock, the same in every replica.

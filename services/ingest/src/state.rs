@@ -1,6 +1,6 @@
 use crate::caches::TtlCache;
 use crate::metrics::IngestMetrics;
-use hookd_bus::Publisher;
+use hookd_bus::{Publisher, Route};
 use hookd_config::Settings;
 use hookd_db::Pool;
 use std::sync::Arc;
@@ -71,10 +71,16 @@ impl AppState {
             .map(|k| crate::hash_api_key(k.expose()));
         let metrics = IngestMetrics::new();
         let gateway_metrics = crate::gateway::GatewayMetrics::register(&metrics.registry);
-        let messages_out =
-            crate::publish::messages(publisher.clone(), metrics.publish_failures.clone());
-        let requests_out =
-            crate::publish::requests(publisher.clone(), gateway_metrics.publish_failures.clone());
+        let messages_out = crate::publish::coalescer(
+            publisher.clone(),
+            Route::Messages,
+            metrics.publish_failures.clone(),
+        );
+        let requests_out = crate::publish::coalescer(
+            publisher.clone(),
+            Route::Requests,
+            gateway_metrics.publish_failures.clone(),
+        );
         Self {
             settings,
             pool,

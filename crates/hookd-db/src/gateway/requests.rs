@@ -82,27 +82,42 @@ pub async fn insert_many(
     let bodies: Vec<&[u8]> = batch.iter().map(|n| n.body.as_slice()).collect();
     let at: Vec<DateTime<Utc>> = batch.iter().map(|n| n.request.ingested_at).collect();
     let traces: Vec<Option<&str>> = batch.iter().map(|n| n.traceparent.as_deref()).collect();
-    let stored = client
-        .execute(
-            &client.prepare_cached("INSERT INTO gw_requests (id, organization_id, source_id, verified, rejection_cause,
-                method, data, body, ingested_at, created_at, updated_at, traceparent)
-             SELECT id, organization_id, source_id, verified, rejection_cause, method, data,
-                body, at, at, at, traceparent
-             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[], $6::text[],
-                $7::jsonb[], $8::bytea[], $9::timestamptz[], $10::text[])
-                AS r(id, organization_id, source_id, verified, rejection_cause, method, data,
-                    body, at, traceparent)
-             -- The sources' keys are checked by this read, not a foreign key (0027): a batch
-             -- with a request of a missing source stores nothing, and its caller then stores
-             -- the requests one by one.
-             WHERE NOT EXISTS (
-                SELECT 1 FROM unnest($3::uuid[]) AS x(source_id)
-                WHERE NOT EXISTS (SELECT 1 FROM gw_sources s WHERE s.id = x.source_id))").await?,
+    let stored: i64 = client
+        .query_one(
+            &client
+                .prepare_cached(
+                    "WITH r AS (
+                INSERT INTO gw_requests (id, organization_id, source_id, verified,
+                    rejection_cause, method, data, body, ingested_at, created_at, updated_at,
+                    traceparent)
+                SELECT id, organization_id, source_id, verified, rejection_cause, method, data,
+                    body, at, at, at, traceparent
+                FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bool[], $5::text[],
+                    $6::text[], $7::jsonb[], $8::bytea[], $9::timestamptz[], $10::text[])
+                    AS r(id, organization_id, source_id, verified, rejection_cause, method, data,
+                        body, at, traceparent)
+                -- The sources' keys are checked by this read, not a foreign key (0027): a batch
+                -- with a request of a missing source stores nothing, and its caller then stores
+                -- the requests one by one.
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM unnest($3::uuid[]) AS x(source_id)
+                    WHERE NOT EXISTS (SELECT 1 FROM gw_sources s WHERE s.id = x.source_id))
+                RETURNING id, created_at, rejection_cause
+             ), outbox AS (
+                -- In the statement that stores them (0028), so an accepted request is never
+                -- missing from the relay's outbox.
+                INSERT INTO gw_request_outbox (id, created_at)
+                SELECT id, created_at FROM r WHERE rejection_cause IS NULL
+             )
+             SELECT count(*) FROM r",
+                )
+                .await?,
             &[
                 &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at, &traces,
             ],
         )
-        .await?;
+        .await?
+        .get(0);
     if stored == 0 && !batch.is_empty() {
         return Err(DbError::NotFound);
     }

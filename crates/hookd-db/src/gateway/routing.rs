@@ -2,7 +2,7 @@
 //! reads about a request and its connections, and the one transaction that records the
 //! outcome. Which connection gets what is decided by the caller (the router); here it is
 //! stored, idempotently: an event per (request, connection) at most, and a request is routed
-//! once (`routed_at`).
+//! once (`routed_at`; the relay's outbox is `gw_request_outbox`).
 
 use super::routing_rows::{EventRows, IgnoredRows, RequestRows};
 use crate::DbError;
@@ -321,7 +321,11 @@ pub async fn record(
         .execute(
             &client
                 .prepare_cached(
-                    "UPDATE gw_requests r SET routed_at = now(), events_count = u.events,
+                    "WITH routed AS (
+                -- Out of the outbox (0028): the update below touches no indexed column.
+                DELETE FROM gw_request_outbox WHERE id = ANY($1)
+             )
+             UPDATE gw_requests r SET routed_at = now(), events_count = u.events,
                 ignored_count = u.ignored, rejection_cause = coalesce(u.cause, r.rejection_cause),
                 updated_at = now()
              FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[])
@@ -340,7 +344,8 @@ pub async fn record(
     Ok(created)
 }
 
-/// Accepted requests never routed, accepted before `before` (the relay's outbox).
+/// Accepted requests never routed, accepted before `before`: the relay's outbox, oldest first
+/// by id (time-ordered), its primary key.
 pub async fn unrouted(
     client: &impl GenericClient,
     before: DateTime<Utc>,
@@ -348,9 +353,13 @@ pub async fn unrouted(
 ) -> Result<Vec<Unrouted>, DbError> {
     let rows = client
         .query(
-            &client.prepare_cached("SELECT id, source_id, organization_id, created_at, traceparent FROM gw_requests
-             WHERE routed_at IS NULL AND rejection_cause IS NULL AND created_at < $1
-             ORDER BY created_at LIMIT $2").await?,
+            &client
+                .prepare_cached(
+                    "SELECT r.id, r.source_id, r.organization_id, r.created_at, r.traceparent
+             FROM gw_request_outbox o JOIN gw_requests r ON r.id = o.id
+             WHERE o.created_at < $1 ORDER BY o.id LIMIT $2",
+                )
+                .await?,
             &[&before, &limit],
         )
         .await?;

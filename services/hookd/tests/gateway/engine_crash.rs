@@ -227,12 +227,18 @@ async fn an_unpublished_request_is_relayed_and_a_lost_job_resent() {
                 .db()
                 .await
                 .execute(
-                    "INSERT INTO gw_requests (id, organization_id, source_id, verified, method,
-                        data, body, ingested_at, created_at, routed_at)
-                     VALUES ($1, $2, $3, false, 'POST',
+                    "WITH r AS (
+                        INSERT INTO gw_requests (id, organization_id, source_id, verified,
+                            method, data, body, ingested_at, created_at, routed_at)
+                        VALUES ($1, $2, $3, false, 'POST',
                         '{\"path\": \"/\", \"query\": \"\", \"headers\": {}, \"body\": null}',
-                        $4, now() - interval '1 minute', now() - interval '1 minute',
-                        CASE WHEN $5 THEN now() END)",
+                            $4, now() - interval '1 minute', now() - interval '1 minute',
+                            CASE WHEN $5 THEN now() END)
+                        RETURNING id, created_at, routed_at
+                     )
+                     -- As ingest stores an accepted request: with its outbox row.
+                     INSERT INTO gw_request_outbox (id, created_at)
+                     SELECT id, created_at FROM r WHERE routed_at IS NULL",
                     &[&id, &org, &source, &id.to_string().into_bytes(), &routed],
                 )
                 .await

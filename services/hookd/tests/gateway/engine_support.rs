@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use crate::support::*;
+use hookd_db::gateway::requests::NewRequest;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -136,5 +137,28 @@ pub async fn wait_routed(stack: &TestStack, request: Uuid) {
         }
         assert!(Instant::now() < deadline, "the request was never routed");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn count(db: &hookd_db::Client, sql: &str, id: Uuid) -> i64 {
+    db.query_one(sql, &[&id]).await.unwrap().get(0)
+}
+
+/// A connection to the stack's receiver and one routed request through it.
+pub async fn routed(stack: &TestStack, name: &str) -> (Value, Uuid) {
+    let conn = connection(&stack.api, name, &stack.receiver.url(&format!("/{name}"))).await;
+    let request = inbound(stack, &conn["source"], "", b"{\"a\":1}", &[]).await;
+    wait_events(stack, request, |e| e.len() == 1).await;
+    (conn, request)
+}
+
+/// `request` as a new one of its source, to store by hand.
+pub fn stored_again(request: &hookd_db::gateway::requests::Request) -> NewRequest {
+    let mut request = request.clone();
+    request.id = Uuid::now_v7();
+    NewRequest {
+        request,
+        body: b"{}".to_vec(),
+        traceparent: None,
     }
 }

@@ -23,6 +23,7 @@ mod inbound;
 mod lists;
 mod parent_keys;
 mod ratelimit;
+mod request_outbox;
 mod seed;
 mod sources;
 mod tenancy;

@@ -5,33 +5,10 @@
 use crate::engine_support::*;
 use crate::helpers::*;
 use crate::support::*;
-use hookd_db::gateway::requests::{self, NewRequest};
+use hookd_db::gateway::requests;
 use hookd_db::DbError;
-use serde_json::Value;
 use std::time::Duration;
 use uuid::Uuid;
-
-async fn count(db: &hookd_db::Client, sql: &str, id: Uuid) -> i64 {
-    db.query_one(sql, &[&id]).await.unwrap().get(0)
-}
-
-/// A connection to the stack's receiver and one routed request through it.
-async fn routed(stack: &TestStack, name: &str) -> (Value, Uuid) {
-    let conn = connection(&stack.api, name, &stack.receiver.url(&format!("/{name}"))).await;
-    let request = inbound(stack, &conn["source"], "", b"{\"a\":1}", &[]).await;
-    wait_events(stack, request, |e| e.len() == 1).await;
-    (conn, request)
-}
-
-fn stored_again(request: &requests::Request) -> NewRequest {
-    let mut request = request.clone();
-    request.id = Uuid::now_v7();
-    NewRequest {
-        request,
-        body: b"{}".to_vec(),
-        traceparent: None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_deleted_source_takes_its_requests_and_a_late_one_is_swept() {
