@@ -127,6 +127,8 @@ pub async fn rows_of(db: &hookd_db::Client, org: Uuid, k: &Known) -> BTreeMap<St
             ("message_id", &k.messages)
         } else if t == "gw_ignored_events" {
             ("request_id", &k.requests)
+        } else if t == "gw_request_outbox" {
+            ("id", &k.requests)
         } else if t == "portal_links" {
             ("subscription_id", &k.subscriptions)
         } else if t == "portal_sessions" {
@@ -137,7 +139,7 @@ pub async fn rows_of(db: &hookd_db::Client, org: Uuid, k: &Known) -> BTreeMap<St
             panic!("table {t} is not checked for an organization's rows: add it here")
         };
         // One id, or any of a list.
-        let test = if ["id", "organization_id"].contains(&column) {
+        let test = if t == "organizations" || column == "organization_id" {
             format!("{column} = $1")
         } else {
             format!("{column} = ANY($1)")
