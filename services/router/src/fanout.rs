@@ -2,8 +2,7 @@ use crate::events::{JobPublishFailed, MessageRouted, RouteFailed, RouterStamps};
 use crate::metrics::RouterMetrics;
 use crate::view::RoutingView;
 use hookd_bus::envelopes::MessageAccepted;
-use hookd_bus::Batchable;
-use hookd_bus::{Ack, Publisher};
+use hookd_bus::{Ack, InFlight, Publisher};
 use hookd_db::deliveries::{FanOut, FannedOut};
 use hookd_db::{Batcher, DbError, Pool};
 use hookd_service::JobBudget;
@@ -38,6 +37,8 @@ pub struct FanOutContext {
     pub lease: Duration,
     /// Bounds the jobs held across the router's consumers; a fan-out publishes in its slices.
     pub budget: JobBudget,
+    /// Bounds the messages routed at once (`amqp.prefetch`), however ingest batched them.
+    pub in_flight: InFlight,
 }
 
 /// Records fan-outs of concurrent messages in one statement.
@@ -110,6 +111,7 @@ pub async fn route_message(
         metrics,
         lease,
         budget,
+        in_flight: _,
     } = ctx;
     let consumed = hookd_bus::now_micros();
     let (Some(message_id), Some(app_id)) = (
@@ -230,13 +232,13 @@ pub async fn handle(ctx: &FanOutContext, bytes: &[u8]) -> Ack {
         tracing::error!("undecodable MessageAccepted envelope; dead-lettering it");
         return Ack::Reject;
     };
-    let routed = envelope.unnest().into_iter().map(|envelope| async move {
+    let route = |envelope: MessageAccepted| async move {
         let span = tracing::info_span!("router.consume", message_id = %envelope.message_id,
             app_id = %envelope.app_id, event_type = %envelope.event_type);
         let span = hookd_bus::continue_trace(span, envelope.traceparent.as_deref());
         route_envelope(ctx, &envelope).instrument(span).await
-    });
-    Ack::all(futures_util::future::join_all(routed).await)
+    };
+    ctx.in_flight.route(envelope, route).await
 }
 
 async fn route_envelope(ctx: &FanOutContext, envelope: &MessageAccepted) -> Ack {

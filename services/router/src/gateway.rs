@@ -4,8 +4,7 @@
 
 use crate::gateway_route::{Jobs, RouteWriter, ToRoute};
 use hookd_bus::envelopes::RequestAccepted;
-use hookd_bus::Batchable;
-use hookd_bus::{Ack, Publisher, Route};
+use hookd_bus::{Ack, InFlight, Publisher, Route};
 use hookd_db::gateway::routing;
 use hookd_db::{Batcher, DbError, Pool};
 use hookd_service::JobBudget;
@@ -81,6 +80,8 @@ pub struct GatewayRouter {
     batcher: Batcher<ToRoute, Jobs>,
     /// The router's job budget, shared with the fan-out.
     budget: JobBudget,
+    /// Bounds the requests routed at once (`amqp.prefetch`), however ingest batched them.
+    in_flight: InFlight,
 }
 
 const MAX_BATCH: usize = 128;
@@ -93,6 +94,7 @@ impl GatewayRouter {
         cipher: SecretCipher,
         lease: Duration,
         budget: JobBudget,
+        in_flight: InFlight,
         metrics: GatewayMetrics,
     ) -> Self {
         let view = crate::gateway_view::GatewayView::default();
@@ -109,6 +111,7 @@ impl GatewayRouter {
             metrics,
             view,
             budget,
+            in_flight,
         }
     }
 
@@ -138,8 +141,7 @@ impl GatewayRouter {
             tracing::error!("undecodable RequestAccepted envelope; dead-lettering it");
             return Ack::Reject;
         };
-        let routed = envelope.unnest().into_iter().map(|e| self.route_one(e));
-        Ack::all(futures_util::future::join_all(routed).await)
+        self.in_flight.route(envelope, |e| self.route_one(e)).await
     }
 
     async fn route_one(&self, envelope: RequestAccepted) -> Ack {

@@ -222,6 +222,7 @@ impl Router {
                 metrics: metrics.clone(),
                 lease,
                 budget: budget.clone(),
+                in_flight: hookd_bus::InFlight::new(settings.amqp.prefetch.into()),
             };
             let shutdown = shutdown.clone();
             tasks.spawn(async move {
@@ -241,6 +242,7 @@ impl Router {
                     .map_err(|e| anyhow::anyhow!("secrets.encryption_key: {e}"))?,
                 settings.delivery.lease,
                 budget.clone(),
+                hookd_bus::InFlight::new(settings.amqp.prefetch.into()),
                 crate::gateway::GatewayMetrics::register(&metrics.registry),
             ));
             // The connections view: reloaded on NOTIFY and checked every second.
