@@ -46,6 +46,7 @@ pub use listen::{listen, listen_with};
 pub use migrate::migrate;
 pub use pool::{
     connect, connect_relaxed, create_database_if_missing, drop_database, ensure_database,
+    process_name,
 };
 pub use tokio_postgres;
 

@@ -31,6 +31,13 @@ fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
         options.push_str(" -c synchronous_commit=off");
     }
     config.options(options.trim());
+    // Named after the process (`hookd-ingest`, ...) in pg_stat_activity, so an operator can
+    // tell the services' connections and their load apart; a URL's application_name wins.
+    if config.get_application_name().is_none() {
+        if let Some(name) = process_name() {
+            config.application_name(&name);
+        }
+    }
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
     };
@@ -46,6 +53,12 @@ fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
         .recycle_timeout(Some(Duration::from_secs(5)))
         .build()
         .map_err(|e| DbError::Unavailable(hookd_domain::reason(&e)))
+}
+
+/// The running executable's name, e.g. `hookd-router`.
+pub fn process_name() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.file_stem()?.to_str()?.to_owned())
 }
 
 /// Splits a URL into (URL of the `postgres` maintenance database, database name).

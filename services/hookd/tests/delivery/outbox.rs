@@ -295,3 +295,33 @@ async fn only_ingest_waits_for_the_disk_on_commit() {
     );
     cleanup(&settings);
 }
+
+/// Each service's connections carry its name in pg_stat_activity; a URL that names them wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_named_after_the_process() {
+    let settings = test_settings();
+    prepare_database(&settings).await;
+    let url = settings.database.url.expose();
+    let name = |pool: hookd_db::Pool| async move {
+        let client = pool.get().await.unwrap();
+        let row = client
+            .query_one(
+                "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get::<_, String>(0)
+    };
+    let process = hookd_db::process_name().expect("the test binary has a name");
+    assert!(!process.is_empty());
+    assert_eq!(name(hookd_db::connect(url, 1).unwrap()).await, process);
+    assert_eq!(
+        name(hookd_db::connect_relaxed(url, 1).unwrap()).await,
+        process
+    );
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let named = format!("{url}{sep}application_name=mine");
+    assert_eq!(name(hookd_db::connect(&named, 1).unwrap()).await, "mine");
+    cleanup(&settings);
+}
