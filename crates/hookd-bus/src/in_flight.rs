@@ -38,8 +38,8 @@ impl InFlight {
         Ack::all(futures_util::future::join_all(routed).await)
     }
 
-    /// Places free now (for tests and metrics).
-    pub fn available(&self) -> usize {
+    #[cfg(test)]
+    fn available(&self) -> usize {
         self.0.available_permits()
     }
 }

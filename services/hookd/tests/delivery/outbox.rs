@@ -280,14 +280,7 @@ async fn only_ingest_waits_for_the_disk_on_commit() {
     let settings = test_settings();
     prepare_database(&settings).await;
     let url = settings.database.url.expose();
-    let show = |pool: hookd_db::Pool| async move {
-        let client = pool.get().await.unwrap();
-        let row = client
-            .query_one("SHOW synchronous_commit", &[])
-            .await
-            .unwrap();
-        row.get::<_, String>(0)
-    };
+    let show = |pool| text_of(pool, "SHOW synchronous_commit");
     assert_eq!(show(hookd_db::connect(url, 1).unwrap()).await, "on");
     assert_eq!(
         show(hookd_db::connect_relaxed(url, 1).unwrap()).await,
@@ -302,16 +295,11 @@ async fn connections_are_named_after_the_process() {
     let settings = test_settings();
     prepare_database(&settings).await;
     let url = settings.database.url.expose();
-    let name = |pool: hookd_db::Pool| async move {
-        let client = pool.get().await.unwrap();
-        let row = client
-            .query_one(
-                "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()",
-                &[],
-            )
-            .await
-            .unwrap();
-        row.get::<_, String>(0)
+    let name = |pool| {
+        text_of(
+            pool,
+            "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+        )
     };
     let process = hookd_db::process_name().expect("the test binary has a name");
     assert!(!process.is_empty());
@@ -324,4 +312,10 @@ async fn connections_are_named_after_the_process() {
     let named = format!("{url}{sep}application_name=mine");
     assert_eq!(name(hookd_db::connect(&named, 1).unwrap()).await, "mine");
     cleanup(&settings);
+}
+
+/// The one text value `sql` returns on a connection of `pool`.
+async fn text_of(pool: hookd_db::Pool, sql: &str) -> String {
+    let client = pool.get().await.unwrap();
+    client.query_one(sql, &[]).await.unwrap().get(0)
 }
