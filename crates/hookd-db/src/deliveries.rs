@@ -3,10 +3,11 @@ use crate::routing::Route;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
-use hookd_domain::{new_id, Delivery, DeliveryStatus, Message};
+use hookd_domain::{Delivery, DeliveryStatus, Message};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+pub use crate::attempt_record::{record_attempts, AttemptRecord, Settled};
 pub use crate::fan_out::{fan_out_many, FanOut, FannedOut};
 
 pub(crate) const COLUMNS: &str = "d.id, d.message_id, d.endpoint_id, d.event_type, d.status, \
@@ -25,111 +26,6 @@ pub(crate) fn from_row(r: &Row) -> Delivery {
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
     }
-}
-
-/// What became of one try.
-#[derive(Debug, Clone)]
-pub struct AttemptRecord {
-    pub delivery_id: Uuid,
-    pub message_id: Uuid,
-    pub endpoint_id: Uuid,
-    pub attempt: i32,
-    pub response_status: Option<i32>,
-    pub response_body: Option<String>,
-    pub error: Option<String>,
-    pub duration_ms: i32,
-    /// Where the delivery goes next: `Pending` with `next_attempt_at`, or a final status.
-    pub status: DeliveryStatus,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-}
-
-/// Records attempts and moves their deliveries on, in one statement for the whole batch. A
-/// duplicate job (a redelivered envelope, an expired lease) records its attempt but does not
-/// move a delivery backwards. Returns the deliveries that reached a final status.
-pub async fn record_attempts(
-    client: &impl GenericClient,
-    records: &[AttemptRecord],
-) -> Result<Vec<Settled>, DbError> {
-    let ids: Vec<Uuid> = records.iter().map(|_| new_id()).collect();
-    let col = |f: fn(&AttemptRecord) -> Uuid| records.iter().map(f).collect::<Vec<_>>();
-    let deliveries = col(|r| r.delivery_id);
-    let messages = col(|r| r.message_id);
-    let endpoints = col(|r| r.endpoint_id);
-    let attempts: Vec<i32> = records.iter().map(|r| r.attempt).collect();
-    let statuses: Vec<Option<i32>> = records.iter().map(|r| r.response_status).collect();
-    let bodies: Vec<Option<&str>> = records.iter().map(|r| r.response_body.as_deref()).collect();
-    let errors: Vec<Option<&str>> = records.iter().map(|r| r.error.as_deref()).collect();
-    let durations: Vec<i32> = records.iter().map(|r| r.duration_ms).collect();
-    let outcome: Vec<&str> = records.iter().map(|r| r.status.as_str()).collect();
-    let next: Vec<Option<DateTime<Utc>>> = records.iter().map(|r| r.next_attempt_at).collect();
-    let rows = client
-        .query(
-            &client
-                .prepare_cached(
-                    "WITH r AS (
-                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[],
-                    $6::int[], $7::text[], $8::text[], $9::int[], $10::text[], $11::timestamptz[])
-                AS r(id, delivery_id, message_id, endpoint_id, attempt, response_status,
-                    response_body, error, duration_ms, status, next_attempt_at)
-             ), ins AS (
-                INSERT INTO attempts (id, delivery_id, message_id, endpoint_id, attempt,
-                    response_status, response_body, error, duration_ms)
-                SELECT id, delivery_id, message_id, endpoint_id, attempt, response_status,
-                    response_body, error, duration_ms FROM r
-                -- A delivery deleted meanwhile (its endpoint or app was deleted) has nothing to
-                -- record; skipping it keeps one row from failing the whole batch.
-                WHERE EXISTS (SELECT 1 FROM deliveries d WHERE d.id = r.delivery_id)
-             ), healed AS (
-                -- A success ends its endpoint's run of failures and closes the circuit noted
-                -- open, whichever replica opened it: the `endpoint.recovered` transition of
-                -- the row (migration 0014's trigger tells it once). Locked in id order, so
-                -- two batches healing the same endpoints cannot deadlock.
-                UPDATE endpoints n SET failing_since = NULL, circuit_opened_at = NULL
-                WHERE n.id IN (
-                    SELECT e.id FROM endpoints e
-                    WHERE e.id IN (SELECT endpoint_id FROM r WHERE status = 'succeeded')
-                      AND (e.failing_since IS NOT NULL OR e.circuit_opened_at IS NOT NULL)
-                    ORDER BY e.id FOR UPDATE)
-             )
-             UPDATE deliveries d SET status = r.status, attempt_count = r.attempt,
-                next_attempt_at = r.next_attempt_at, queued = false, explicit_retry = false,
-                updated_at = now()
-             FROM r
-             WHERE d.id = r.delivery_id AND d.status = 'pending' AND d.attempt_count < r.attempt
-             RETURNING d.id, d.status, d.endpoint_id, d.lane",
-                )
-                .await?,
-            &[
-                &ids,
-                &deliveries,
-                &messages,
-                &endpoints,
-                &attempts,
-                &statuses,
-                &bodies,
-                &errors,
-                &durations,
-                &outcome,
-                &next,
-            ],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .filter(|r| r.get::<_, &str>(1) != "pending")
-        .map(|r| Settled {
-            delivery_id: r.get(0),
-            lane: Lane::from_row(r),
-        })
-        .collect())
-}
-
-/// A delivery that reached a final status, with its lane when it heads one (fifo endpoint):
-/// the next delivery of that lane can go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settled {
-    pub delivery_id: Uuid,
-    pub lane: Option<Lane>,
 }
 
 /// A delivery that is due, with what its job needs.

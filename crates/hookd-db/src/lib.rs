@@ -1,5 +1,6 @@
 //! PostgreSQL access: the pool, migrations, and one module of queries per resource.
 
+mod attempt_record;
 mod batch;
 mod error;
 mod fan_out;

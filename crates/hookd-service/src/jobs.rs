@@ -148,8 +148,8 @@ pub async fn promote_lanes(
         let due = if lanes.is_empty() {
             Vec::new()
         } else {
-            let mut client = pool.get().await?;
-            hookd_db::lanes::promote(&mut client, &lanes, lease_until(lease)).await?
+            let client = pool.get().await?;
+            hookd_db::lanes::promote(&client, &lanes, lease_until(lease)).await?
         };
         let promoted = past_disabled(pool, due, lease).await?;
         tracing::Span::current().record("promoted", promoted.len());
@@ -175,9 +175,9 @@ pub async fn past_disabled(
             return Ok(promoted);
         }
         let ids: Vec<_> = disabled.iter().map(|d| d.delivery_id).collect();
-        let mut client = pool.get().await?;
+        let client = pool.get().await?;
         let lanes = hookd_db::deliveries::fail(&client, &ids).await?;
-        due = hookd_db::lanes::promote(&mut client, &lanes, lease_until(lease)).await?;
+        due = hookd_db::lanes::promote(&client, &lanes, lease_until(lease)).await?;
     }
     Ok(promoted)
 }

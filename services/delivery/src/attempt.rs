@@ -65,7 +65,8 @@ pub async fn send_once(client: &OutboundClient, request: OutboundRequest) -> Try
             let cut = &response.body[..response.body.len().min(STORED_BODY)];
             TryResult {
                 status: Some(response.status),
-                body: Some(String::from_utf8_lossy(cut).into_owned()),
+                // PostgreSQL's text has no NUL: one would make the record fail at every try.
+                body: Some(String::from_utf8_lossy(cut).replace('\0', "\u{fffd}")),
                 error: None,
                 error_code: None,
                 duration: started.elapsed(),

@@ -66,7 +66,7 @@ async fn write(
     records: &[AttemptRecord],
     promote: Option<Duration>,
 ) -> Result<(Vec<Settled>, Vec<Due>), DbError> {
-    let mut client = pool.get().await?;
+    let client = pool.get().await?;
     match promote {
         None => Ok((
             hookd_db::deliveries::record_attempts(&client, records).await?,
@@ -74,7 +74,7 @@ async fn write(
         )),
         Some(lease) => {
             let until = hookd_service::lease_until(lease);
-            hookd_db::lanes::settle_and_promote(&mut client, records, until).await
+            hookd_db::lanes::settle_and_promote(&client, records, until).await
         }
     }
 }

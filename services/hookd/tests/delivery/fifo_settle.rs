@@ -39,7 +39,7 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
             .await,
         "the head never reached the receiver"
     );
-    let mut db = stack.db().await;
+    let db = stack.db().await;
     // The lane's three deliveries, once all are routed.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while lane_rows(&db, endpoint_id).await.len() < 3 {
@@ -71,7 +71,41 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
         next_attempt_at: None,
     };
     let lease_until = chrono::Utc::now() + chrono::Duration::hours(1);
-    let (settled, due) = settle_and_promote(&mut db, &[record], lease_until)
+
+    // The settle's statements go in one pipeline. One the database refuses (text with a NUL)
+    // fails all of it: nothing stays, and the connection is out of the transaction again.
+    let refused = AttemptRecord {
+        response_body: Some("a\0b".into()),
+        ..record.clone()
+    };
+    assert!(settle_and_promote(&db, &[refused], lease_until)
+        .await
+        .is_err());
+    let pid: i32 = db
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .expect("the connection is stuck in the failed transaction")
+        .get(0);
+    let state: String = stack
+        .db()
+        .await
+        .query_one("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(state, "idle", "the failed settle left its transaction open");
+    let rows = lane_rows(&db, endpoint_id).await;
+    assert_eq!(
+        rows[0].get::<_, &str>("status"),
+        "pending",
+        "a refused settle stayed"
+    );
+    assert!(
+        rows[1].get::<_, bool>("waiting"),
+        "a refused settle promoted the next"
+    );
+
+    let (settled, due) = settle_and_promote(&db, &[record], lease_until)
         .await
         .unwrap();
     let lane = Lane {

@@ -149,6 +149,33 @@ async fn retry_after_lengthens_the_delay() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_response_body_with_a_nul_byte_is_recorded() {
+    // PostgreSQL's text cannot hold NUL: stored as it came, the attempt could never be
+    // recorded, and the delivery would be tried again and again.
+    let stack = TestStack::spawn().await;
+    let f = stack.fixture().await;
+    stack.receiver.set(
+        "/nul",
+        Behavior::Respond {
+            status: 200,
+            body: "ok\0done".into(),
+            headers: vec![],
+        },
+    );
+    stack.endpoint(&f, "/nul", json!({})).await;
+    let m = stack
+        .send(&f, json!({"event_type": "user.created", "data": 1}))
+        .await
+        .body;
+    let d = only_delivery(&stack, &m, |d| d["status"] == "succeeded").await;
+    let a = attempts(&stack, &d).await;
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0]["response_body"], "ok\u{fffd}done");
+    assert_eq!(stack.receiver.received_at("/nul").len(), 1);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redirects_are_not_followed_and_bodies_are_cut_to_4_kib() {
     let stack = TestStack::spawn().await;
     let f = stack.fixture().await;
