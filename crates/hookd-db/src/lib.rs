@@ -23,6 +23,7 @@ pub mod export;
 pub mod gateway;
 pub mod idempotency;
 pub mod import;
+pub mod kept_plan;
 pub mod lanes;
 pub mod message_log;
 pub mod messages;

@@ -1,8 +1,9 @@
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Client, GenericClient};
 use hookd_domain::Message;
 use serde_json::Value;
+use std::sync::LazyLock;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -213,28 +214,11 @@ pub async fn unrouted_among(
     Ok(rows.iter().map(unrouted_from_row).collect())
 }
 
-/// Stores many messages in one statement (the ingest batcher's flush). Each answer is as
-/// `insert` would give for that message; a message whose `event_id` the app already has (or
-/// that an earlier message of the same batch carries) answers the stored one and `false`.
-pub async fn insert_many(
-    client: &impl GenericClient,
-    batch: &[NewMessage],
-) -> Result<Vec<(Message, bool)>, DbError> {
-    let ids: Vec<Uuid> = batch.iter().map(|m| m.id).collect();
-    let apps: Vec<Uuid> = batch.iter().map(|m| m.app_id).collect();
-    let types: Vec<&str> = batch.iter().map(|m| m.event_type.as_str()).collect();
-    let versions: Vec<&str> = batch.iter().map(|m| m.version.as_str()).collect();
-    let event_ids: Vec<Option<&str>> = batch.iter().map(|m| m.event_id.as_deref()).collect();
-    let data: Vec<&Value> = batch.iter().map(|m| &m.data).collect();
-    let endpoints: Vec<Option<Uuid>> = batch.iter().map(|m| m.endpoint_id).collect();
-    let tasks: Vec<Option<Uuid>> = batch.iter().map(|m| m.task_id).collect();
-    let times: Vec<DateTime<Utc>> = batch.iter().map(|m| m.created_at).collect();
-    let traces: Vec<Option<&str>> = batch.iter().map(|m| m.traceparent.as_deref()).collect();
-    let inserted: std::collections::HashSet<Uuid> = client
-        .query(
-            &client
-                .prepare_cached(&format!(
-                    "WITH m AS (
+/// `insert_many`'s statement, with a kept plan (`kept_plan`): its reads are the apps' and the
+/// event id's unique indexes.
+pub(crate) static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH m AS (
                 INSERT INTO messages AS m (id, app_id, event_type, version, event_id, data,
                     endpoint_id, task_id, created_at, traceparent)
                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
@@ -249,17 +233,38 @@ pub async fn insert_many(
                 RETURNING m.id, m.app_id, m.created_at
              ), {OUTBOX_INSERT}
              SELECT m.id FROM m"
-                ))
-                .await?,
-            &[
-                &ids, &apps, &types, &versions, &event_ids, &data, &endpoints, &tasks, &times,
-                &traces,
-            ],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    )
+});
+
+/// Stores many messages in one statement (the ingest batcher's flush). Each answer is as
+/// `insert` would give for that message; a message whose `event_id` the app already has (or
+/// that an earlier message of the same batch carries) answers the stored one and `false`.
+pub async fn insert_many(
+    client: &Client,
+    batch: &[NewMessage],
+) -> Result<Vec<(Message, bool)>, DbError> {
+    let ids: Vec<Uuid> = batch.iter().map(|m| m.id).collect();
+    let apps: Vec<Uuid> = batch.iter().map(|m| m.app_id).collect();
+    let types: Vec<&str> = batch.iter().map(|m| m.event_type.as_str()).collect();
+    let versions: Vec<&str> = batch.iter().map(|m| m.version.as_str()).collect();
+    let event_ids: Vec<Option<&str>> = batch.iter().map(|m| m.event_id.as_deref()).collect();
+    let data: Vec<&Value> = batch.iter().map(|m| &m.data).collect();
+    let endpoints: Vec<Option<Uuid>> = batch.iter().map(|m| m.endpoint_id).collect();
+    let tasks: Vec<Option<Uuid>> = batch.iter().map(|m| m.task_id).collect();
+    let times: Vec<DateTime<Utc>> = batch.iter().map(|m| m.created_at).collect();
+    let traces: Vec<Option<&str>> = batch.iter().map(|m| m.traceparent.as_deref()).collect();
+    let statement = client.prepare_cached(&INSERT_MANY).await?;
+    let inserted: std::collections::HashSet<Uuid> = crate::kept_plan::query(
+        client,
+        &statement,
+        &[
+            &ids, &apps, &types, &versions, &event_ids, &data, &endpoints, &tasks, &times, &traces,
+        ],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
     let mut answers = Vec::with_capacity(batch.len());
     for m in batch {
         if inserted.contains(&m.id) {

@@ -25,6 +25,7 @@ fn build(url: &str, size: usize, relaxed: bool) -> Result<Pool, DbError> {
     // no parse per call), but planned per call: a generic plan made while a table is small
     // (a fresh install) kept its sequential scans as the table grew until the next ANALYZE,
     // which made the fan-out and the attempt record 3-4x slower in the bench (BENCHMARKS.md).
+    // The few statements whose plans cannot go wrong keep theirs (`kept_plan`).
     let mut options = config.get_options().unwrap_or_default().to_owned();
     options.push_str(" -c plan_cache_mode=force_custom_plan");
     if relaxed {

@@ -1,7 +1,7 @@
 use super::table::Table;
 use crate::{params, DbError, Filter, Listed, Page};
 use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Client, GenericClient};
 use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
@@ -60,33 +60,9 @@ pub struct NewRequest {
     pub traceparent: Option<String>,
 }
 
-/// Stores requests and their raw bodies in one statement; committed when this returns (ingest
-/// commits synchronously), so a 200 after it survives a crash. One answer per request.
-pub async fn insert_many(
-    client: &impl GenericClient,
-    batch: &[NewRequest],
-) -> Result<Vec<()>, DbError> {
-    let col = |f: fn(&Request) -> Uuid| batch.iter().map(|n| f(&n.request)).collect::<Vec<_>>();
-    let (ids, orgs, sources) = (
-        col(|r| r.id),
-        col(|r| r.organization_id),
-        col(|r| r.source_id),
-    );
-    let verified: Vec<bool> = batch.iter().map(|n| n.request.verified).collect();
-    let causes: Vec<Option<&str>> = batch
-        .iter()
-        .map(|n| n.request.rejection_cause.as_deref())
-        .collect();
-    let methods: Vec<&str> = batch.iter().map(|n| n.request.method.as_str()).collect();
-    let data: Vec<&Value> = batch.iter().map(|n| &n.request.data).collect();
-    let bodies: Vec<&[u8]> = batch.iter().map(|n| n.body.as_slice()).collect();
-    let at: Vec<DateTime<Utc>> = batch.iter().map(|n| n.request.ingested_at).collect();
-    let traces: Vec<Option<&str>> = batch.iter().map(|n| n.traceparent.as_deref()).collect();
-    let stored: i64 = client
-        .query_one(
-            &client
-                .prepare_cached(
-                    "WITH r AS (
+/// `insert_many`'s statement, with a kept plan (`kept_plan`): its only read is the sources'
+/// primary key.
+pub(crate) const INSERT_MANY: &str = "WITH r AS (
                 INSERT INTO gw_requests (id, organization_id, source_id, verified,
                     rejection_cause, method, data, body, ingested_at, created_at, updated_at,
                     traceparent)
@@ -109,15 +85,37 @@ pub async fn insert_many(
                 INSERT INTO gw_request_outbox (id, created_at)
                 SELECT id, created_at FROM r WHERE rejection_cause IS NULL
              )
-             SELECT count(*) FROM r",
-                )
-                .await?,
-            &[
-                &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at, &traces,
-            ],
-        )
-        .await?
-        .get(0);
+             SELECT count(*) FROM r";
+
+/// Stores requests and their raw bodies in one statement; committed when this returns (ingest
+/// commits synchronously), so a 200 after it survives a crash. One answer per request.
+pub async fn insert_many(client: &Client, batch: &[NewRequest]) -> Result<Vec<()>, DbError> {
+    let col = |f: fn(&Request) -> Uuid| batch.iter().map(|n| f(&n.request)).collect::<Vec<_>>();
+    let (ids, orgs, sources) = (
+        col(|r| r.id),
+        col(|r| r.organization_id),
+        col(|r| r.source_id),
+    );
+    let verified: Vec<bool> = batch.iter().map(|n| n.request.verified).collect();
+    let causes: Vec<Option<&str>> = batch
+        .iter()
+        .map(|n| n.request.rejection_cause.as_deref())
+        .collect();
+    let methods: Vec<&str> = batch.iter().map(|n| n.request.method.as_str()).collect();
+    let data: Vec<&Value> = batch.iter().map(|n| &n.request.data).collect();
+    let bodies: Vec<&[u8]> = batch.iter().map(|n| n.body.as_slice()).collect();
+    let at: Vec<DateTime<Utc>> = batch.iter().map(|n| n.request.ingested_at).collect();
+    let traces: Vec<Option<&str>> = batch.iter().map(|n| n.traceparent.as_deref()).collect();
+    let statement = client.prepare_cached(INSERT_MANY).await?;
+    let rows = crate::kept_plan::query(
+        client,
+        &statement,
+        &[
+            &ids, &orgs, &sources, &verified, &causes, &methods, &data, &bodies, &at, &traces,
+        ],
+    )
+    .await?;
+    let stored: i64 = rows.first().map_or(0, |r| r.get(0));
     if stored == 0 && !batch.is_empty() {
         return Err(DbError::NotFound);
     }

@@ -20,6 +20,7 @@ mod fifo_settle;
 mod filters;
 mod hold;
 mod ingest_kill;
+mod kept_plans;
 mod outbox;
 mod parent_keys;
 mod record_outage;
