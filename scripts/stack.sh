@@ -72,15 +72,16 @@ stack_stop() {
   set +e
   kill "$stack_pid" 2>/dev/null && wait "$stack_pid" 2>/dev/null
   psql "$STACK_PG/postgres" -q -c "DROP DATABASE IF EXISTS \"$stack_database\" WITH (FORCE)" >/dev/null 2>&1 || true
-  # Best effort, as the e2e suite: the broker names of this run.
+  # Best effort, as the e2e suite: the broker names of this run. The loops' commands read no
+  # stdin (it is the list being read: rabbitmqctl would swallow the rest of it). rabbitmqctl
+  # has no command to delete an exchange, and rabbitmqadmin needs the management plugin, which
+  # a stock broker does not enable: the exchanges go through the broker's own function.
   if command -v rabbitmqctl >/dev/null; then
     rabbitmqctl -q list_queues name 2>/dev/null | grep -F "$stack_prefix" | while read -r q; do
-      rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+      rabbitmqctl -q delete_queue "$q" </dev/null >/dev/null 2>&1 || true
     done
-  fi
-  if command -v rabbitmqadmin >/dev/null; then
-    rabbitmqadmin -f tsv -q list exchanges name 2>/dev/null | grep -F "$stack_prefix" | while read -r x; do
-      rabbitmqadmin -q delete exchange name="$x" >/dev/null 2>&1 || true
+    rabbitmqctl -q list_exchanges name 2>/dev/null | grep -F "$stack_prefix" | while read -r x; do
+      rabbitmqctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$x\">>), false, <<\"hookd-tests\">>)." </dev/null >/dev/null 2>&1 || true
     done
   fi
   exit "$status"

@@ -30,6 +30,8 @@ use std::time::Duration;
 const ANSWER_AFTER: Duration = Duration::from_millis(1);
 /// The fifo endpoint's target, deliveries per second.
 const FIFO_TARGET: f64 = 500.0;
+/// The share of `FIFO_TARGET` that counts as keeping pace (see the target's label).
+const PACE: f64 = 0.95;
 /// S2OK's ordering key values, so its lanes.
 const S2OK_KEYS: u64 = 32;
 
@@ -115,9 +117,15 @@ async fn fifo_beside_unordered(
             .s2_p99_ms
             .and_then(|s2| ratio(unordered.e2e.p99_ms, s2))),
     );
+    // The rate runs from the first send to the last arrival, so a lane that keeps pace with
+    // the 500 msg/s sent still measures a little under 500: it is met at 0.95 of it.
     let rate_target = match keys {
-        None => "S2O fifo deliveries/s >= 500 (receiver ~1 ms)".to_owned(),
-        Some(n) => format!("{name} fifo ({n} keys) deliveries/s >= 500 (receiver ~1 ms)"),
+        None => "S2O fifo deliveries/s keep pace with 500 msg/s (>= 0.95 x 500; receiver ~1 ms)"
+            .to_owned(),
+        Some(n) => format!(
+            "{name} fifo ({n} keys) deliveries/s keep pace with 500 msg/s (>= 0.95 x 500; \
+             receiver ~1 ms)"
+        ),
     };
     out.insert(
         "targets".into(),
@@ -125,8 +133,8 @@ async fn fifo_beside_unordered(
             target(
                 &rate_target,
                 fifo_per_s,
-                FIFO_TARGET,
-                fifo_per_s >= FIFO_TARGET * 0.95 && fifo.missing == 0,
+                FIFO_TARGET * PACE,
+                fifo_per_s >= FIFO_TARGET * PACE && fifo.missing == 0,
             ),
             target(
                 &format!("{name} missing = 0 on both endpoints"),
