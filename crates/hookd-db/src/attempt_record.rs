@@ -94,7 +94,7 @@ pub(crate) const RECORD: &str = "WITH r AS (
 /// `RECORD`'s arguments, column by column.
 pub(crate) struct Columns<'a> {
     ids: Vec<Uuid>,
-    pub(crate) deliveries: Vec<Uuid>,
+    deliveries: Vec<Uuid>,
     messages: Vec<Uuid>,
     endpoints: Vec<Uuid>,
     attempts: Vec<i32>,
