@@ -5,7 +5,7 @@
 use crate::lanes::Lane;
 use crate::DbError;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Client, GenericClient};
 use hookd_domain::{new_id, DeliveryStatus};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
@@ -38,13 +38,15 @@ pub struct Settled {
 /// Records attempts and moves their deliveries on, in one statement for the whole batch. A
 /// duplicate job (a redelivered envelope, an expired lease) records its attempt but does not
 /// move a delivery backwards. Returns the deliveries that reached a final status.
+///
+/// Its plan is kept (`kept_plan`): every read is by a unique index, driven by the batch's rows.
 pub async fn record_attempts(
-    client: &impl GenericClient,
+    client: &Client,
     records: &[AttemptRecord],
 ) -> Result<Vec<Settled>, DbError> {
     let statement = client.prepare_cached(RECORD).await?;
     let columns = Columns::of(records);
-    let rows = client.query(&statement, &columns.params()).await?;
+    let rows = crate::kept_plan::query(client, &statement, &columns.params()).await?;
     Ok(settled_of(&rows))
 }
 
@@ -88,7 +90,10 @@ pub(crate) const RECORD: &str = "WITH r AS (
         next_attempt_at = r.next_attempt_at, queued = false, explicit_retry = false,
         updated_at = now()
      FROM r
-     WHERE d.id = r.delivery_id AND d.status = 'pending' AND d.attempt_count < r.attempt
+     -- `IS TRUE`: the status is checked on the row read by id, never matched to a partial
+     -- index of pending deliveries, which a plan kept from an empty table read whole.
+     WHERE d.id = r.delivery_id AND (d.status = 'pending') IS TRUE
+        AND d.attempt_count < r.attempt
      RETURNING d.id, d.status, d.endpoint_id, d.lane";
 
 /// `RECORD`'s arguments, column by column.

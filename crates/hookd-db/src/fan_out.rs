@@ -5,7 +5,7 @@
 use crate::lanes::Lane;
 use crate::DbError;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Client, GenericClient};
 use hookd_domain::new_id;
 use uuid::Uuid;
 
@@ -45,7 +45,7 @@ impl FannedOut {
 /// `fan_out` for many messages in one statement (the router's batcher). Answers, per message,
 /// the deliveries created now.
 pub async fn fan_out_many(
-    client: &impl GenericClient,
+    client: &Client,
     batch: &[FanOut],
     lease_until: DateTime<Utc>,
 ) -> Result<Vec<FannedOut>, DbError> {
@@ -68,44 +68,23 @@ pub async fn fan_out_many(
         }
     }
     let all_messages: Vec<Uuid> = batch.iter().map(|f| f.message_id).collect();
-    let rows = client
-        .query(
-            &client
-                .prepare_cached(
-                    "WITH d AS (
-                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
-                    $8::text[], $9::text[])
-                AS d(id, message_id, endpoint_id, app_id, event_type, lane, traceparent)
-             ), ins AS (
-                INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type,
-                    next_attempt_at, queued, lane, waiting, traceparent)
-                SELECT d.id, d.message_id, d.endpoint_id, d.app_id, d.event_type,
-                    CASE WHEN d.lane IS NULL THEN $6::timestamptz END, d.lane IS NULL, d.lane,
-                    d.lane IS NOT NULL, d.traceparent
-                FROM d WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
-                    AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id)
-                ON CONFLICT (message_id, endpoint_id) DO NOTHING
-                RETURNING id, message_id, endpoint_id, lane
-             ), routed AS (
-                -- Out of the outbox: the message row itself is never written by routing.
-                DELETE FROM message_outbox WHERE id = ANY($7)
-             )
-             SELECT id, message_id, endpoint_id, lane FROM ins",
-                )
-                .await?,
-            &[
-                &ids,
-                &messages,
-                &endpoints,
-                &apps,
-                &types,
-                &lease_until,
-                &all_messages,
-                &lanes,
-                &traces,
-            ],
-        )
-        .await?;
+    let statement = client.prepare_cached(FAN_OUT).await?;
+    let rows = crate::kept_plan::query(
+        client,
+        &statement,
+        &[
+            &ids,
+            &messages,
+            &endpoints,
+            &apps,
+            &types,
+            &lease_until,
+            &all_messages,
+            &lanes,
+            &traces,
+        ],
+    )
+    .await?;
     let mut created: std::collections::HashMap<Uuid, FannedOut> = Default::default();
     for r in &rows {
         let entry = created.entry(r.get(1)).or_default();
@@ -122,3 +101,25 @@ pub async fn fan_out_many(
         .map(|f| created.remove(&f.message_id).unwrap_or_default())
         .collect())
 }
+
+/// Records the batch's deliveries and takes its messages out of the outbox. Its plan is kept
+/// (`kept_plan`): every read is by a unique index, driven by the batch's rows.
+pub(crate) const FAN_OUT: &str = "WITH d AS (
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[],
+         $8::text[], $9::text[])
+     AS d(id, message_id, endpoint_id, app_id, event_type, lane, traceparent)
+  ), ins AS (
+     INSERT INTO deliveries (id, message_id, endpoint_id, app_id, event_type,
+         next_attempt_at, queued, lane, waiting, traceparent)
+     SELECT d.id, d.message_id, d.endpoint_id, d.app_id, d.event_type,
+         CASE WHEN d.lane IS NULL THEN $6::timestamptz END, d.lane IS NULL, d.lane,
+         d.lane IS NOT NULL, d.traceparent
+     FROM d WHERE EXISTS (SELECT 1 FROM endpoints n WHERE n.id = d.endpoint_id)
+         AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id)
+     ON CONFLICT (message_id, endpoint_id) DO NOTHING
+     RETURNING id, message_id, endpoint_id, lane
+  ), routed AS (
+     -- Out of the outbox: the message row itself is never written by routing.
+     DELETE FROM message_outbox WHERE id = ANY($7)
+  )
+  SELECT id, message_id, endpoint_id, lane FROM ins";

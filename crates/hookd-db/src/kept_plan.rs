@@ -1,20 +1,35 @@
 //! Statements whose plan cannot go wrong at any table size, run with one plan kept per
 //! connection instead of the pool's planning on every call (`force_custom_plan`, pool.rs).
-//! Planning the batched inserts cost about twice as much as running them (0.36-0.43 against
-//! 0.19-0.21 ms per statement, S2O's statement log of 2026-12-03), and at moderate rates a batch
-//! holds one or two messages. Kept plans went wrong elsewhere (a sequential scan chosen while a
-//! table was empty, then kept), so only statements whose every read is an equality on a unique
-//! index run here, and with sequential scans off their generic plan reads that index even on an
-//! empty database (the test `delivery/kept_plans.rs` checks each of `statements`).
+//! Planning the batched statements cost as much as running them or more (0.36-0.49 against
+//! 0.19-0.41 ms per statement, S2O's statement log of 2026-12-03), and at moderate rates a batch
+//! holds one or two messages. Kept plans went wrong before: a sequential scan or a hash join
+//! chosen while a table was empty (or for a guessed batch size), then kept. So only statements
+//! driven by their batch's rows, whose every read is an equality on a unique index, run here;
+//! and with sequential scans, hash joins and merge joins off, their generic plan is a nested
+//! loop of index reads, one per row of the batch, even when made on an empty database (the
+//! test `delivery/kept_plans.rs` checks each of `statements`).
 
 use crate::DbError;
 use futures_util::future::join3;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row, Statement};
 
-/// The transaction's settings: the generic plan, made without sequential scans.
-pub const KEPT_PLAN: &str =
-    "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off";
+/// The settings of a kept plan, for a transaction: the generic plan, made of index reads in
+/// nested loops. A plan is made once per connection (and again after an ANALYZE of its
+/// tables), under these.
+macro_rules! kept_settings {
+    () => {
+        "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; \
+         SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; \
+         SET LOCAL enable_bitmapscan = off"
+    };
+}
+
+/// `kept_settings`, for a transaction begun already.
+pub const KEPT_SETTINGS: &str = kept_settings!();
+
+/// A transaction begun with `kept_settings`.
+pub const KEPT_PLAN: &str = concat!("BEGIN; ", kept_settings!());
 
 /// Runs `statement` in a transaction of its own with a kept plan. BEGIN, the statement and
 /// COMMIT go in one pipeline (each request is sent when its future is first polled, and
@@ -37,8 +52,9 @@ pub(crate) async fn query(
     Ok(rows)
 }
 
-/// The statements that run here, by name: what the test of their plans explains.
-pub fn statements() -> [(&'static str, &'static str); 2] {
+/// The statements that run with `KEPT_PLAN`'s settings (here, or in a transaction of their
+/// own that begins with them), by name: what the test of their plans explains.
+pub fn statements() -> [(&'static str, &'static str); 11] {
     [
         (
             "messages::insert_many",
@@ -47,6 +63,33 @@ pub fn statements() -> [(&'static str, &'static str); 2] {
         (
             "gateway::requests::insert_many",
             crate::gateway::requests::INSERT_MANY,
+        ),
+        ("deliveries::fan_out_many", crate::fan_out::FAN_OUT),
+        ("deliveries::record_attempts", crate::attempt_record::RECORD),
+        ("gateway try: lock", crate::gateway::try_record::LOCK_EVENTS),
+        (
+            "gateway try: attempts",
+            crate::gateway::try_record::INSERT_ATTEMPTS,
+        ),
+        (
+            "gateway try: events",
+            crate::gateway::try_record::UPDATE_EVENTS,
+        ),
+        (
+            "gateway routing: revisions",
+            crate::gateway::route_record::REVISIONS,
+        ),
+        (
+            "gateway routing: events",
+            crate::gateway::route_record::INSERT_EVENTS,
+        ),
+        (
+            "gateway routing: ignored",
+            crate::gateway::route_record::INSERT_IGNORED,
+        ),
+        (
+            "gateway routing: requests",
+            crate::gateway::route_record::MARK_ROUTED,
         ),
     ]
 }

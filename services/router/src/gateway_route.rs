@@ -9,7 +9,8 @@ use crate::gateway::GatewayMetrics;
 use crate::gateway_decide::{decide, no_connection};
 use crate::gateway_view::GatewayView;
 use futures_util::future::BoxFuture;
-use hookd_db::gateway::routing::{self, ConnectionRoute, Inbound, Outcome};
+use hookd_db::gateway::route_record;
+use hookd_db::gateway::routing::{ConnectionRoute, Inbound, Outcome};
 use hookd_db::{BatchWrite, Client, DbError};
 use hookd_signing::SecretCipher;
 use std::collections::{HashMap, HashSet};
@@ -63,15 +64,19 @@ impl RouteWriter {
         let spans: HashMap<Uuid, &tracing::Span> = items.iter().map(|i| (i.id, &i.span)).collect();
         let lease_until =
             chrono::Utc::now() + chrono::Duration::from_std(self.lease).unwrap_or_default();
-        let tx = client.transaction().await?;
-        let (requests, version) = routing::lock_unrouted(&tx, &ids).await?;
+        // Two round trips: the lock, then the writes with COMMIT (`route_record`).
+        let (requests, version) = route_record::begin_and_lock(client, &ids).await?;
         if requests.is_empty() {
             // Gone, rejected or routed before (redeliveries): nothing to do.
+            route_record::rollback(client).await;
             return Ok(vec![Vec::new(); ids.len()]);
         }
         // A change committed before these requests were read is seen: a pause or a disable
         // applies to every request routed after it.
-        self.view.at_least(&tx, version).await?;
+        if let Err(e) = self.view.at_least(&*client, version).await {
+            route_record::rollback(client).await;
+            return Err(e);
+        }
         let snapshot = self.view.snapshot();
         let now = chrono::Utc::now();
         let decided: Vec<(Vec<ConnectionRoute>, Vec<Outcome>)> = requests
@@ -97,14 +102,13 @@ impl RouteWriter {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let revisions = routing::signing_revisions(&tx, &orgs).await?;
         let batch: Vec<(&Inbound, &[Outcome])> = requests
             .iter()
             .zip(&decided)
             .map(|(r, (_, outcomes))| (r, outcomes.as_slice()))
             .collect();
-        let created = routing::record(&tx, &batch).await?;
-        tx.commit().await?;
+        let route_record::Recorded { created, revisions } =
+            route_record::record_and_commit(client, &batch, &orgs).await?;
         let mut jobs: HashMap<Uuid, Jobs> = HashMap::with_capacity(requests.len());
         for (request, (connections, outcomes)) in requests.iter().zip(&decided) {
             self.count(request.id, outcomes, &created);

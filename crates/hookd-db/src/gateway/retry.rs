@@ -3,19 +3,20 @@
 //! gateway tries (the delivery workers' batches, `hookctl listen`'s reports) records through
 //! `record`, so the rule is applied in one place.
 
-use super::dispatch::{self, EventState, Recorded, TryRecord};
+use super::dispatch::{EventState, Recorded, TryRecord};
+use super::try_record;
 use crate::DbError;
 use serde_json::Value;
 use std::time::Duration;
 
-/// Records tries (`dispatch::record_tries`), each failed one's next automatic try decided by
+/// Records tries (`try_record::record_tries`), each failed one's next automatic try decided by
 /// `next_try`; `schedule` is the engine's retry schedule, for connections without a rule.
 pub async fn record(
     client: &mut crate::Client,
     tries: &[TryRecord],
     schedule: &[Duration],
 ) -> Result<Vec<Option<Recorded>>, DbError> {
-    dispatch::record_tries(client, tries, |t, state| {
+    try_record::record_tries(client, tries, |t, state| {
         let status = t.response_status.and_then(|s| u16::try_from(s).ok());
         next_try(state, status, schedule)
             .map(|d| chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())

@@ -4,12 +4,10 @@
 //! stored, idempotently: an event per (request, connection) at most, and a request is routed
 //! once (`routed_at`; the relay's outbox is `gw_request_outbox`).
 
-use super::routing_rows::{EventRows, IgnoredRows, RequestRows};
 use crate::DbError;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -105,34 +103,6 @@ pub(crate) fn destination_from_row(r: &Row) -> DestinationRoute {
     }
 }
 
-/// The requests to route, locked for the routing transaction (in id order, so concurrent
-/// routers cannot deadlock), and the gateway routing version (a router whose connections view
-/// is older reloads it first). A request gone, rejected or routed already (a redelivered
-/// envelope) is not returned: nothing more to do for it.
-pub async fn lock_unrouted(
-    client: &impl GenericClient,
-    request_ids: &[Uuid],
-) -> Result<(Vec<Inbound>, i64), DbError> {
-    let rows = client
-        .query(
-            &client
-                .prepare_cached(&format!(
-                    "SELECT {INBOUND_COLUMNS},
-                    (SELECT version FROM gw_routing_version) AS routing_version
-                 FROM gw_requests r JOIN gw_sources s ON s.id = r.source_id
-                 WHERE r.id = ANY($1) AND r.routed_at IS NULL AND r.rejection_cause IS NULL
-                 ORDER BY r.id
-                 FOR UPDATE OF r"
-                ))
-                .await?,
-            &[&request_ids],
-        )
-        .await?;
-    // No rows: nothing to route, so no version to be at.
-    let version = rows.first().map_or(-1, |r| r.get("routing_version"));
-    Ok((rows.iter().map(inbound_from_row).collect(), version))
-}
-
 pub async fn routing_version(client: &impl GenericClient) -> Result<i64, DbError> {
     Ok(client
         .query_one(
@@ -180,28 +150,6 @@ pub async fn load_connections(
     ))
 }
 
-/// The organizations' signing secret revisions (absent: none yet, revision 0), carried by jobs
-/// so a worker's cached secret older than a rotation reloads.
-pub async fn signing_revisions(
-    client: &impl GenericClient,
-    organization_ids: &[Uuid],
-) -> Result<HashMap<Uuid, i64>, DbError> {
-    Ok(client
-        .query(
-            &client
-                .prepare_cached(
-                    "SELECT organization_id, revision FROM gw_signing_secrets
-             WHERE organization_id = ANY($1)",
-                )
-                .await?,
-            &[&organization_ids],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect())
-}
-
 /// What became of one connection.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -219,129 +167,6 @@ pub enum Outcome {
         status: &'static str,
         next_attempt_at: Option<DateTime<Utc>>,
     },
-}
-
-/// Records the outcomes of each request and marks them routed, three statements for the
-/// whole batch; in the caller's transaction. Returns the ids of the events created now (an
-/// event of the same request and connection made before is kept, not doubled).
-pub async fn record(
-    client: &impl GenericClient,
-    routed: &[(&Inbound, &[Outcome])],
-) -> Result<HashSet<Uuid>, DbError> {
-    let mut events = EventRows::default();
-    let mut ignored = IgnoredRows::default();
-    let mut requests = RequestRows::default();
-    for (request, outcomes) in routed {
-        // A source without connections: Hookdeck's NO_CONNECTION is a cause of the request
-        // (still answered 200), not an ignored event of a connection.
-        let mut cause_of_request: Option<&'static str> = None;
-        let (mut n_events, mut n_ignored) = (0i32, 0i32);
-        for outcome in outcomes.iter() {
-            match outcome {
-                Outcome::Ignored {
-                    connection_id: None,
-                    cause,
-                    ..
-                } => cause_of_request = Some(cause),
-                Outcome::Ignored {
-                    connection_id: Some(connection_id),
-                    cause,
-                    meta,
-                } => {
-                    ignored.push(request.id, *connection_id, cause, meta.clone());
-                    n_ignored += 1;
-                }
-                Outcome::Event { .. } => {
-                    events.push(request, outcome);
-                    n_events += 1;
-                }
-            }
-        }
-        requests.push(request.id, n_events, n_ignored, cause_of_request);
-    }
-    let created = if events.id.is_empty() {
-        HashSet::new()
-    } else {
-        client
-            .query(
-                &client
-                    .prepare_cached(
-                        "INSERT INTO gw_events (id, organization_id, connection_id, source_id,
-                    destination_id, request_id, status, next_attempt_at, queued)
-                 SELECT id, organization_id, connection_id, source_id, destination_id,
-                    request_id, status, next_attempt_at, status = 'QUEUED'
-                 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[],
-                    $6::uuid[], $7::text[], $8::timestamptz[])
-                    AS e(id, organization_id, connection_id, source_id, destination_id,
-                        request_id, status, next_attempt_at)
-                 -- The connection's key is checked by this read (0027): one deleted since the
-                 -- view was read gets no event.
-                 WHERE EXISTS (SELECT 1 FROM gw_connections c WHERE c.id = e.connection_id)
-                 ON CONFLICT (request_id, connection_id) DO NOTHING
-                 RETURNING id",
-                    )
-                    .await?,
-                &[
-                    &events.id,
-                    &events.organization_id,
-                    &events.connection_id,
-                    &events.source_id,
-                    &events.destination_id,
-                    &events.request_id,
-                    &events.status,
-                    &events.next_attempt_at,
-                ],
-            )
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
-    };
-    if !ignored.id.is_empty() {
-        client
-            .execute(
-                &client
-                    .prepare_cached(
-                        "INSERT INTO gw_ignored_events (id, request_id, connection_id, cause, meta)
-                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
-                    $5::jsonb[])",
-                    )
-                    .await?,
-                &[
-                    &ignored.id,
-                    &ignored.request_id,
-                    &ignored.connection_id,
-                    &ignored.cause,
-                    &ignored.meta,
-                ],
-            )
-            .await?;
-    }
-    client
-        .execute(
-            &client
-                .prepare_cached(
-                    "WITH routed AS (
-                -- Out of the outbox (0028): the update below touches no indexed column.
-                DELETE FROM gw_request_outbox WHERE id = ANY($1)
-             )
-             UPDATE gw_requests r SET routed_at = now(), events_count = u.events,
-                ignored_count = u.ignored, rejection_cause = coalesce(u.cause, r.rejection_cause),
-                updated_at = now()
-             FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[])
-                AS u(id, events, ignored, cause)
-             WHERE r.id = u.id",
-                )
-                .await?,
-            &[
-                &requests.id,
-                &requests.events,
-                &requests.ignored,
-                &requests.cause,
-            ],
-        )
-        .await?;
-    Ok(created)
 }
 
 /// Accepted requests never routed, accepted before `before`: the relay's outbox, oldest first

@@ -4,6 +4,7 @@
 use super::routing::{Inbound, Outcome};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 /// The columns of the events of a batch.
@@ -20,6 +21,20 @@ pub(super) struct EventRows {
 }
 
 impl EventRows {
+    /// `route_record::INSERT_EVENTS`'s arguments.
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 8] {
+        [
+            &self.id,
+            &self.organization_id,
+            &self.connection_id,
+            &self.source_id,
+            &self.destination_id,
+            &self.request_id,
+            &self.status,
+            &self.next_attempt_at,
+        ]
+    }
+
     pub(super) fn push(&mut self, request: &Inbound, outcome: &Outcome) {
         if let Outcome::Event {
             id,
@@ -52,6 +67,17 @@ pub(super) struct IgnoredRows {
 }
 
 impl IgnoredRows {
+    /// `route_record::INSERT_IGNORED`'s arguments.
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [
+            &self.id,
+            &self.request_id,
+            &self.connection_id,
+            &self.cause,
+            &self.meta,
+        ]
+    }
+
     pub(super) fn push(
         &mut self,
         request_id: Uuid,
@@ -77,6 +103,11 @@ pub(super) struct RequestRows {
 }
 
 impl RequestRows {
+    /// `route_record::MARK_ROUTED`'s arguments.
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 4] {
+        [&self.id, &self.events, &self.ignored, &self.cause]
+    }
+
     pub(super) fn push(
         &mut self,
         id: Uuid,
