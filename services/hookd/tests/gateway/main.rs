@@ -22,6 +22,7 @@ mod https;
 mod inbound;
 mod lists;
 mod parent_keys;
+mod pipelines;
 mod ratelimit;
 mod request_outbox;
 mod seed;
