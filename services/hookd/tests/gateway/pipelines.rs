@@ -34,7 +34,11 @@ async fn a_refused_routing_write_leaves_the_request_unrouted() {
     let connection_id = uuid_of(conn["id"].as_str().unwrap());
 
     let (locked, _) = route_record::begin_and_lock(&db, &[id]).await.unwrap();
-    assert_eq!(locked.len(), 1, "the stored request is not locked for routing");
+    assert_eq!(
+        locked.len(),
+        1,
+        "the stored request is not locked for routing"
+    );
     let refused = [Outcome::Ignored {
         connection_id: Some(connection_id),
         cause: "FILTERED",
@@ -46,7 +50,11 @@ async fn a_refused_routing_write_leaves_the_request_unrouted() {
         .is_err());
     assert_idle(&stack, &db).await;
     let unrouted = "SELECT count(*) FROM gw_requests WHERE id = $1 AND routed_at IS NULL";
-    assert_eq!(count(&db, unrouted, id).await, 1, "the refused routing stayed");
+    assert_eq!(
+        count(&db, unrouted, id).await,
+        1,
+        "the refused routing stayed"
+    );
     let queued = "SELECT count(*) FROM gw_request_outbox WHERE id = $1";
     assert_eq!(count(&db, queued, id).await, 1, "the outbox row went");
     let ignored = "SELECT count(*) FROM gw_ignored_events WHERE request_id = $1";
@@ -94,12 +102,18 @@ async fn a_refused_try_record_leaves_the_event_as_it_was() {
         duration_ms: 1,
     };
     let schedule = [Duration::from_secs(1)];
-    assert!(retry::record(&mut db, std::slice::from_ref(&refused), &schedule)
-        .await
-        .is_err());
+    assert!(
+        retry::record(&mut db, std::slice::from_ref(&refused), &schedule)
+            .await
+            .is_err()
+    );
     assert_idle(&stack, &db).await;
     assert_eq!(events(&stack, request).await, before, "the event moved");
-    assert_eq!(attempts(&stack, request).await.len(), 1, "an attempt stayed");
+    assert_eq!(
+        attempts(&stack, request).await.len(),
+        1,
+        "an attempt stayed"
+    );
 
     // The same connection records a good try afterwards.
     let good = TryRecord {
