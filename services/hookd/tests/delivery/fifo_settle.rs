@@ -2,6 +2,7 @@
 //! transaction (issue 18, throughput): one commit per lane message, and a crash leaves both or
 //! neither, so the next never goes while its predecessor's settle could still be lost.
 
+use crate::connection_state::assert_idle;
 use crate::fifo::arrivals;
 use crate::helpers::*;
 use hookd_db::deliveries::AttemptRecord;
@@ -81,19 +82,7 @@ async fn a_heads_settle_leases_the_next_of_its_lane_in_the_same_commit() {
     assert!(settle_and_promote(&db, &[refused], lease_until)
         .await
         .is_err());
-    let pid: i32 = db
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .expect("the connection is stuck in the failed transaction")
-        .get(0);
-    let state: String = stack
-        .db()
-        .await
-        .query_one("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(state, "idle", "the failed settle left its transaction open");
+    assert_idle(&stack, &db).await;
     let rows = lane_rows(&db, endpoint_id).await;
     assert_eq!(
         rows[0].get::<_, &str>("status"),

@@ -3,6 +3,8 @@
 
 #[path = "../it/children.rs"]
 mod children;
+#[path = "../it/connection_state.rs"]
+mod connection_state;
 #[path = "../it/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

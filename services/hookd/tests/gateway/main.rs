@@ -4,6 +4,8 @@
 #[allow(dead_code)] // The gateway suite spawns router and delivery only.
 #[path = "../it/children.rs"]
 mod children;
+#[path = "../it/connection_state.rs"]
+mod connection_state;
 #[allow(dead_code)] // Each suite uses part of the shared harness.
 #[path = "../it/helpers.rs"]
 mod helpers;

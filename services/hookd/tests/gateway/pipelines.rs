@@ -2,6 +2,7 @@
 //! a write the database refuses (text or JSON with a NUL) fails the whole transaction, nothing
 //! of it stays, and the connection goes back to the pool out of the transaction.
 
+use crate::connection_state::assert_idle;
 use crate::engine_support::*;
 use crate::helpers::*;
 use hookd_db::gateway::dispatch::TryRecord;
@@ -123,21 +124,4 @@ async fn a_refused_try_record_leaves_the_event_as_it_was() {
     let recorded = retry::record(&mut db, &[good], &schedule).await.unwrap();
     assert_eq!(recorded[0].map(|r| r.attempt_number), Some(2));
     assert_eq!(attempts(&stack, request).await.len(), 2);
-}
-
-/// The connection `db` is out of any transaction (`idle` in `pg_stat_activity`).
-async fn assert_idle(stack: &TestStack, db: &hookd_db::Client) {
-    let pid: i32 = db
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .expect("the connection is stuck in the failed transaction")
-        .get(0);
-    let state: String = stack
-        .db()
-        .await
-        .query_one("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(state, "idle", "the failed transaction stayed open");
 }
