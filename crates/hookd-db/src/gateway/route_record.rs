@@ -61,10 +61,23 @@ pub async fn record_and_commit(
     organization_ids: &[Uuid],
 ) -> Result<Recorded, DbError> {
     let (events, ignored, requests) = rows(routed);
-    let revisions = client.prepare_cached(REVISIONS).await?;
-    let insert_events = client.prepare_cached(INSERT_EVENTS).await?;
-    let insert_ignored = client.prepare_cached(INSERT_IGNORED).await?;
-    let mark = client.prepare_cached(MARK_ROUTED).await?;
+    let prepared = async {
+        Ok::<_, tokio_postgres::Error>((
+            client.prepare_cached(REVISIONS).await?,
+            client.prepare_cached(INSERT_EVENTS).await?,
+            client.prepare_cached(INSERT_IGNORED).await?,
+            client.prepare_cached(MARK_ROUTED).await?,
+        ))
+    }
+    .await;
+    let (revisions, insert_events, insert_ignored, mark) = match prepared {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            // The transaction is open: end it before the connection goes back.
+            rollback(client).await;
+            return Err(e.into());
+        }
+    };
     let c: &tokio_postgres::Client = client;
     let ((settings, revisions, created), (ignored, marked, commit)) = join(
         join3(
