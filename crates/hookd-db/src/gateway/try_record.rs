@@ -51,7 +51,7 @@ async fn record_distinct(
         Ok(rows) => rows,
         Err(e) => {
             // The transaction may be open (BEGIN went through); the error is the answer.
-            let _ = c.batch_execute("ROLLBACK").await;
+            super::route_record::rollback(client).await;
             return Err(e.into());
         }
     };
